@@ -1,0 +1,19 @@
+"""Autograd: graph nodes, the backward engine, grad mode and derivative checks."""
+
+from .api import backward, grad
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .graph import AccumulateGrad, Node, RemovableHandle
+
+__all__ = [
+    "AccumulateGrad", "GradcheckError", "Node", "RemovableHandle", "backward", "enable_grad",
+    "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled",
+    "is_inference_mode_enabled", "no_grad", "set_grad_enabled",
+]

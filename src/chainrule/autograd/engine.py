@@ -1,0 +1,188 @@
+"""The backward engine: replays the recorded graph in reverse.
+
+Nodes are processed in increasing sequence number (see graph.py), which is a topological order:
+when a node is taken from the heap, every node that feeds it a gradient has already run, so its
+gradient is complete. Each node runs once however many paths reach it, and the walk is a loop,
+not a recursion, so graphs of any depth are fine.
+
+Without ``create_graph`` the rules receive raw arrays (nothing is recorded, NumPy speed); with
+it they receive tensors and record the derivative's own graph.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+import numpy as np
+
+from ..primitives._core import ANS, INPUTS
+from ..primitives.reduction import sum_to
+from .dispatch import wrap
+from .grad_mode import state
+from .graph import AccumulateGrad
+
+
+class RetainGrad:
+    """The hook behind ``Tensor.retain_grad()``: keeps the gradient in the tensor's ``.grad``.
+    Runs after the other hooks of its tensor, as in PyTorch."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref):
+        self.ref = ref
+
+
+def _freed_error(node):
+    return RuntimeError(
+        f"Trying to backward through the graph a second time: {node.name()} needs values it "
+        f"saved in the forward pass, and they were freed when the first backward finished. "
+        f"Pass retain_graph=True to the first backward() or grad() call to keep them."
+    )
+
+
+def _graph_saved(node, saved):
+    """With create_graph: the saved arrays that belong to the graph become tensors again."""
+    slots = node.prim.graph_slots
+    if not slots:
+        return saved
+    if slots is INPUTS:
+        slots = [(i, i) for i in range(len(node.next))]
+    out = list(saved)
+    for pos, code in slots:
+        edge = (node, 0) if code == ANS else node.next[code]
+        if edge is not None:
+            out[pos] = wrap(out[pos], edge)
+    return out
+
+
+def _run_hooks(node, g, create):
+    t = g if create else wrap(g)
+    hooks = node.hooks
+    for h in hooks:
+        if type(h) is not RetainGrad:
+            r = h(t)
+            if r is not None:
+                if not hasattr(r, "_data"):
+                    r = wrap(np.asarray(r))
+                if r._data.shape != t._data.shape:
+                    raise RuntimeError(
+                        f"hook {getattr(h, '__name__', h)!r} returned a gradient of shape "
+                        f"{r._data.shape}, but the tensor's gradient has shape {t._data.shape}")
+                t = r
+    for h in hooks:
+        if type(h) is RetainGrad:
+            owner = h.ref()
+            if owner is not None:
+                _accumulate_into(owner, t if create else t._data, create)
+    return t if create else t._data
+
+
+def _accumulate_into(tensor, g, create):
+    """Add ``g`` into ``tensor.grad`` (PyTorch's AccumulateGrad)."""
+    old = tensor._grad
+    dtype = tensor._data.dtype
+    if create:
+        if g._data.dtype != dtype:
+            g = g.astype(dtype)
+        tensor._grad = g if old is None else old + g
+        return
+    g = np.asarray(g)
+    if g.shape != tensor._data.shape:
+        g = np.broadcast_to(g, tensor._data.shape)
+    if old is None:
+        tensor._grad = wrap(np.array(g, dtype=dtype, copy=True))
+    elif old._edge is None:
+        old._data += g  # in place, like PyTorch when the graph of the gradient is not kept
+    else:
+        tensor._grad = old + g
+
+
+def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accumulate=True):
+    """Run backward from ``roots`` (edges) seeded with ``root_grads``.
+
+    ``capture`` maps a node to the positions of the requested inputs whose gradient flows into
+    it; their gradients are returned in a dict position -> gradient. With ``accumulate`` the
+    leaves' ``.grad`` receive their gradients (only captured leaves when ``capture`` is given).
+    """
+    grads = {}
+    heap = []
+    for (node, _), g in zip(roots, root_grads):
+        old = grads.get(node)
+        if old is None:
+            grads[node] = g
+            heappush(heap, (node.seq, node))
+        else:
+            grads[node] = old + g
+    needed = _needed({e[0] for e in roots}, capture) if capture is not None else None
+    results = {}
+    prev_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
+        while heap:
+            node = heappop(heap)[1]
+            g = grads.pop(node)
+            if node.hooks:
+                g = _run_hooks(node, g, create_graph)
+            if capture is not None and node in capture:
+                for pos in capture[node]:
+                    results[pos] = g
+            if type(node) is AccumulateGrad:
+                if accumulate and (capture is None or node in capture):
+                    leaf = node.leaf()
+                    if leaf is not None:
+                        _accumulate_into(leaf, g, create_graph)
+                continue
+            saved = node.saved
+            if saved is None:
+                raise _freed_error(node)
+            if create_graph:
+                saved = _graph_saved(node, saved)
+            rules = node.prim.vjp
+            shapes = node.shapes
+            i = -1
+            for e in node.next:
+                i += 1
+                if e is None:
+                    continue
+                child = e[0]
+                if needed is not None and child not in needed:
+                    continue
+                gi = rules[i](g, *saved)
+                if shapes is not None and gi.shape != shapes[i]:
+                    gi = sum_to(gi, shapes[i])
+                old = grads.get(child)
+                if old is None:
+                    grads[child] = gi
+                    heappush(heap, (child.seq, child))
+                else:
+                    grads[child] = old + gi
+            if not retain_graph and node.prim.save:
+                node.saved = None
+    finally:
+        state.grad_enabled = prev_mode
+    return results
+
+
+def _needed(roots, targets):
+    """Nodes from which some target node can be reached (the rest need not run)."""
+    needed = set()
+    visited = set()
+    for r in roots:
+        if r in visited:
+            continue
+        visited.add(r)
+        stack = [(r, 0)]
+        while stack:
+            node, i = stack[-1]
+            nxt = node.next
+            if i < len(nxt):
+                stack[-1] = (node, i + 1)
+                e = nxt[i]
+                if e is not None and e[0] not in visited:
+                    visited.add(e[0])
+                    stack.append((e[0], 0))
+            else:
+                stack.pop()
+                if node in targets or any(e is not None and e[0] in needed for e in nxt):
+                    needed.add(node)
+    return needed

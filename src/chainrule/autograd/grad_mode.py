@@ -1,0 +1,97 @@
+"""Grad mode: whether operations record a graph. Thread-local, like PyTorch's."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+
+
+class _State(threading.local):
+    # Class attributes are each thread's defaults.
+    grad_enabled = True
+    inference = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return state.grad_enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return state.inference
+
+
+class _Mode:
+    """A context manager that sets grad mode on entry and restores it on exit.
+
+    Each also works as a decorator (``@no_grad()``): every call of the decorated function runs
+    inside a fresh copy of the context.
+    """
+
+    grad: bool = True
+    inference: bool | None = None  # None: leave inference mode as it is
+
+    def __enter__(self):
+        self._prev = (state.grad_enabled, state.inference)
+        state.grad_enabled = self.grad
+        if self.inference is not None:
+            state.inference = self.inference
+        return self
+
+    def __exit__(self, *exc):
+        state.grad_enabled, state.inference = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with copy.copy(self):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Operations inside record no graph: ``with no_grad(): ...`` or ``@no_grad()``."""
+
+    grad = False
+
+
+class enable_grad(_Mode):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    grad = True
+
+
+class inference_mode(_Mode):
+    """Like ``no_grad`` (chainrule keeps no further bookkeeping that it could drop)."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.grad = state.grad_enabled and not self.mode
+        self.inference = self.mode
+        return super().__enter__()
+
+
+class set_grad_enabled(_Mode):
+    """``set_grad_enabled(False)`` switches recording off at once; also a context manager and
+    a decorator, which restore the previous mode afterwards."""
+
+    def __init__(self, mode: bool):
+        self.grad = bool(mode)
+        self._prev = (state.grad_enabled, state.inference)
+        state.grad_enabled = self.grad
+
+    def __enter__(self):
+        return self  # the mode was set by __init__; _prev holds what to restore
+
+    def __call__(self, fn):
+        state.grad_enabled, state.inference = self._prev  # decorating must not change the mode
+        mode = _Mode()
+        mode.grad = self.grad
+        return mode(fn)

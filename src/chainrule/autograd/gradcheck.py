@@ -1,0 +1,141 @@
+"""Finite-difference checks of derivatives: ``gradcheck`` and ``gradgradcheck``.
+
+Central differences in float64 build the numerical Jacobian one input element at a time; the
+analytical Jacobian comes from the engine, one output element at a time. A mismatch raises a
+``GradcheckError`` that shows both.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .api import grad
+from .dispatch import wrap
+from .grad_mode import no_grad
+
+
+class GradcheckError(RuntimeError):
+    """Raised when analytical and numerical derivatives disagree."""
+
+
+def _is_tensor(x):
+    return hasattr(x, "_edge") and hasattr(x, "_data")
+
+
+def _tuple(x):
+    return tuple(x) if isinstance(x, (list, tuple)) else (x,)
+
+
+def _outputs(func, inputs):
+    return tuple(o for o in _tuple(func(*inputs)) if _is_tensor(o))
+
+
+def _numerical(func, inputs, wrt, eps):
+    """d outputs / d inputs[wrt], one column per input element, by central differences."""
+    with no_grad():
+        outs0 = _outputs(func, inputs)
+        jac = [np.zeros((o._data.size, inputs[wrt]._data.size)) for o in outs0]
+        x = inputs[wrt]._data
+        flat = x.reshape(-1)  # a view when x is contiguous (checked below)
+        if not np.shares_memory(flat, x):
+            raise GradcheckError("gradcheck: inputs must be contiguous arrays")
+        for j in range(flat.size):
+            orig = flat[j]
+            flat[j] = orig + eps
+            plus = [np.array(o._data, dtype=np.float64) for o in _outputs(func, inputs)]
+            flat[j] = orig - eps
+            minus = [np.array(o._data, dtype=np.float64) for o in _outputs(func, inputs)]
+            flat[j] = orig
+            for k, (p, m) in enumerate(zip(plus, minus)):
+                jac[k][:, j] = ((p - m) / (2 * eps)).reshape(-1)
+    return jac
+
+
+def _analytical(func, inputs, wrt_list):
+    """d outputs / d inputs, by one backward pass per output element."""
+    outs = _outputs(func, inputs)
+    jacs = [[np.zeros((o._data.size, inputs[w]._data.size)) for w in wrt_list] for o in outs]
+    diff = [inputs[w] for w in wrt_list]
+    for k, o in enumerate(outs):
+        if o._edge is None:
+            continue  # does not depend on any input: its Jacobian is zero
+        for r in range(o._data.size):
+            seed = np.zeros(o._data.shape, dtype=o._data.dtype)
+            seed.reshape(-1)[r] = 1
+            gs = grad(o, diff, grad_outputs=wrap(seed), retain_graph=True, allow_unused=True)
+            for c, g in enumerate(gs):
+                if g is not None:
+                    jacs[k][c][r, :] = np.asarray(g._data, dtype=np.float64).reshape(-1)
+    return jacs
+
+
+def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> bool:
+    """Check the reverse-mode derivatives of ``func`` at ``inputs`` against finite differences.
+
+    ``inputs`` is a tensor or a tuple of them (and other arguments); those that require grad are
+    checked, and should be float64 for the differences to be accurate.
+    """
+    inputs = _tuple(inputs)
+    wrt = [i for i, x in enumerate(inputs) if _is_tensor(x) and x._edge is not None]
+    if not wrt:
+        raise ValueError("gradcheck: no input requires grad; set requires_grad=True on at least "
+                         "one tensor input")
+    for i in wrt:
+        if inputs[i]._data.dtype != np.float64:
+            warnings.warn(f"gradcheck: input {i} has dtype {inputs[i]._data.dtype}, not float64; "
+                          f"finite differences will be inaccurate", stacklevel=2)
+    analytic = _analytical(func, inputs, wrt)
+    for c, i in enumerate(wrt):
+        numeric = _numerical(func, inputs, i, eps)
+        for k, num in enumerate(numeric):
+            ana = analytic[k][c]
+            if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):
+                if not raise_exception:
+                    return False
+                raise GradcheckError(_report(k, i, ana, num, atol, rtol))
+    return True
+
+
+def _report(out_index, in_index, ana, num, atol, rtol):
+    with np.printoptions(precision=6, suppress=True, threshold=200, linewidth=100):
+        bad = np.abs(ana - num) > atol + rtol * np.abs(num)
+        where = tuple(int(v) for v in np.argwhere(bad)[0]) if bad.any() else None
+        return (
+            f"gradcheck: Jacobian mismatch for output {out_index} with respect to input "
+            f"{in_index} (atol={atol}, rtol={rtol}); first mismatch at (output element, input "
+            f"element) {where}: analytical {ana[where]!r} vs numerical {num[where]!r}.\n"
+            f"analytical:\n{ana}\nnumerical:\n{num}"
+        )
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """Check second derivatives: gradcheck of ``v -> vjp(func, inputs)(v)`` in all arguments.
+
+    ``grad_outputs`` (random when omitted) are the cotangents, also checked as inputs.
+    """
+    inputs = _tuple(inputs)
+    wrt = [i for i, x in enumerate(inputs) if _is_tensor(x) and x._edge is not None]
+    outs = _outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            wrap(rng.standard_normal(o._data.shape)).requires_grad_() for o in outs)
+    grad_outputs = _tuple(grad_outputs)
+    n = len(inputs)
+
+    def first_derivative(*args):
+        xs, gos = args[:n], args[n:]
+        outs = _outputs(func, xs)
+        pairs = [(o, g) for o, g in zip(outs, gos) if o._edge is not None]
+        if not pairs:
+            return ()
+        gs = grad([p[0] for p in pairs], [xs[i] for i in wrt], [p[1] for p in pairs],
+                  create_graph=True, allow_unused=True, materialize_grads=True)
+        return gs
+
+    return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

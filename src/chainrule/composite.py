@@ -1,0 +1,311 @@
+"""Functions composed from primitives: no derivative formula lives here.
+
+Argument names: PyTorch's ``dim``/``keepdim`` and NumPy's ``axis``/``keepdims`` are both
+accepted. Where the two libraries disagree on defaults, the Tensor face follows PyTorch
+(docs/semantics.md lists each case).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from .primitives._core import tensor_types
+from .primitives.elementwise import exp, log, maximum, minimum, sqrt, where
+from .primitives.linalg import einsum, matmul
+from .primitives.reduction import amax, amin, normalize_axis, sum
+from .primitives.shape import broadcast_to, concatenate, getitem, permute, reshape, take_along_axis
+
+_MISSING = object()
+
+
+def _data(x):
+    return x._data if type(x) in tensor_types else np.asarray(x)
+
+
+def pick_axis(dim, axis, op: str):
+    """Whichever of PyTorch's ``dim`` and NumPy's ``axis`` was given."""
+    if dim is not _MISSING and axis is not _MISSING and dim is not None and axis is not None:
+        raise TypeError(f"{op}: pass either dim or axis, not both")
+    if dim is not _MISSING and dim is not None:
+        return dim
+    return None if axis is _MISSING else axis
+
+
+def pick_keep(keepdim, keepdims):
+    return bool(keepdim or keepdims)
+
+
+def _count(shape, axis):
+    if axis is None:
+        return int(np.prod(shape, dtype=np.int64))
+    return int(np.prod([shape[a] for a in axis], dtype=np.int64))
+
+
+# --- reductions -----------------------------------------------------------------------------
+def mean(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, dtype=None):
+    """Arithmetic mean over ``dim``/``axis`` (all axes when None)."""
+    d = _data(x)
+    ax = normalize_axis(pick_axis(dim, axis, "mean"), d.ndim, "mean")
+    s = sum(x if dtype is None else x.astype(dtype), ax, pick_keep(keepdim, keepdims))
+    return s / _count(d.shape, ax)
+
+
+def var(x, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=False,
+        axis=_MISSING, keepdims=False):
+    """Variance. The default follows PyTorch (correction=1, unbiased); pass ``ddof=0`` or
+    ``correction=0`` for NumPy's default (the population variance)."""
+    d = _data(x)
+    ax = normalize_axis(pick_axis(dim, axis, "var"), d.ndim, "var")
+    if ddof is not None:
+        c = ddof
+    elif unbiased is not None:
+        c = 1 if unbiased else 0
+    else:
+        c = 1 if correction is _MISSING or correction is None else correction
+    dev = x - mean(x, ax, keepdim=True)
+    return sum(dev * dev, ax, pick_keep(keepdim, keepdims)) / max(_count(d.shape, ax) - c, 0)
+
+
+def std(x, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=False,
+        axis=_MISSING, keepdims=False):
+    """Standard deviation: ``sqrt(var(...))`` with the same arguments and defaults."""
+    return sqrt(var(x, dim, correction=correction, unbiased=unbiased, ddof=ddof,
+                    keepdim=keepdim, axis=axis, keepdims=keepdims))
+
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+MaxMin.__doc__ = "The result of max/min along a dim: values and their indices (PyTorch's)."
+
+
+def _extremum(x, dim, keepdim, axis, keepdims, other, reduce, arg, pair, op):
+    if other is not _MISSING:
+        return pair(x, other)
+    if dim is not None and axis is not _MISSING and axis is not None:
+        raise TypeError(f"{op}: pass either dim or axis, not both")
+    keep = pick_keep(keepdim, keepdims)
+    if dim is None:  # NumPy style (axis=) or a full reduction: values only
+        return reduce(x, None if axis is _MISSING else axis, keep)
+    values = reduce(x, dim, keep)
+    idx = arg(_data(x), axis=int(dim), keepdims=keep)
+    return MaxMin(values, type(values)._constant(idx) if type(values) in tensor_types else idx)
+
+
+def max(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=_MISSING):  # noqa: A001
+    """Maximum. ``max(x)`` and ``max(x, axis=k)`` give values (ties share the gradient);
+    ``max(x, dim)`` gives PyTorch's ``(values, indices)``; ``max(x, y)`` is ``maximum``."""
+    if type(dim) in tensor_types or isinstance(dim, np.ndarray):
+        return maximum(x, dim)
+    return _extremum(x, dim, keepdim, axis, keepdims, other, amax, np.argmax, maximum, "max")
+
+
+def min(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=_MISSING):  # noqa: A001
+    """Minimum; the mirror of ``max``."""
+    if type(dim) in tensor_types or isinstance(dim, np.ndarray):
+        return minimum(x, dim)
+    return _extremum(x, dim, keepdim, axis, keepdims, other, amin, np.argmin, minimum, "min")
+
+
+def logsumexp(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
+    """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
+    d = _data(x)
+    ax = normalize_axis(pick_axis(dim, axis, "logsumexp"), d.ndim, "logsumexp")
+    # Shift by the maximum, held constant: its derivative cancels exactly.
+    m = np.max(d, axis=ax, keepdims=True) if d.size else np.zeros((1,) * d.ndim, d.dtype)
+    m = np.where(np.isfinite(m), m, 0).astype(d.dtype, copy=False)
+    r = log(sum(exp(x - m), ax, True)) + m
+    if not pick_keep(keepdim, keepdims):
+        r = reshape(r, tuple(s for i, s in enumerate(r.shape) if ax is not None and i not in ax))
+    return r
+
+
+def softmax(x, dim=-1, *, axis=_MISSING):
+    """``exp(x) / sum(exp(x))`` along ``dim`` (default: the last axis), stable for any x."""
+    ax = pick_axis(dim, axis, "softmax")
+    d = _data(x)
+    ax = normalize_axis(ax, d.ndim, "softmax")
+    m = np.max(d, axis=ax, keepdims=True) if d.size else 0
+    e = exp(x - np.where(np.isfinite(m), m, 0).astype(d.dtype, copy=False))
+    return e / sum(e, ax, True)
+
+
+def log_softmax(x, dim=-1, *, axis=_MISSING):
+    """``x - logsumexp(x)`` along ``dim`` (default: the last axis)."""
+    ax = pick_axis(dim, axis, "log_softmax")
+    return x - logsumexp(x, ax, keepdim=True)
+
+
+# --- shape ------------------------------------------------------------------------------------
+def unsqueeze(x, dim):
+    """Insert an axis of length 1 at ``dim`` (NumPy's expand_dims)."""
+    s = _data(x).shape
+    d = int(dim)
+    if not -len(s) - 1 <= d <= len(s):
+        raise IndexError(f"unsqueeze: dim {d} is out of range for a tensor of {len(s)} "
+                         f"dimension(s); valid dims are {-len(s) - 1} to {len(s)}")
+    d %= len(s) + 1
+    return reshape(x, s[:d] + (1,) + s[d:])
+
+
+def expand_dims(x, axis):
+    """NumPy's name for ``unsqueeze``; ``axis`` may be a tuple."""
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    nd = _data(x).ndim + len(axes)
+    axes = sorted(int(a) % nd for a in axes)
+    for a in axes:
+        x = unsqueeze(x, a)
+    return x
+
+
+def squeeze(x, dim=None, *, axis=_MISSING):
+    """Remove axes of length 1 (all of them, or those in ``dim``/``axis``)."""
+    s = _data(x).shape
+    ax = pick_axis(dim, axis, "squeeze")
+    if ax is None:
+        return reshape(x, tuple(n for n in s if n != 1))
+    axes = normalize_axis(ax, len(s), "squeeze") or ()
+    # PyTorch leaves a dim of length > 1 alone; NumPy raises. We follow PyTorch.
+    return reshape(x, tuple(n for i, n in enumerate(s) if not (i in axes and n == 1)))
+
+
+def swapaxes(x, axis1, axis2):
+    """Exchange two axes (PyTorch's ``transpose(x, dim0, dim1)``)."""
+    nd = _data(x).ndim
+    perm = list(range(nd))
+    a, b = int(axis1) % builtins.max(nd, 1), int(axis2) % builtins.max(nd, 1)
+    perm[a], perm[b] = perm[b], perm[a]
+    return permute(x, tuple(perm))
+
+
+def transpose(x, *axes):
+    """``transpose(x, dim0, dim1)`` swaps two axes (PyTorch); ``transpose(x)`` reverses them
+    and ``transpose(x, axes_tuple)`` permutes them (NumPy)."""
+    if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+        return swapaxes(x, *axes)
+    nd = _data(x).ndim
+    if not axes or axes == (None,):
+        return permute(x, tuple(reversed(range(nd))))
+    return permute(x, *axes)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim`` to ``end_dim`` into one."""
+    s = _data(x).shape
+    if not s:
+        return reshape(x, (1,))
+    a, b = int(start_dim) % len(s), int(end_dim) % len(s)
+    return reshape(x, s[:a] + (int(np.prod(s[a:b + 1], dtype=np.int64)),) + s[b + 1:])
+
+
+def expand(x, *sizes):
+    """PyTorch's ``expand``: broadcast to ``sizes``, where -1 keeps a dimension."""
+    if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
+        sizes = tuple(sizes[0])
+    s = _data(x).shape
+    lead = len(sizes) - len(s)
+    if lead < 0:
+        raise ValueError(f"expand: the number of sizes ({len(sizes)}) must be at least the "
+                         f"number of dimensions of the tensor ({len(s)}), shape {s}")
+    shape = tuple(s[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def stack(tensors, dim=0, *, axis=_MISSING):
+    """Join along a new axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: need at least one array to stack")
+    ax = pick_axis(dim, axis, "stack")
+    s0 = _data(tensors[0]).shape
+    for k, t in enumerate(tensors):
+        if _data(t).shape != s0:
+            raise ValueError(f"stack: all inputs must have the same shape, but input 0 has "
+                             f"shape {s0} and input {k} has shape {_data(t).shape}")
+    return concatenate([unsqueeze(t, ax) for t in tensors], int(ax) % (len(s0) + 1))
+
+
+def split(x, split_size_or_sections, dim=0):
+    """PyTorch's ``split``: pieces of ``split_size`` along ``dim`` (the last may be shorter),
+    or pieces of the given list of sizes. (``chainrule.numpy.split`` keeps NumPy's meaning.)"""
+    n = _data(x).shape[dim]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} add up to {builtins.sum(sizes)}, but dim "
+                             f"{dim} has length {n}")
+    out, start = [], 0
+    lead = (slice(None),) * (int(dim) % _data(x).ndim)
+    for size in sizes:
+        out.append(getitem(x, lead + (slice(start, start + size),)))
+        start += size
+    return tuple(out)
+
+
+def chunk(x, chunks: int, dim=0):
+    """Split into ``chunks`` pieces of (nearly) equal size, as PyTorch does."""
+    n = _data(x).shape[dim]
+    size = -(-n // int(chunks)) if n else 1
+    return split(x, size, dim)
+
+
+def gather(x, dim, index):
+    """PyTorch's ``gather``: ``out[i][j] = x[i][index[i][j]]`` for ``dim=1``."""
+    idx = _data(index)
+    d = _data(x)
+    dim = int(dim) % builtins.max(d.ndim, 1)
+    if idx.ndim != d.ndim:
+        raise ValueError(f"gather: index has {idx.ndim} dimensions but the input has "
+                         f"{d.ndim}; they must match")
+    for k in range(d.ndim):
+        if k != dim and idx.shape[k] > d.shape[k]:
+            raise ValueError(f"gather: index shape {idx.shape} exceeds input shape {d.shape} "
+                             f"in dimension {k}")
+    if any(idx.shape[k] != d.shape[k] for k in range(d.ndim) if k != dim):
+        x = getitem(x, tuple(slice(0, idx.shape[k]) if k != dim else slice(None)
+                             for k in range(d.ndim)))
+    return take_along_axis(x, idx, dim)
+
+
+def dot(a, b):
+    """NumPy's ``dot``: matmul for 1-D and 2-D operands, scalar product for 0-D ones, and a sum
+    over the last axis of ``a`` and the second-to-last of ``b`` otherwise."""
+    da, db = _data(a), _data(b)
+    if da.ndim == 0 or db.ndim == 0:
+        return a * b
+    if da.ndim <= 2 and db.ndim <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, ([-1], [-2 if db.ndim > 1 else -1]))
+
+
+def tensordot(a, b, axes=2):
+    """NumPy's ``tensordot``, via einsum."""
+    na, nb = _data(a).ndim, _data(b).ndim
+    if isinstance(axes, (int, np.integer)):
+        ax_a, ax_b = list(range(na - axes, na)), list(range(int(axes)))
+    else:
+        ax_a, ax_b = ([axes[0]] if isinstance(axes[0], (int, np.integer)) else list(axes[0]),
+                      [axes[1]] if isinstance(axes[1], (int, np.integer)) else list(axes[1]))
+    ax_a = [int(i) % na for i in ax_a]
+    ax_b = [int(i) % nb for i in ax_b]
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    sa = [next(letters) for _ in range(na)]
+    sb = [next(letters) for _ in range(nb)]
+    for i, j in zip(ax_a, ax_b):
+        sb[j] = sa[i]
+    out = [c for i, c in enumerate(sa) if i not in ax_a] + [
+        c for j, c in enumerate(sb) if j not in ax_b]
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
+
+
+__all__ = [
+    "mean", "var", "std", "max", "min", "logsumexp", "softmax", "log_softmax", "unsqueeze",
+    "expand_dims", "squeeze", "swapaxes", "transpose", "flatten", "expand", "stack", "split",
+    "chunk", "gather", "dot", "tensordot", "where", "MaxMin",
+]

@@ -1,0 +1,175 @@
+"""Products: matmul (1-D, 2-D, batched, broadcasting) and einsum."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from ._core import INPUTS, Primitive, apply, per_input, register, tensor_types
+from .reduction import sum_to
+from .shape import broadcast_to, reshape
+
+
+def _mT(x):
+    return apply(SWAPLAST, (x,))
+
+
+def _matmul_impl(a, b):
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise ValueError(_matmul_message(np.shape(a), np.shape(b))) from None
+
+
+def _matmul_message(sa, sb):
+    if len(sa) == 0 or len(sb) == 0:
+        return (f"matmul: both operands need at least one dimension, got shapes {sa} and {sb}; "
+                f"use * to multiply by a scalar")
+    k_a = sa[-1]
+    k_b = sb[-2] if len(sb) > 1 else sb[0]
+    if k_a != k_b:
+        return (f"matmul: shapes {sa} and {sb} are not aligned: the last dimension of the "
+                f"first ({k_a}) must equal the {'second-to-last' if len(sb) > 1 else 'only'} "
+                f"dimension of the second ({k_b}); did you mean to transpose one of them?")
+    return (f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast; "
+            f"they must match or be 1")
+
+
+def _matmul_da(g, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b
+    if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+        ga = reshape(matmul(reshape(g, g.shape[:-1] + (1, g.shape[-1])), _mT(b)),
+                     g.shape[:-1] + (b.shape[-2],))
+        return sum_to(ga, a.shape)
+    if b.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return sum_to(reshape(g, g.shape + (1,)) * b, a.shape)
+    return sum_to(matmul(g, _mT(b)), a.shape)
+
+
+def _matmul_db(g, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * a
+    if b.ndim == 1:  # (..., n, k) @ (k,): db = sum over batch and n of g[..., n] a[..., n, k]
+        gb = reshape(matmul(reshape(g, g.shape[:-1] + (1, g.shape[-1])), a),
+                     g.shape[:-1] + (a.shape[-1],))
+        return sum_to(gb, b.shape)
+    if a.ndim == 1:  # (k,) @ (..., k, m): db[..., k, m] = a[k] g[..., m]
+        return sum_to(reshape(a, (a.shape[0], 1)) * reshape(g, g.shape[:-1] + (1, g.shape[-1])),
+                      b.shape)
+    return sum_to(matmul(_mT(a), g), b.shape)
+
+
+MATMUL = Primitive(
+    "matmul", _matmul_impl, nin=2, save=(0, 1),
+    vjp=(_matmul_da, _matmul_db),
+    jvp=(lambda t, a, b: matmul(t, b), lambda t, a, b: matmul(a, t)),
+)
+
+# Swapping the last two axes: the transpose in matmul's rules (PyTorch's mT).
+SWAPLAST = Primitive(
+    "swapaxes", lambda x: np.swapaxes(x, -1, -2),
+    vjp=lambda g: apply(SWAPLAST, (g,)), jvp=lambda t: apply(SWAPLAST, (t,)), linear=True,
+)
+
+
+# --- einsum -------------------------------------------------------------------------------------
+def _parse_einsum(subscripts: str, shapes):
+    """Explicit form 'ab,bc->ac' with ellipses replaced by letters."""
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        lhs, out = subscripts.split("->")
+    else:
+        lhs, out = subscripts, None
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(ins)} operand(s) but "
+                         f"{len(shapes)} were given")
+    used = set(lhs.replace(".", ""))
+    free = [c for c in string.ascii_letters if c not in used]
+    n_ell = max((len(s) - len(t.replace("...", "")) for t, s in zip(ins, shapes) if "..." in t),
+                default=0)
+    ell = "".join(free[:n_ell])
+    new_ins = []
+    for t, s in zip(ins, shapes):
+        if "..." in t:
+            k = len(s) - len(t.replace("...", ""))
+            t = t.replace("...", ell[n_ell - k:])
+        if len(t) != len(s):
+            raise ValueError(f"einsum: operand with subscripts {t!r} has shape {tuple(s)}: "
+                             f"{len(s)} dimensions for {len(t)} subscripts")
+        new_ins.append(t)
+    if out is None:
+        counts = {}
+        for t in new_ins:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return new_ins, out
+
+
+def _einsum_impl(*args):
+    *ops, spec = args
+    ins, out = spec
+    return np.einsum(",".join(ins) + "->" + out, *ops, optimize=len(ops) > 2)
+
+
+def _einsum_rule(i, g, *saved):
+    *ops, spec = saved
+    ins, out = spec
+    target = ins[i]
+    shape = ops[i].shape
+    # Letters of operand i that survive in the output or in another operand can be produced
+    # directly; the others were summed over and come back by broadcasting.
+    others = [ops[j] for j in range(len(ops)) if j != i]
+    other_subs = [ins[j] for j in range(len(ops)) if j != i]
+    avail = set(out).union(*other_subs) if other_subs else set(out)
+    uniq = "".join(dict.fromkeys(target))
+    keep = "".join(c for c in uniq if c in avail)
+    r = einsum(",".join([out] + other_subs) + "->" + keep, g, *others)
+    size = {c: shape[k] for k, c in enumerate(target)}
+    # Broadcast missing letters, then spread repeated letters onto the diagonal.
+    r = reshape(r, tuple(size[c] if c in keep else 1 for c in uniq))
+    r = broadcast_to(r, tuple(size[c] for c in uniq))
+    if len(uniq) == len(target):
+        return r if uniq == target else einsum(uniq + "->" + target, r)
+    # A repeated letter (a diagonal): multiply by identity matrices over fresh letters.
+    used = set(target) | set(uniq)
+    free = iter(c for c in string.ascii_letters if c not in used)
+    subs, eyes, seen = [], [], set()
+    for c in target:
+        if c in seen:
+            d = next(free)
+            subs.append(d)
+            eyes.append((c + d, np.eye(size[c], dtype=np.asarray(_data(g)).dtype)))
+        else:
+            subs.append(c)
+            seen.add(c)
+    expr = ",".join([uniq] + [e[0] for e in eyes]) + "->" + "".join(subs)
+    full = einsum(expr, r, *[e[1] for e in eyes])
+    return full  # fresh letters stand for the repeats, so the layout is already operand i's
+
+
+def _data(x):
+    return x._data if type(x) in tensor_types else x
+
+
+EINSUM = Primitive("einsum", _einsum_impl, nin=None, save=(INPUTS,), vjp=per_input(_einsum_rule))
+
+register(MATMUL, SWAPLAST, EINSUM)
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading axes broadcast."""
+    return apply(MATMUL, (a, b))
+
+
+def einsum(subscripts: str, *operands):
+    """``numpy.einsum``, differentiable in every operand (ellipses, diagonals and implicit
+    output included)."""
+    shapes = [(o._data if type(o) in tensor_types else np.asarray(o)).shape for o in operands]
+    ins, out = _parse_einsum(subscripts, shapes)
+    return apply(EINSUM, operands, ((tuple(ins), out),))

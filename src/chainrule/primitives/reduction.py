@@ -1,0 +1,175 @@
+"""Reductions and scans: sum, max/min, prod, cumsum.
+
+Composite reductions (mean, var, std, logsumexp, ...) live in ``chainrule.composite``.
+Axis arguments arrive normalised: ``None`` or a sorted tuple of non-negative ints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import ANS, Primitive, apply, register, shape_of, tensor_types
+from .elementwise import where
+from .shape import broadcast_to, flip, reshape
+
+
+def normalize_axis(axis, ndim: int, op: str):
+    """``None`` or a sorted tuple of distinct non-negative axes; a clear error otherwise."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(
+                f"{op}: axis {a} is out of range for an array of {ndim} dimension(s); "
+                f"valid axes are {-max(ndim, 1)} to {max(ndim, 1) - 1}"
+            )
+        out.append(a % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out)) if ndim else None
+
+
+def kept_shape(shape, axis):
+    """The shape a reduction over ``axis`` would have with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else s for i, s in enumerate(shape))
+
+
+def _restore(g, shape, axis, keepdims):
+    """Broadcast a reduction's cotangent back over the reduced axes."""
+    if not keepdims:
+        g = reshape(g, kept_shape(shape, axis))
+    return broadcast_to(g, shape)
+
+
+def _sum_impl(x, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+SUM = Primitive(
+    "sum", _sum_impl, save=(shape_of(0),),
+    vjp=lambda g, shape, axis, keepdims: _restore(g, shape, axis, keepdims),
+    jvp=lambda t, shape, axis, keepdims: sum(t, axis, keepdims),
+    linear=True,
+)
+
+
+def _extremum_rule(v, x, ans, axis, keepdims):
+    # Ties share the gradient evenly (PyTorch's amax/amin and full max/min convention).
+    ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
+    mask = x == ans_k
+    count = np.sum(_data(mask), axis=axis, keepdims=True).astype(_data(x).dtype)
+    return where(mask, _restore(v, x.shape, axis, keepdims) / count, 0)
+
+
+AMAX = Primitive("amax", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+                 save=(0, ANS), vjp=_extremum_rule)
+AMIN = Primitive("amin", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+                 save=(0, ANS), vjp=_extremum_rule)
+
+
+def _prod_rule(v, x, ans, axis, keepdims):
+    """d prod / d x_i = product of the other entries. Without zeros that is ans / x_i; with
+    zeros, the product of the others is formed explicitly (memory: n times the reduced axis
+    length, only when a zero is present)."""
+    g = _restore(v, x.shape, axis, keepdims)
+    if not np.any(_data(x) == 0):
+        ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
+        return g * (ans_k / x)
+    return g * _prod_of_others(x, axis)
+
+
+def _prod_of_others(x, axis):
+    # Move the reduced axes to the end as one axis of length n, then for each i take the
+    # product over j of (x_j if j != i else 1): shape (..., n, n) reduced over the last axis.
+    from .shape import permute
+
+    nd = x.ndim
+    axes = tuple(range(nd)) if axis is None else axis
+    rest = tuple(a for a in range(nd) if a not in axes)
+    perm = rest + axes
+    xp_ = permute(x, perm)
+    lead = xp_.shape[: len(rest)]
+    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    flat = reshape(xp_, lead + (n,))
+    eye = np.eye(n, dtype=bool)
+    rows = where(eye, 1, reshape(flat, lead + (1, n)))
+    others = prod(rows, axis=len(lead) + 1)
+    others = reshape(others, xp_.shape)
+    inv = tuple(np.argsort(perm))
+    return permute(others, inv)
+
+
+PROD = Primitive("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+                 save=(0, ANS), vjp=_prod_rule)
+
+CUMSUM = Primitive(
+    "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
+    vjp=lambda g, axis: flip(cumsum(flip(g, (axis,)), axis), (axis,)),
+    jvp=lambda t, axis: cumsum(t, axis),
+    linear=True,
+)
+
+register(SUM, AMAX, AMIN, PROD, CUMSUM)
+
+
+def _data(x):
+    return x._data if type(x) in tensor_types else x
+
+
+def _ndim(x):
+    return _data(x).ndim if hasattr(_data(x), "ndim") else np.ndim(x)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - numpy.sum / torch.sum
+    """Sum over ``axis`` (None: all axes)."""
+    if axis is not None:
+        axis = normalize_axis(axis, _ndim(x), "sum")
+    return apply(SUM, (x,), (axis, keepdims))
+
+
+def amax(x, axis=None, keepdims=False):
+    """Maximum over ``axis``; tied maxima share the gradient evenly."""
+    return apply(AMAX, (x,), (_reduce_axis(x, axis, "amax"), keepdims))
+
+
+def amin(x, axis=None, keepdims=False):
+    """Minimum over ``axis``; tied minima share the gradient evenly."""
+    return apply(AMIN, (x,), (_reduce_axis(x, axis, "amin"), keepdims))
+
+
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis``; its gradient is exact with zeros present too."""
+    return apply(PROD, (x,), (_reduce_axis(x, axis, "prod"), keepdims))
+
+
+def cumsum(x, axis):
+    """Cumulative sum along ``axis``."""
+    nd = _ndim(x)
+    (axis,) = normalize_axis(axis, nd, "cumsum") or (0,)
+    return apply(CUMSUM, (x,), (axis,))
+
+
+def _reduce_axis(x, axis, op):
+    nd = _ndim(x)
+    axis = normalize_axis(axis, nd, op)
+    if axis is not None or nd == 0:
+        return axis
+    return None
+
+
+def sum_to(x, shape):
+    """Sum ``x`` down to ``shape``: the transpose of broadcasting ``shape`` up to ``x.shape``."""
+    xs = x.shape
+    shape = tuple(shape)
+    if xs == shape:
+        return x
+    lead = len(xs) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and xs[i + lead] != 1
+    )
+    return reshape(sum(x, axes), shape)
