@@ -23,7 +23,7 @@ def install_tensor_type(cls) -> None:
     global Tensor, _new
     Tensor = cls
     _new = cls.__new__
-    _core.install(record, (cls,))
+    _core.install(record, record1, record2, (cls,))
 
 
 def wrap(data, edge=None):
@@ -72,6 +72,67 @@ def record(prim, inputs, params):
         saver = prim.saver
         saved = saver(datas, out) + params if saver is not None else params
         t._edge = (Node(prim, tuple(edges), saved, shapes), 0)
+    else:
+        t._edge = None
+    return t
+
+
+def record1(prim, x):
+    """``record`` for one tensor input and no parameters (unary elementwise operations)."""
+    xd = x._data
+    try:
+        out = prim.impl(xd)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise _operation_error(prim, [xd], exc) from None
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t._grad = None
+    t._meta = None
+    e = x._edge
+    if e is not None and state.grad_enabled and prim.vjp is not None:
+        saver = prim.saver
+        t._edge = (Node(prim, (e,), saver((xd,), out) if saver is not None else (), None), 0)
+    else:
+        t._edge = None
+    return t
+
+
+def record2(prim, a, b):
+    """``record`` for two inputs (at least one a tensor) and no parameters."""
+    tt = _tensor_types
+    if type(a) in tt:
+        ad = a._data
+        ea = a._edge
+    else:
+        ad = a
+        ea = None
+    if type(b) in tt:
+        bd = b._data
+        eb = b._edge
+    else:
+        bd = b
+        eb = None
+    try:
+        out = prim.impl(ad, bd)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise _operation_error(prim, [ad, bd], exc) from None
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t._grad = None
+    t._meta = None
+    if (ea is not None or eb is not None) and state.grad_enabled and prim.vjp is not None:
+        shapes = None
+        if prim.elementwise:
+            oshape = out.shape
+            if (ea is not None and ad.shape != oshape) or (eb is not None and bd.shape != oshape):
+                shapes = (np.shape(ad), np.shape(bd))
+        saver = prim.saver
+        saved = saver((ad, bd), out) if saver is not None else ()
+        t._edge = (Node(prim, (ea, eb), saved, shapes), 0)
     else:
         t._edge = None
     return t

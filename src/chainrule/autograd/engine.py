@@ -118,9 +118,12 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     prev_mode = state.grad_enabled
     state.grad_enabled = create_graph
     try:
-        while heap:
-            node = heappop(heap)[1]
-            g = grads.pop(node)
+        node = None
+        while heap or node is not None:
+            if node is None:
+                node = heappop(heap)[1]
+                g = grads.pop(node)
+            # else: `node` and its complete gradient `g` were handed over directly (a chain)
             if node.hooks:
                 g = _run_hooks(node, g, create_graph)
             if capture is not None and node in capture:
@@ -131,14 +134,17 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                     leaf = node.leaf()
                     if leaf is not None:
                         _accumulate_into(leaf, g, create_graph)
+                node = None
                 continue
+            prim = node.prim
             saved = node.saved
             if saved is None:
                 raise _freed_error(node)
             if create_graph:
                 saved = _graph_saved(node, saved)
-            rules = node.prim.vjp
+            rules = prim.vjp
             shapes = node.shapes
+            handoff = None
             i = -1
             for e in node.next:
                 i += 1
@@ -151,13 +157,29 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 if shapes is not None and gi.shape != shapes[i]:
                     gi = sum_to(gi, shapes[i])
                 old = grads.get(child)
-                if old is None:
+                if old is not None:
+                    grads[child] = old + gi
+                elif handoff is None and not heap and child not in grads:
+                    handoff = (child, gi)  # may skip the heap, see below
+                else:
                     grads[child] = gi
                     heappush(heap, (child.seq, child))
-                else:
-                    grads[child] = old + gi
-            if not retain_graph and node.prim.save:
+            if not retain_graph and prim.save:
                 node.saved = None
+            node = None
+            if handoff is not None:
+                child, gi = handoff
+                if heap or child in grads:
+                    # Another node is pending (or the child got a second contribution later
+                    # in this loop): the child must wait its turn on the heap.
+                    old = grads.get(child)
+                    grads[child] = gi if old is None else old + gi
+                    if old is None:
+                        heappush(heap, (child.seq, child))
+                else:
+                    # Nothing else is pending, so no other gradient can still reach the child:
+                    # its gradient is complete and it can run next without the heap.
+                    node, g = child, gi
     finally:
         state.grad_enabled = prev_mode
     return results

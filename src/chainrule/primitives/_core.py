@@ -52,18 +52,18 @@ INPUTS = "inputs"  # save code for variadic primitives: the data of every input
 
 # Filled in by chainrule.autograd.dispatch once the Tensor type exists (it sits above this layer).
 tensor_types: set = set()
-_record = None
+_record = _record1 = _record2 = None
 
 
-def install(record, types):
+def install(record, record1, record2, types):
     """Connect the table to the recording layer (called once, at import of chainrule)."""
-    global _record
-    _record = record
+    global _record, _record1, _record2
+    _record, _record1, _record2 = record, record1, record2
     tensor_types.update(types)
 
 
 def _compile_saver(codes):
-    """A function (datas, out) -> saved tuple, built once per primitive."""
+    """A function (datas, out) -> saved tuple, built once per primitive (it runs per call)."""
     if not codes:
         return None
     if codes == (INPUTS,):
@@ -71,17 +71,14 @@ def _compile_saver(codes):
     parts = []
     for c in codes:
         if c == ANS:
-            parts.append(lambda d, o: o)
+            parts.append("o")
         elif isinstance(c, _MetaOf):
-            parts.append(lambda d, o, c=c: getattr(d[c.index], c.attr, c.default))
+            parts.append(f"getattr(d[{c.index}], {c.attr!r}, {c.default!r})")
         elif isinstance(c, int):
-            parts.append(lambda d, o, i=c: d[i])
+            parts.append(f"d[{c}]")
         else:
             raise ValueError(f"unknown save code {c!r}")
-    if len(parts) == 1:
-        p = parts[0]
-        return lambda d, o: (p(d, o),)
-    return lambda d, o: tuple(p(d, o) for p in parts)
+    return eval(f"lambda d, o: ({', '.join(parts)},)")  # noqa: S307 - built from the codes above
 
 
 class per_input:
@@ -191,7 +188,7 @@ def unary_op(prim: Primitive, doc: str | None = None):
 
     def op(x):
         if type(x) in tt:
-            return _record(prim, (x,), ())
+            return _record1(prim, x)
         return impl(x)
 
     op.__name__ = op.__qualname__ = prim.name
@@ -206,7 +203,7 @@ def binary_op(prim: Primitive, doc: str | None = None):
 
     def op(x, y):
         if type(x) in tt or type(y) in tt:
-            return _record(prim, (x, y), ())
+            return _record2(prim, x, y)
         return impl(x, y)
 
     op.__name__ = op.__qualname__ = prim.name

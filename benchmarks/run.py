@@ -1,0 +1,183 @@
+"""Side-by-side timings: chainrule against PyTorch (CPU, eager), in one run.
+
+    python benchmarks/run.py            # all workloads
+    python benchmarks/run.py chain mlp  # some of them
+
+Each workload is timed as the median of several repeats, after a warm-up. The ratio is
+chainrule's time over PyTorch's (below 1: chainrule is faster). These are measurements, not
+tests: nothing here asserts. Floors from the issues are printed beside the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import chainrule as cr
+
+try:
+    import torch
+except ImportError:  # the runner still times chainrule alone
+    torch = None
+
+
+def timeit(fn, repeat: int, number: int = 1) -> float:
+    """Median seconds per call of ``fn`` over ``repeat`` rounds of ``number`` calls."""
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    return statistics.median(times)
+
+
+# --- workload: a chain of 1,000 elementwise operations on 1-element float64 arrays -------------
+CHAIN_OPS = 1000
+
+
+def chain_cr():
+    x = cr.tensor(np.ones(1), requires_grad=True)
+    y = x
+    for _ in range(CHAIN_OPS // 4):
+        y = cr.sin(y)
+        y = y * 1.0001
+        y = y + 0.5
+        y = cr.tanh(y)
+    y.sum().backward()
+    return x.grad
+
+
+def chain_torch():
+    x = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    y = x
+    for _ in range(CHAIN_OPS // 4):
+        y = torch.sin(y)
+        y = y * 1.0001
+        y = y + 0.5
+        y = torch.tanh(y)
+    y.sum().backward()
+    return x.grad
+
+
+# --- workload: one training step of a 784-256-256-10 float32 MLP at batch 128 ------------------
+def _mlp_data(seed=0):
+    rng = np.random.default_rng(seed)
+    sizes = [784, 256, 256, 10]
+    ws = [(rng.standard_normal((i, o)) / np.sqrt(i)).astype(np.float32)
+          for i, o in zip(sizes, sizes[1:])]
+    bs = [np.zeros(o, np.float32) for o in sizes[1:]]
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 128)
+    return ws, bs, x, y
+
+
+def make_mlp_cr():
+    ws, bs, x, y = _mlp_data()
+    params = [cr.tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
+    xt, yi = cr.tensor(x), y.reshape(-1, 1)
+
+    def step():
+        h = xt
+        for k in range(0, len(params), 2):
+            h = h @ params[k] + params[k + 1]
+            if k < len(params) - 2:
+                h = cr.relu(h)
+        loss = -cr.take_along_axis(cr.log_softmax(h, 1), yi, 1).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with cr.no_grad():
+            for p in params:
+                p._data -= 0.01 * p.grad._data
+        return loss
+
+    return step
+
+
+def make_mlp_torch():
+    ws, bs, x, y = _mlp_data()
+    params = [torch.tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
+    xt, yt = torch.tensor(x), torch.tensor(y).reshape(-1, 1)
+
+    def step():
+        h = xt
+        for k in range(0, len(params), 2):
+            h = h @ params[k] + params[k + 1]
+            if k < len(params) - 2:
+                h = torch.relu(h)
+        loss = -torch.log_softmax(h, 1).gather(1, yt).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= 0.01 * p.grad
+        return loss
+
+    return step
+
+
+# --- workload: elementwise chain on 100,000-element arrays (NumPy-bound) ------------------------
+def make_wide(lib):
+    n = 100_000
+    if lib == "cr":
+        x = cr.tensor(np.linspace(-1, 1, n), requires_grad=True)
+        f = cr
+    else:
+        x = torch.linspace(-1, 1, n, dtype=torch.float64, requires_grad=True)
+        f = torch
+
+    def step():
+        y = x
+        for _ in range(10):
+            y = f.tanh(f.sin(y) * 1.5 + 0.1)
+        x.grad = None
+        y.sum().backward()
+
+    return step
+
+
+WORKLOADS = {
+    "chain": ("1,000-op elementwise chain, 1-element float64, forward+backward",
+              lambda: chain_cr, lambda: chain_torch, 0.7, 30, 3),
+    "mlp": ("784-256-256-10 float32 MLP training step, batch 128",
+            make_mlp_cr, make_mlp_torch, 1.3, 30, 5),
+    "wide": ("30-op elementwise chain on 100,000 float64, forward+backward",
+             lambda: make_wide("cr"), lambda: make_wide("torch"), None, 20, 1),
+}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("names", nargs="*", choices=[[], *WORKLOADS], default=[],
+                    help="workloads to run (default: all)")
+    ap.add_argument("--repeat", type=int, default=None, help="override repeats")
+    args = ap.parse_args(argv)
+    names = args.names or list(WORKLOADS)
+    print(f"chainrule {cr.__version__}, numpy {np.__version__}, "
+          f"torch {torch.__version__ if torch else 'not installed'}, python "
+          f"{sys.version.split()[0]}")
+    print(f"{'workload':<8} {'chainrule':>12} {'torch':>12} {'ratio':>7} {'floor':>7}  description")
+    for name in names:
+        desc, make_cr, make_t, floor, repeat, number = WORKLOADS[name]
+        repeat = args.repeat or repeat
+        t_cr = timeit(make_cr(), repeat, number)
+        if torch is not None:
+            t_t = timeit(make_t(), repeat, number)
+            ratio = f"{t_cr / t_t:7.2f}"
+            t_t_s = f"{t_t * 1e3:9.3f} ms"
+        else:
+            ratio, t_t_s = "      -", "          -"
+        fl = f"{floor:7.2f}" if floor else "      -"
+        print(f"{name:<8} {t_cr * 1e3:9.3f} ms {t_t_s} {ratio} {fl}  {desc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
