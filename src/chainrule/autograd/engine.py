@@ -117,6 +117,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     results = {}
     prev_mode = state.grad_enabled
     state.grad_enabled = create_graph
+    accumulate_grad = AccumulateGrad
     try:
         node = None
         while heap or node is not None:
@@ -129,7 +130,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
             if capture is not None and node in capture:
                 for pos in capture[node]:
                     results[pos] = g
-            if type(node) is AccumulateGrad:
+            if type(node) is accumulate_grad:
                 if accumulate and (capture is None or node in capture):
                     leaf = node.leaf()
                     if leaf is not None:
@@ -142,11 +143,27 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 raise _freed_error(node)
             if create_graph:
                 saved = _graph_saved(node, saved)
+            if not retain_graph and prim.save:
+                node.saved = None
+            nxt = node.next
+            if len(nxt) == 1:  # one input, which requires grad (else there were no node)
+                child = nxt[0][0]
+                node = None
+                if needed is not None and child not in needed:
+                    continue
+                gi = prim.vjp[0](g, *saved)
+                if not heap and child not in grads:
+                    # Nothing else is pending, so no other gradient can still reach the child:
+                    # its gradient is complete and it runs next, without the heap.
+                    node, g = child, gi
+                else:
+                    _send(grads, heap, child, gi)
+                continue
             rules = prim.vjp
             shapes = node.shapes
-            handoff = None
+            node = None
             i = -1
-            for e in node.next:
+            for e in nxt:
                 i += 1
                 if e is None:
                     continue
@@ -156,33 +173,31 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 gi = rules[i](g, *saved)
                 if shapes is not None and gi.shape != shapes[i]:
                     gi = sum_to(gi, shapes[i])
-                old = grads.get(child)
-                if old is not None:
-                    grads[child] = old + gi
-                elif handoff is None and not heap and child not in grads:
-                    handoff = (child, gi)  # may skip the heap, see below
+                if node is None and not heap and child not in grads:
+                    node, g_next = child, gi  # a candidate to run next without the heap
+                elif child is node:
+                    g_next = g_next + gi
                 else:
-                    grads[child] = gi
-                    heappush(heap, (child.seq, child))
-            if not retain_graph and prim.save:
-                node.saved = None
-            node = None
-            if handoff is not None:
-                child, gi = handoff
-                if heap or child in grads:
-                    # Another node is pending (or the child got a second contribution later
-                    # in this loop): the child must wait its turn on the heap.
-                    old = grads.get(child)
-                    grads[child] = gi if old is None else old + gi
-                    if old is None:
-                        heappush(heap, (child.seq, child))
+                    _send(grads, heap, child, gi)
+            if node is not None:
+                if heap:  # another child was queued: take turns through the heap
+                    _send(grads, heap, node, g_next)
+                    node = None
                 else:
-                    # Nothing else is pending, so no other gradient can still reach the child:
-                    # its gradient is complete and it can run next without the heap.
-                    node, g = child, gi
+                    g = g_next
     finally:
         state.grad_enabled = prev_mode
     return results
+
+
+def _send(grads, heap, child, gi):
+    """Add ``gi`` to the gradient waiting for ``child``; queue the child on first arrival."""
+    old = grads.get(child)
+    if old is None:
+        grads[child] = gi
+        heappush(heap, (child.seq, child))
+    else:
+        grads[child] = old + gi
 
 
 def _needed(roots, targets):
