@@ -143,6 +143,50 @@ def make_wide(lib):
     return step
 
 
+# --- workloads: Jacobians and Hessians against torch.func -----------------------------------------
+def _jac_data(n_in, n_out, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), rng.standard_normal(n_in)
+
+
+def _wide_fn(lib, A):
+    # R^n -> R^m: an elementwise function of a linear map
+    return lambda x: lib.tanh(A @ x) * lib.sin(A @ x)
+
+
+def make_jac(lib, kind, n_in, n_out, seed):
+    A, x = _jac_data(n_in, n_out, seed)
+    if lib == "cr":
+        import chainrule.functional as F
+
+        f = _wide_fn(cr, A)
+        transform = {"fwd": F.jacfwd, "rev": F.jacrev, "auto": F.jacobian}[kind](f)
+        return lambda: transform(x)
+    import torch.func as tf
+
+    At, xt = torch.tensor(A), torch.tensor(x)
+    f = _wide_fn(torch, At)
+    transform = {"fwd": tf.jacfwd, "rev": tf.jacrev}[kind](f)
+    return lambda: transform(xt)
+
+
+def _rosenbrock(x):
+    return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+
+def make_hessian(lib, n=300):
+    x = np.random.default_rng(3).standard_normal(n)
+    if lib == "cr":
+        import chainrule.functional as F
+
+        h = F.hessian(_rosenbrock)
+        return lambda: h(x)
+    import torch.func as tf
+
+    h, xt = tf.hessian(_rosenbrock), torch.tensor(x)
+    return lambda: h(xt)
+
+
 WORKLOADS = {
     "chain": ("1,000-op elementwise chain, 1-element float64, forward+backward",
               lambda: chain_cr, lambda: chain_torch, 0.7, 30, 3),
@@ -150,6 +194,26 @@ WORKLOADS = {
             make_mlp_cr, make_mlp_torch, 1.3, 30, 5),
     "wide": ("30-op elementwise chain on 100,000 float64, forward+backward",
              lambda: make_wide("cr"), lambda: make_wide("torch"), None, 20, 1),
+    "jacfwd": ("jacfwd of f: R^10 -> R^2000 (vs torch.func.jacfwd)",
+               lambda: make_jac("cr", "fwd", 10, 2000, 0),
+               lambda: make_jac("torch", "fwd", 10, 2000, 0), 1.5, 20, 3),
+    "jacrev": ("jacrev of g: R^2000 -> R^10 (vs torch.func.jacrev)",
+               lambda: make_jac("cr", "rev", 2000, 10, 1),
+               lambda: make_jac("torch", "rev", 2000, 10, 1), 1.5, 20, 3),
+    "jac-f-rev": ("jacrev of f: R^10 -> R^2000 (the wrong mode, for comparison)",
+                  lambda: make_jac("cr", "rev", 10, 2000, 0),
+                  lambda: make_jac("torch", "rev", 10, 2000, 0), None, 5, 1),
+    "jac-g-fwd": ("jacfwd of g: R^2000 -> R^10 (the wrong mode, for comparison)",
+                  lambda: make_jac("cr", "fwd", 2000, 10, 1),
+                  lambda: make_jac("torch", "fwd", 2000, 10, 1), None, 5, 1),
+    "jac-auto-f": ("chainrule.jacobian (auto) of f: R^10 -> R^2000, vs torch jacfwd",
+                   lambda: make_jac("cr", "auto", 10, 2000, 0),
+                   lambda: make_jac("torch", "fwd", 10, 2000, 0), 1.5, 20, 3),
+    "jac-auto-g": ("chainrule.jacobian (auto) of g: R^2000 -> R^10, vs torch jacrev",
+                   lambda: make_jac("cr", "auto", 2000, 10, 1),
+                   lambda: make_jac("torch", "rev", 2000, 10, 1), 1.5, 20, 3),
+    "hessian": ("full Hessian of the 300-dimensional Rosenbrock function (vs torch.func)",
+                lambda: make_hessian("cr"), lambda: make_hessian("torch"), 1.5, 10, 1),
 }
 
 

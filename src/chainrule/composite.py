@@ -16,7 +16,15 @@ from .primitives._core import tensor_types
 from .primitives.elementwise import exp, log, maximum, minimum, sqrt, where
 from .primitives.linalg import einsum, matmul
 from .primitives.reduction import amax, amin, normalize_axis, sum
-from .primitives.shape import broadcast_to, concatenate, getitem, permute, reshape, take_along_axis
+from .primitives.shape import (
+    broadcast_to,
+    concatenate,
+    getitem,
+    normalize_dim,
+    permute,
+    reshape,
+    take_along_axis,
+)
 
 _MISSING = object()
 
@@ -66,14 +74,20 @@ def var(x, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=F
     else:
         c = 1 if correction is _MISSING or correction is None else correction
     dev = x - mean(x, ax, keepdim=True)
-    return sum(dev * dev, ax, pick_keep(keepdim, keepdims)) / max(_count(d.shape, ax) - c, 0)
+    n = builtins.max(_count(d.shape, ax) - c, 0)
+    return sum(dev * dev, ax, pick_keep(keepdim, keepdims)) / n
 
 
 def std(x, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=False,
         axis=_MISSING, keepdims=False):
-    """Standard deviation: ``sqrt(var(...))`` with the same arguments and defaults."""
-    return sqrt(var(x, dim, correction=correction, unbiased=unbiased, ddof=ddof,
-                    keepdim=keepdim, axis=axis, keepdims=keepdims))
+    """Standard deviation: ``sqrt(var(...))`` with the same arguments and defaults.
+
+    Where the variance is 0 (constant input), sqrt has no derivative; as in PyTorch the
+    gradient is taken as 0 there, not nan."""
+    v = var(x, dim, correction=correction, unbiased=unbiased, ddof=ddof, keepdim=keepdim,
+            axis=axis, keepdims=keepdims)
+    zero = v == 0
+    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
@@ -88,9 +102,18 @@ def _extremum(x, dim, keepdim, axis, keepdims, other, reduce, arg, pair, op):
     keep = pick_keep(keepdim, keepdims)
     if dim is None:  # NumPy style (axis=) or a full reduction: values only
         return reduce(x, None if axis is _MISSING else axis, keep)
-    values = reduce(x, dim, keep)
-    idx = arg(_data(x), axis=int(dim), keepdims=keep)
-    return MaxMin(values, type(values)._constant(idx) if type(values) in tensor_types else idx)
+    # PyTorch's (values, indices): the gradient goes to the index returned, ties included.
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be one int, got {dim!r}; for several axes use "
+                        f"{op}(x, axis=...) or a{op}")
+    d = _data(x)
+    dim = normalize_axis(dim, d.ndim, op)
+    dim = dim[0] if dim else 0
+    idx = arg(d, axis=dim, keepdims=True) if d.ndim else np.zeros((), np.intp)
+    values = take_along_axis(x, idx, dim) if d.ndim else x
+    if not keep and d.ndim:
+        values, idx = reshape(values, idx.shape[:dim] + idx.shape[dim + 1:]), idx.squeeze(dim)
+    return MaxMin(values, type(x)._constant(idx) if type(x) in tensor_types else idx)
 
 
 def max(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=_MISSING):  # noqa: A001
@@ -121,19 +144,23 @@ def logsumexp(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
     return r
 
 
-def softmax(x, dim=-1, *, axis=_MISSING):
+def _last_by_default(dim, axis, op):
+    ax = pick_axis(dim, axis, op)
+    return -1 if ax is None else ax
+
+
+def softmax(x, dim=None, *, axis=_MISSING):
     """``exp(x) / sum(exp(x))`` along ``dim`` (default: the last axis), stable for any x."""
-    ax = pick_axis(dim, axis, "softmax")
     d = _data(x)
-    ax = normalize_axis(ax, d.ndim, "softmax")
+    ax = normalize_axis(_last_by_default(dim, axis, "softmax"), d.ndim, "softmax")
     m = np.max(d, axis=ax, keepdims=True) if d.size else 0
     e = exp(x - np.where(np.isfinite(m), m, 0).astype(d.dtype, copy=False))
     return e / sum(e, ax, True)
 
 
-def log_softmax(x, dim=-1, *, axis=_MISSING):
+def log_softmax(x, dim=None, *, axis=_MISSING):
     """``x - logsumexp(x)`` along ``dim`` (default: the last axis)."""
-    ax = pick_axis(dim, axis, "log_softmax")
+    ax = normalize_axis(_last_by_default(dim, axis, "log_softmax"), _data(x).ndim, "log_softmax")
     return x - logsumexp(x, ax, keepdim=True)
 
 
@@ -153,7 +180,7 @@ def expand_dims(x, axis):
     """NumPy's name for ``unsqueeze``; ``axis`` may be a tuple."""
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     nd = _data(x).ndim + len(axes)
-    axes = sorted(int(a) % nd for a in axes)
+    axes = sorted(normalize_dim(a, nd, "expand_dims") for a in axes)
     for a in axes:
         x = unsqueeze(x, a)
     return x
@@ -174,7 +201,9 @@ def swapaxes(x, axis1, axis2):
     """Exchange two axes (PyTorch's ``transpose(x, dim0, dim1)``)."""
     nd = _data(x).ndim
     perm = list(range(nd))
-    a, b = int(axis1) % builtins.max(nd, 1), int(axis2) % builtins.max(nd, 1)
+    a, b = normalize_dim(axis1, nd, "swapaxes"), normalize_dim(axis2, nd, "swapaxes")
+    if nd == 0:
+        return x
     perm[a], perm[b] = perm[b], perm[a]
     return permute(x, tuple(perm))
 
@@ -195,7 +224,9 @@ def flatten(x, start_dim=0, end_dim=-1):
     s = _data(x).shape
     if not s:
         return reshape(x, (1,))
-    a, b = int(start_dim) % len(s), int(end_dim) % len(s)
+    a, b = normalize_dim(start_dim, len(s), "flatten"), normalize_dim(end_dim, len(s), "flatten")
+    if a > b:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return reshape(x, s[:a] + (int(np.prod(s[a:b + 1], dtype=np.int64)),) + s[b + 1:])
 
 
@@ -217,19 +248,21 @@ def stack(tensors, dim=0, *, axis=_MISSING):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: need at least one array to stack")
-    ax = pick_axis(dim, axis, "stack")
     s0 = _data(tensors[0]).shape
+    ax = normalize_dim(pick_axis(dim, axis, "stack"), len(s0) + 1, "stack")
     for k, t in enumerate(tensors):
         if _data(t).shape != s0:
             raise ValueError(f"stack: all inputs must have the same shape, but input 0 has "
                              f"shape {s0} and input {k} has shape {_data(t).shape}")
-    return concatenate([unsqueeze(t, ax) for t in tensors], int(ax) % (len(s0) + 1))
+    return concatenate([unsqueeze(t, ax) for t in tensors], ax)
 
 
 def split(x, split_size_or_sections, dim=0):
     """PyTorch's ``split``: pieces of ``split_size`` along ``dim`` (the last may be shorter),
     or pieces of the given list of sizes. (``chainrule.numpy.split`` keeps NumPy's meaning.)"""
-    n = _data(x).shape[dim]
+    d = _data(x)
+    dim = normalize_dim(dim, d.ndim, "split")
+    n = d.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = int(split_size_or_sections)
         if step <= 0:
@@ -241,7 +274,7 @@ def split(x, split_size_or_sections, dim=0):
             raise ValueError(f"split: sizes {sizes} add up to {builtins.sum(sizes)}, but dim "
                              f"{dim} has length {n}")
     out, start = [], 0
-    lead = (slice(None),) * (int(dim) % _data(x).ndim)
+    lead = (slice(None),) * dim
     for size in sizes:
         out.append(getitem(x, lead + (slice(start, start + size),)))
         start += size
@@ -250,16 +283,22 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks: int, dim=0):
     """Split into ``chunks`` pieces of (nearly) equal size, as PyTorch does."""
-    n = _data(x).shape[dim]
-    size = -(-n // int(chunks)) if n else 1
-    return split(x, size, dim)
+    d = _data(x)
+    dim = normalize_dim(dim, d.ndim, "chunk")
+    chunks = int(chunks)
+    if chunks <= 0:
+        raise ValueError(f"chunk: the number of chunks must be positive, got {chunks}")
+    n = d.shape[dim]
+    if n == 0:  # PyTorch: `chunks` empty pieces
+        return split(x, [0] * chunks, dim)
+    return split(x, -(-n // chunks), dim)
 
 
 def gather(x, dim, index):
     """PyTorch's ``gather``: ``out[i][j] = x[i][index[i][j]]`` for ``dim=1``."""
     idx = _data(index)
     d = _data(x)
-    dim = int(dim) % builtins.max(d.ndim, 1)
+    dim = normalize_dim(dim, d.ndim, "gather")
     if idx.ndim != d.ndim:
         raise ValueError(f"gather: index has {idx.ndim} dimensions but the input has "
                          f"{d.ndim}; they must match")

@@ -19,11 +19,19 @@ def _finish(arr, requires_grad):
     return t
 
 
-def _shape(shape):
-    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-        return tuple(int(s) for s in shape[0])
-    return tuple(int(s) for s in shape)
+def _shape(shape, op="zeros"):
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike; a clear error for anything else."""
+    if len(shape) == 1 and hasattr(shape[0], "__len__") and not isinstance(shape[0], str):
+        shape = tuple(shape[0])  # a tuple, list, or torch.Size-like sequence
+    out = []
+    for s in shape:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{op}: the size must be ints or one tuple of ints, but got an "
+                            f"element {s!r} of type {type(s).__name__}")
+        if s < 0:
+            raise ValueError(f"{op}: negative dimension {int(s)} in size {tuple(shape)}")
+        out.append(int(s))
+    return tuple(out)
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -32,7 +40,15 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
         data = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d._data if isinstance(d, Tensor) else d for d in data]
-    return _finish(np.array(data, dtype=dtype), requires_grad)
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError as exc:
+        raise ValueError(f"tensor: cannot make a tensor from this data ({exc}); nested lists "
+                         f"must be rectangular, all rows of the same length") from None
+    if arr.dtype == object:
+        raise TypeError(f"tensor: cannot make a tensor from data of type "
+                        f"{type(data).__name__}; give numbers, nested lists or arrays")
+    return _finish(arr, requires_grad)
 
 
 def as_tensor(data, dtype=None) -> Tensor:
@@ -50,15 +66,15 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_shape(shape), dtype=dtype or np.float64), requires_grad)
+    return _finish(np.zeros(_shape(shape, "zeros"), dtype=dtype or np.float64), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_shape(shape), dtype=dtype or np.float64), requires_grad)
+    return _finish(np.ones(_shape(shape, "ones"), dtype=dtype or np.float64), requires_grad)
 
 
 def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_shape(shape), dtype=dtype or np.float64), requires_grad)
+    return _finish(np.empty(_shape(shape, "empty"), dtype=dtype or np.float64), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -108,6 +124,10 @@ class Generator:
     """A source of random numbers (PCG64). ``Generator().manual_seed(0)`` makes a seeded one."""
 
     def __init__(self, seed: int | None = None):
+        if isinstance(seed, str):  # torch.Generator('cpu'): a device, not a seed
+            if seed.split(":")[0] != "cpu":
+                raise RuntimeError(f"Generator: chainrule runs on the CPU only, not {seed!r}")
+            seed = None
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None) -> Generator:
@@ -142,19 +162,27 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
+def _float_dtype(dtype, op):
+    dt = np.dtype(dtype or np.float64)
+    if dt.kind != "f":
+        raise TypeError(f"{op}: draws floating point numbers, so dtype must be a float dtype, "
+                        f"not {dt.name}; use randint for integers")
+    return dt
+
+
 def rand(*shape, generator: Generator | None = None, dtype=None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    dt = np.dtype(dtype or np.float64)
-    return _finish(_rng(generator).random(_shape(shape), dtype=np.float64).astype(dt, copy=False),
-                   requires_grad)
+    dt = _float_dtype(dtype, "rand")
+    draws = _rng(generator).random(_shape(shape, "rand"), dtype=np.float64)
+    return _finish(draws.astype(dt, copy=False), requires_grad)
 
 
 def randn(*shape, generator: Generator | None = None, dtype=None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    dt = np.dtype(dtype or np.float64)
-    return _finish(_rng(generator).standard_normal(_shape(shape)).astype(dt, copy=False),
+    dt = _float_dtype(dtype, "randn")
+    return _finish(_rng(generator).standard_normal(_shape(shape, "randn")).astype(dt, copy=False),
                    requires_grad)
 
 

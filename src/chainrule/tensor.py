@@ -6,19 +6,24 @@ to the composite functions; no derivative formula lives here.
 
 from __future__ import annotations
 
+import copy
 import weakref
 
 import numpy as np
 
 from . import composite as C
 from .autograd import dispatch
+from .autograd.grad_mode import state as _grad_state
 from .autograd.graph import AccumulateGrad, RemovableHandle
 from .primitives import elementwise as E
 from .primitives import linalg as L
 from .primitives import reduction as R
 from .primitives import shape as S
+from .primitives._core import apply as _apply
 
 _record = dispatch.record
+_record1 = dispatch.record1
+_record2 = dispatch.record2
 _wrap = dispatch.wrap
 _MISSING = C._MISSING
 
@@ -43,6 +48,27 @@ def _check_grad_dtype(dtype, op="requires_grad"):
             f"x.astype('float64').requires_grad_()")
 
 
+_OPSYM = {"add_": "+", "sub_": "-", "mul_": "*", "div_": "/", "pow_": "**"}
+
+
+def _check_inplace(res, data, op):
+    if res.shape != data.shape:
+        raise RuntimeError(f"{op}: the result has the broadcast shape {res.shape}, which does "
+                           f"not match the shape {data.shape} of the tensor updated in place")
+    if not np.can_cast(res.dtype, data.dtype, "same_kind"):
+        raise RuntimeError(f"{op}: the result has dtype {res.dtype}, which can't be cast to the "
+                           f"dtype {data.dtype} of the tensor updated in place")
+
+
+def _rebuild(cls, data, requires_grad):
+    """A new leaf of class ``cls`` around ``data`` (unpickling and copying)."""
+    t = cls.__new__(cls)
+    Tensor.__init__(t, data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
 
@@ -50,7 +76,8 @@ class Tensor:
     NumPy array; ``chainrule.tensor(data)`` always copies.
     """
 
-    __slots__ = ("_data", "_edge", "_grad", "_meta", "__weakref__")
+    # _fw (forward-mode tangents) is set only on dual tensors; read it with getattr(t, "_fw", None)
+    __slots__ = ("_data", "_edge", "_grad", "_meta", "_fw", "__weakref__")
     __array_ufunc__ = None  # NumPy defers binary operators to ours (ndarray + Tensor works)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
@@ -165,6 +192,10 @@ class Tensor:
             if value._data.shape != self._data.shape:
                 raise RuntimeError(f"grad: assigned grad has shape {value._data.shape}, but the "
                                    f"tensor has shape {self._data.shape}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"grad: assigned grad has dtype {value._data.dtype}, but the "
+                                   f"tensor has dtype {self._data.dtype}; convert it with "
+                                   f".astype({self._data.dtype.name!r})")
         self._grad = value
 
     @property
@@ -250,11 +281,22 @@ class Tensor:
         """Convert to ``dtype``; differentiable between floating dtypes."""
         return E.astype(self, dtype)
 
-    def to(self, dtype=None, *args, **kwargs) -> Tensor:
-        """``to(dtype)`` converts; a device string 'cpu' is accepted and ignored."""
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or (isinstance(dtype, str) and dtype == "cpu"):
-            return self
+    def to(self, *args, dtype=None, device=None, copy=False, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``:
+        converts the dtype (differentiably between floating dtypes); the only device is 'cpu'.
+        """
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a._data.dtype
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
+                device = a
+            else:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"to: chainrule runs on the CPU only; device {device!r} is not "
+                               f"available")
+        if dtype is None or np.dtype(dtype) == self._data.dtype:
+            return self.clone() if copy else self
         return E.astype(self, dtype)
 
     def float(self) -> Tensor:
@@ -280,6 +322,29 @@ class Tensor:
 
     def contiguous(self) -> Tensor:
         return self
+
+    # --- copying and pickling ------------------------------------------------------------
+    def __reduce_ex__(self, protocol):
+        """Pickle (and ``copy.copy``) the values and ``requires_grad``, not the graph: the
+        result is a leaf, as in PyTorch."""
+        state = getattr(self, "__dict__", None) or None
+        return (_rebuild, (type(self), self._data, self._edge is not None), state)
+
+    def __deepcopy__(self, memo):
+        """A leaf with copied values (and a copied ``.grad``), and its own gradient: the
+        original's graph node is not shared."""
+        if not self.is_leaf:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors (made by the user, not computed from others) can be "
+                "deep-copied; copy x.detach() instead, or x.detach().clone().requires_grad_()")
+        new = _rebuild(type(self), copy.deepcopy(self._data, memo), self._edge is not None)
+        memo[id(self)] = new
+        if self._grad is not None:
+            new._grad = copy.deepcopy(self._grad, memo)
+        d = getattr(self, "__dict__", None)
+        if d:
+            new.__dict__.update(copy.deepcopy(d, memo))
+        return new
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (its gradient flows back to this tensor)."""
@@ -334,182 +399,291 @@ class Tensor:
 
     # --- operators ----------------------------------------------------------------------------
     def __add__(self, other):
-        return _record(E.ADD, (self, other), ())
+        return _record2(E.ADD, self, other)
 
     def __radd__(self, other):
-        return _record(E.ADD, (other, self), ())
+        return _record2(E.ADD, other, self)
 
     def __sub__(self, other):
-        return _record(E.SUB, (self, other), ())
+        return _record2(E.SUB, self, other)
 
     def __rsub__(self, other):
-        return _record(E.SUB, (other, self), ())
+        return _record2(E.SUB, other, self)
 
     def __mul__(self, other):
-        return _record(E.MUL, (self, other), ())
+        return _record2(E.MUL, self, other)
 
     def __rmul__(self, other):
-        return _record(E.MUL, (other, self), ())
+        return _record2(E.MUL, other, self)
 
     def __truediv__(self, other):
-        return _record(E.DIV, (self, other), ())
+        return _record2(E.DIV, self, other)
 
     def __rtruediv__(self, other):
-        return _record(E.DIV, (other, self), ())
+        return _record2(E.DIV, other, self)
 
     def __floordiv__(self, other):
-        return _record(E.FLOOR_DIVIDE, (self, other), ())
+        return _record2(E.FLOOR_DIVIDE, self, other)
 
     def __rfloordiv__(self, other):
-        return _record(E.FLOOR_DIVIDE, (other, self), ())
+        return _record2(E.FLOOR_DIVIDE, other, self)
 
     def __mod__(self, other):
-        return _record(E.REMAINDER, (self, other), ())
+        return _record2(E.REMAINDER, self, other)
 
     def __rmod__(self, other):
-        return _record(E.REMAINDER, (other, self), ())
+        return _record2(E.REMAINDER, other, self)
 
     def __pow__(self, other):
-        return _record(E.POW, (self, other), ())
+        return _record2(E.POW, self, other)
 
     def __rpow__(self, other):
-        return _record(E.POW, (other, self), ())
+        return _record2(E.POW, other, self)
 
     def __matmul__(self, other):
-        return _record(L.MATMUL, (self, other), ())
+        return _record2(L.MATMUL, self, other)
 
     def __rmatmul__(self, other):
-        return _record(L.MATMUL, (other, self), ())
+        return _record2(L.MATMUL, other, self)
 
     def __neg__(self):
-        return _record(E.NEG, (self,), ())
+        return _record1(E.NEG, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _record(E.ABS, (self,), ())
+        return _record1(E.ABS, self)
 
     def __invert__(self):
-        return _record(E.INVERT, (self,), ())
+        return _record1(E.INVERT, self)
 
     def __and__(self, other):
-        return _record(E.BITWISE_AND, (self, other), ())
+        return _record2(E.BITWISE_AND, self, other)
 
     def __rand__(self, other):
-        return _record(E.BITWISE_AND, (other, self), ())
+        return _record2(E.BITWISE_AND, other, self)
 
     def __or__(self, other):
-        return _record(E.BITWISE_OR, (self, other), ())
+        return _record2(E.BITWISE_OR, self, other)
 
     def __ror__(self, other):
-        return _record(E.BITWISE_OR, (other, self), ())
+        return _record2(E.BITWISE_OR, other, self)
 
     def __xor__(self, other):
-        return _record(E.BITWISE_XOR, (self, other), ())
+        return _record2(E.BITWISE_XOR, self, other)
 
     def __rxor__(self, other):
-        return _record(E.BITWISE_XOR, (other, self), ())
+        return _record2(E.BITWISE_XOR, other, self)
 
     def __eq__(self, other):
-        return _record(E.EQ, (self, other), ())
+        return _record2(E.EQ, self, other)
 
     def __ne__(self, other):
-        return _record(E.NE, (self, other), ())
+        return _record2(E.NE, self, other)
 
     def __lt__(self, other):
-        return _record(E.LT, (self, other), ())
+        return _record2(E.LT, self, other)
 
     def __le__(self, other):
-        return _record(E.LE, (self, other), ())
+        return _record2(E.LE, self, other)
 
     def __gt__(self, other):
-        return _record(E.GT, (self, other), ())
+        return _record2(E.GT, self, other)
 
     def __ge__(self, other):
-        return _record(E.GE, (self, other), ())
+        return _record2(E.GE, self, other)
 
     def __getitem__(self, index):
         return S.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        """``x[index] = value``. Without a graph to record the array is written in place;
+        otherwise the tensor is rebound to a recorded result in which the gradient flows to
+        ``value`` at ``index`` and to the old values elsewhere (PyTorch's CopySlices)."""
+        tt = dispatch._tensor_types
+        v_edge = value._edge if type(value) in tt else None
+        if not (_grad_state.grad_enabled and (self._edge is not None or v_edge is not None)):
+            if not self._data.flags.writeable:
+                raise RuntimeError("setitem: the tensor's memory is read-only (a broadcast view "
+                                   "or a read-only array); use x = x.clone() first")
+            self._data[S._convert_index(index)] = value._data if type(value) in tt else value
+            return
+        e = self._edge
+        if e is not None and type(e[0]) is AccumulateGrad:
+            raise RuntimeError(
+                "setitem: a leaf tensor that requires grad is being used in an in-place "
+                "operation. Assign under `with chainrule.no_grad():`, or build a new tensor "
+                "(e.g. with chainrule.where).")
+        index = S._convert_index(index)
+        shape = self._data.shape
+        count = np.zeros(shape, dtype=np.int64)
+        np.add.at(count, index, 1)
+        if count.max(initial=0) > 1:
+            raise RuntimeError("setitem: the index selects some elements more than once; "
+                               "assignment through repeated indices is not differentiable")
+        v = value if type(value) in tt else np.asarray(value)
+        v = S.broadcast_to(E.astype(v, self._data.dtype), count[index].shape)
+        scattered = _apply(S.INDEX_ADD, (v,), (index, shape, S._is_basic(index)))
+        r = E.where(count > 0, scattered, self)
+        self._data = r._data
+        self._edge = r._edge
+
+    # --- in-place updates -----------------------------------------------------------------
+    def _inplace(self, prim, inputs, op):
+        """``self`` takes the value of ``prim(*inputs)``, keeping its shape and dtype.
+
+        Without a graph to record (under no_grad, or when nothing requires grad) the array is
+        written in place, so tensors and arrays sharing its memory see the change (PyTorch's
+        ``with no_grad(): w -= lr * w.grad``). When a graph is recorded, the tensor is rebound
+        to the recorded result instead: arrays saved for backward are never overwritten.
+        """
+        tt = dispatch._tensor_types
+        recording = _grad_state.grad_enabled and any(
+            type(a) in tt and a._edge is not None for a in inputs)
+        data = self._data
+        if recording:
+            e = self._edge
+            if e is not None and type(e[0]) is AccumulateGrad:
+                raise RuntimeError(
+                    f"{op}: a leaf tensor that requires grad is being used in an in-place "
+                    f"operation. Update it under `with chainrule.no_grad():`, or use the "
+                    f"out-of-place form (x = x {_OPSYM.get(op, 'op')} y).")
+            r = _record(prim, inputs, ())
+            _check_inplace(r._data, data, op)
+            if r._data.dtype != data.dtype:
+                r = E.astype(r, data.dtype)
+            self._data = r._data
+            self._edge = r._edge
+            return self
+        res = np.asarray(prim.impl(*(a._data if type(a) in tt else a for a in inputs)))
+        _check_inplace(res, data, op)
+        if not data.flags.writeable:
+            raise RuntimeError(f"{op}: the tensor's memory is read-only (it is a broadcast "
+                               f"view or wraps a read-only array); use x = x.clone() first")
+        np.copyto(data, res, casting="unsafe")
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(E.ADD, (self, other), "add_")
+
+    def __isub__(self, other):
+        return self._inplace(E.SUB, (self, other), "sub_")
+
+    def __imul__(self, other):
+        return self._inplace(E.MUL, (self, other), "mul_")
+
+    def __itruediv__(self, other):
+        return self._inplace(E.DIV, (self, other), "div_")
+
+    def __ipow__(self, other):
+        return self._inplace(E.POW, (self, other), "pow_")
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace(E.ADD, (self, other if alpha == 1 else other * alpha), "add_")
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace(E.SUB, (self, other if alpha == 1 else other * alpha), "sub_")
+
+    def mul_(self, other):
+        return self._inplace(E.MUL, (self, other), "mul_")
+
+    def div_(self, other):
+        return self._inplace(E.DIV, (self, other), "div_")
+
+    def pow_(self, exponent):
+        return self._inplace(E.POW, (self, exponent), "pow_")
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+        mask = np.ones(self._data.shape, dtype=bool)
+        return self._inplace(E.WHERE, (mask, src, self), "copy_")
+
+    def fill_(self, value):
+        mask = np.ones(self._data.shape, dtype=bool)
+        return self._inplace(E.WHERE, (mask, value, self), "fill_")
+
+    def zero_(self):
+        return self.fill_(0)
+
     # --- elementwise methods --------------------------------------------------------------------
     def add(self, other):
-        return _record(E.ADD, (self, other), ())
+        return _record2(E.ADD, self, other)
 
     def sub(self, other):
-        return _record(E.SUB, (self, other), ())
+        return _record2(E.SUB, self, other)
 
     def mul(self, other):
-        return _record(E.MUL, (self, other), ())
+        return _record2(E.MUL, self, other)
 
     def div(self, other):
-        return _record(E.DIV, (self, other), ())
+        return _record2(E.DIV, self, other)
 
     def pow(self, exponent):
-        return _record(E.POW, (self, exponent), ())
+        return _record2(E.POW, self, exponent)
 
     def remainder(self, other):
-        return _record(E.REMAINDER, (self, other), ())
+        return _record2(E.REMAINDER, self, other)
 
     def maximum(self, other):
-        return _record(E.MAXIMUM, (self, other), ())
+        return _record2(E.MAXIMUM, self, other)
 
     def minimum(self, other):
-        return _record(E.MINIMUM, (self, other), ())
+        return _record2(E.MINIMUM, self, other)
 
     def neg(self):
-        return _record(E.NEG, (self,), ())
+        return _record1(E.NEG, self)
 
     def exp(self):
-        return _record(E.EXP, (self,), ())
+        return _record1(E.EXP, self)
 
     def expm1(self):
-        return _record(E.EXPM1, (self,), ())
+        return _record1(E.EXPM1, self)
 
     def log(self):
-        return _record(E.LOG, (self,), ())
+        return _record1(E.LOG, self)
 
     def log1p(self):
-        return _record(E.LOG1P, (self,), ())
+        return _record1(E.LOG1P, self)
 
     def sqrt(self):
-        return _record(E.SQRT, (self,), ())
+        return _record1(E.SQRT, self)
 
     def sin(self):
-        return _record(E.SIN, (self,), ())
+        return _record1(E.SIN, self)
 
     def cos(self):
-        return _record(E.COS, (self,), ())
+        return _record1(E.COS, self)
 
     def tan(self):
-        return _record(E.TAN, (self,), ())
+        return _record1(E.TAN, self)
 
     def tanh(self):
-        return _record(E.TANH, (self,), ())
+        return _record1(E.TANH, self)
 
     def sigmoid(self):
-        return _record(E.SIGMOID, (self,), ())
+        return _record1(E.SIGMOID, self)
 
     def relu(self):
-        return _record(E.RELU, (self,), ())
+        return _record1(E.RELU, self)
 
     def abs(self):
-        return _record(E.ABS, (self,), ())
+        return _record1(E.ABS, self)
 
     def sign(self):
-        return _record(E.SIGN, (self,), ())
+        return _record1(E.SIGN, self)
 
     def floor(self):
-        return _record(E.FLOOR, (self,), ())
+        return _record1(E.FLOOR, self)
 
     def ceil(self):
-        return _record(E.CEIL, (self,), ())
+        return _record1(E.CEIL, self)
 
     def round(self):
-        return _record(E.ROUND, (self,), ())
+        return _record1(E.ROUND, self)
 
     def trunc(self):
-        return _record(E.TRUNC, (self,), ())
+        return _record1(E.TRUNC, self)
 
     def clamp(self, min=None, max=None):  # noqa: A002
         return E.clip(self, min, max)
@@ -521,16 +695,16 @@ class Tensor:
         return E.where(condition, self, other)
 
     def isnan(self):
-        return _record(E.ISNAN, (self,), ())
+        return _record1(E.ISNAN, self)
 
     def isinf(self):
-        return _record(E.ISINF, (self,), ())
+        return _record1(E.ISINF, self)
 
     def isfinite(self):
-        return _record(E.ISFINITE, (self,), ())
+        return _record1(E.ISFINITE, self)
 
     def logical_not(self):
-        return _record(E.LOGICAL_NOT, (self,), ())
+        return _record1(E.LOGICAL_NOT, self)
 
     # --- reductions -------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, dtype=None):
@@ -653,7 +827,7 @@ class Tensor:
 
     # --- products ---------------------------------------------------------------------------
     def matmul(self, other):
-        return _record(L.MATMUL, (self, other), ())
+        return _record2(L.MATMUL, self, other)
 
     def dot(self, other):
         return C.dot(self, other)

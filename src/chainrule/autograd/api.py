@@ -87,8 +87,13 @@ def backward(
     results = execute(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
                       capture=capture, accumulate=True)
     if inputs is not None:
+        # Non-leaf inputs get their gradient in .grad too, once each; those that retain their
+        # grad already received it from their RetainGrad hook.
+        done = set()
         for k, t in enumerate(inputs):
-            if type(t._edge[0]) is not AccumulateGrad and k in results:
+            if (type(t._edge[0]) is not AccumulateGrad and k in results and id(t) not in done
+                    and not t.retains_grad):
+                done.add(id(t))
                 _accumulate_into(t, results[k], create_graph)
 
 
@@ -141,7 +146,7 @@ def grad(
 
 def _as_input_grad(g, t, create_graph):
     dtype = t._data.dtype
-    if create_graph:
+    if create_graph or _is_tensor(g):  # a tensor: a graph to keep, or forward-mode tangents
         return g if g._data.dtype == dtype else g.astype(dtype)
     g = np.asarray(g)
     if g.dtype != dtype or g.shape != t._data.shape or not g.flags.writeable:

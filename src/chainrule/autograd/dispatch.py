@@ -17,6 +17,9 @@ _asarray = np.asarray
 Tensor = None
 _new = None
 _tensor_types = _core.tensor_types
+# The open forward-mode levels, innermost last (see forward_ad). While it is empty, forward
+# mode costs one truth test per operation.
+fw_levels: list = []
 
 
 def install_tensor_type(cls) -> None:
@@ -36,7 +39,29 @@ def wrap(data, edge=None):
     return t
 
 
+def is_tensor(x) -> bool:
+    return type(x) in _tensor_types
+
+
+def tangents_of(x):
+    """The tangents {level: tangent} that ``x`` carries at open levels, or None."""
+    fw = getattr(x, "_fw", None)
+    if not fw:
+        return None
+    live = {k: v for k, v in fw.items() if k in fw_levels}
+    return live or None
+
+
 def record(prim, inputs, params):
+    """Apply ``prim`` to ``inputs`` (some tensors) and ``params``; record a node if needed."""
+    if fw_levels:
+        for a in inputs:
+            if getattr(a, "_fw", None):
+                return record_dual(prim, inputs, params)
+    return _record(prim, inputs, params)
+
+
+def _record(prim, inputs, params):
     datas = []
     edges = []
     live = False
@@ -49,7 +74,7 @@ def record(prim, inputs, params):
                 live = True
             edges.append(e)
         else:
-            datas.append(a)
+            datas.append(_asarray(a) if type(a) is list or type(a) is tuple else a)
             edges.append(None)
     try:
         out = prim.impl(*datas, *params)
@@ -67,7 +92,7 @@ def record(prim, inputs, params):
             oshape = out.shape
             for d, e in zip(datas, edges):
                 if e is not None and d.shape != oshape:
-                    shapes = tuple(np.shape(d) for d in datas)
+                    shapes = tuple(np.shape(d) for d in datas) + (oshape,)
                     break
         saver = prim.saver
         saved = saver(datas, out) + params if saver is not None else params
@@ -79,6 +104,8 @@ def record(prim, inputs, params):
 
 def record1(prim, x):
     """``record`` for one tensor input and no parameters (unary elementwise operations)."""
+    if fw_levels and getattr(x, "_fw", None):
+        return record_dual(prim, (x,), ())
     xd = x._data
     try:
         out = prim.impl(xd)
@@ -101,18 +128,20 @@ def record1(prim, x):
 
 def record2(prim, a, b):
     """``record`` for two inputs (at least one a tensor) and no parameters."""
+    if fw_levels and (getattr(a, "_fw", None) or getattr(b, "_fw", None)):
+        return record_dual(prim, (a, b), ())
     tt = _tensor_types
     if type(a) in tt:
         ad = a._data
         ea = a._edge
     else:
-        ad = a
+        ad = _asarray(a) if type(a) is list or type(a) is tuple else a
         ea = None
     if type(b) in tt:
         bd = b._data
         eb = b._edge
     else:
-        bd = b
+        bd = _asarray(b) if type(b) is list or type(b) is tuple else b
         eb = None
     try:
         out = prim.impl(ad, bd)
@@ -129,13 +158,85 @@ def record2(prim, a, b):
         if prim.elementwise:
             oshape = out.shape
             if (ea is not None and ad.shape != oshape) or (eb is not None and bd.shape != oshape):
-                shapes = (np.shape(ad), np.shape(bd))
+                shapes = (np.shape(ad), np.shape(bd), oshape)
         saver = prim.saver
         saved = saver((ad, bd), out) if saver is not None else ()
         t._edge = (Node(prim, (ea, eb), saved, shapes), 0)
     else:
         t._edge = None
     return t
+
+
+def record_dual(prim, inputs, params):
+    """Forward mode: the result of ``prim`` and its tangent at the inputs' highest open level.
+
+    The inputs are split into primals (which keep their tangents at lower levels) and tangents
+    at that level; the primal result comes from ``record`` (which deals with the lower levels in
+    turn and records the reverse-mode node), and the tangent from the forward rules, applied to
+    the primals with chainrule operations, so that lower levels and reverse mode see it too.
+    """
+    level = 0
+    for a in inputs:
+        fw = tangents_of(a)
+        if fw:
+            m = max(fw)
+            if m > level:
+                level = m
+    if not level:
+        return _record(prim, inputs, params)
+    primals, tangents = [], []
+    for a in inputs:
+        fw = tangents_of(a)
+        if fw and level in fw:
+            p = wrap(a._data, a._edge)
+            rest = {k: v for k, v in fw.items() if k != level}
+            if rest:
+                p._fw = rest
+            primals.append(p)
+            tangents.append(fw[level])
+        else:
+            primals.append(a)
+            tangents.append(None)
+    out = record(prim, tuple(primals), params)
+    if prim.jvp is None:
+        return out
+    saver = prim.saver
+    saved = saver(primals, out) + params if saver is not None else params
+    tangent = None
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        if prim.elementwise:
+            ti = _elementwise_tangent(prim.jvp[i], t, primals[i], out, saved)
+        else:
+            ti = prim.jvp[i](t, *saved)
+        tangent = ti if tangent is None else tangent + ti
+    fw_out = dict(getattr(out, "_fw", None) or {})
+    if tangent is not None:
+        fw_out[level] = tangent if is_tensor(tangent) else wrap(_asarray(tangent))
+        out._fw = fw_out
+    if out._edge is not None and saver is not None:
+        # Reverse mode later runs its rule on the saved values: keep them as dual tensors, so
+        # that derivatives of the gradient flow forward too (forward over reverse).
+        ans = wrap(out._data)
+        ans._fw = fw_out
+        out._edge[0].saved = saver(inputs, ans) + params
+    return out
+
+
+def _elementwise_tangent(rule, t, primal, out, saved):
+    """An elementwise forward rule, with the tangent aligned to the output's broadcast shape.
+    Leading axes of the tangent beyond the primal's are batch axes (several tangents at once)."""
+    p_nd = np.ndim(primal._data if is_tensor(primal) else primal)
+    o_shape = out._data.shape
+    lead = t.shape[: t.ndim - p_nd]
+    if p_nd < len(o_shape):
+        t = t.reshape(lead + (1,) * (len(o_shape) - p_nd) + t.shape[len(lead):])
+    r = rule(t, *saved)
+    target = lead + o_shape
+    if r.shape != target:
+        r = _core.REGISTRY["broadcast_to"](r, target)
+    return r
 
 
 def _operation_error(prim, datas, exc):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..primitives._core import ANS, INPUTS
 from ..primitives.reduction import sum_to
-from .dispatch import wrap
+from .dispatch import is_tensor, wrap
 from .grad_mode import state
 from .graph import AccumulateGrad
 
@@ -51,7 +51,15 @@ def _graph_saved(node, saved):
     for pos, code in slots:
         edge = (node, 0) if code == ANS else node.next[code]
         if edge is not None:
-            out[pos] = wrap(out[pos], edge)
+            v = out[pos]
+            if is_tensor(v):  # a dual tensor saved in forward mode: keep its tangents
+                t = wrap(v._data, edge)
+                fw = getattr(v, "_fw", None)
+                if fw:
+                    t._fw = fw
+                out[pos] = t
+            else:
+                out[pos] = wrap(v, edge)
     return out
 
 
@@ -84,6 +92,9 @@ def _accumulate_into(tensor, g, create):
     if create:
         if g._data.dtype != dtype:
             g = g.astype(dtype)
+        tensor._grad = g if old is None else old + g
+        return
+    if is_tensor(g):  # forward over reverse: the gradient carries tangents, keep it whole
         tensor._grad = g if old is None else old + g
         return
     g = np.asarray(g)
@@ -143,7 +154,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 raise _freed_error(node)
             if create_graph:
                 saved = _graph_saved(node, saved)
-            if not retain_graph and prim.save:
+            if not retain_graph and prim.graph_slots:  # free arrays; shapes are cheap to keep
                 node.saved = None
             nxt = node.next
             if len(nxt) == 1:  # one input, which requires grad (else there were no node)
@@ -172,7 +183,8 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                     continue
                 gi = rules[i](g, *saved)
                 if shapes is not None and gi.shape != shapes[i]:
-                    gi = sum_to(gi, shapes[i])
+                    # Undo broadcasting; leading axes beyond the output's are batch axes.
+                    gi = sum_to(gi, gi.shape[: gi.ndim - len(shapes[-1])] + shapes[i])
                 if node is None and not heap and child not in grads:
                     node, g_next = child, gi  # a candidate to run next without the heap
                 elif child is node:

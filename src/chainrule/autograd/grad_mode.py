@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import threading
 
 
@@ -33,6 +34,13 @@ class _Mode:
 
     grad: bool = True
     inference: bool | None = None  # None: leave inference mode as it is
+    _bare_decorator = True  # ``@no_grad`` without parentheses works, as in PyTorch
+
+    def __new__(cls, *args, **kwargs):
+        if (cls._bare_decorator and len(args) == 1 and not kwargs and callable(args[0])
+                and not isinstance(args[0], bool)):
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __enter__(self):
         self._prev = (state.grad_enabled, state.inference)
@@ -46,10 +54,41 @@ class _Mode:
         return False
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with copy.copy(self):
                 return fn(*args, **kwargs)
+
+        return wrapper
+
+    def _wrap_generator(self, fn):
+        """Each step of the generator runs inside the mode; the caller's code between steps
+        runs in the caller's mode."""
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with copy.copy(self):
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with copy.copy(self):
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with copy.copy(self):
+                            response = gen.throw(exc)
+                    else:
+                        with copy.copy(self):
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
 
         return wrapper
 
@@ -81,6 +120,8 @@ class inference_mode(_Mode):
 class set_grad_enabled(_Mode):
     """``set_grad_enabled(False)`` switches recording off at once; also a context manager and
     a decorator, which restore the previous mode afterwards."""
+
+    _bare_decorator = False
 
     def __init__(self, mode: bool):
         self.grad = bool(mode)

@@ -13,7 +13,6 @@ import numpy as np
 
 from .api import grad
 from .dispatch import wrap
-from .grad_mode import no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -32,24 +31,38 @@ def _outputs(func, inputs):
     return tuple(o for o in _tuple(func(*inputs)) if _is_tensor(o))
 
 
+def _fresh_leaves(inputs):
+    """The inputs that require grad, copied into new contiguous leaves: the perturbations of
+    the finite differences never touch the caller's arrays, and non-leaf or non-contiguous
+    inputs are handled alike."""
+    return tuple(
+        wrap(np.array(x._data, order="C", copy=True)).requires_grad_()
+        if _is_tensor(x) and x._edge is not None else x
+        for x in inputs
+    )
+
+
 def _numerical(func, inputs, wrt, eps):
-    """d outputs / d inputs[wrt], one column per input element, by central differences."""
-    with no_grad():
-        outs0 = _outputs(func, inputs)
-        jac = [np.zeros((o._data.size, inputs[wrt]._data.size)) for o in outs0]
-        x = inputs[wrt]._data
-        flat = x.reshape(-1)  # a view when x is contiguous (checked below)
-        if not np.shares_memory(flat, x):
-            raise GradcheckError("gradcheck: inputs must be contiguous arrays")
-        for j in range(flat.size):
-            orig = flat[j]
-            flat[j] = orig + eps
-            plus = [np.array(o._data, dtype=np.float64) for o in _outputs(func, inputs)]
-            flat[j] = orig - eps
-            minus = [np.array(o._data, dtype=np.float64) for o in _outputs(func, inputs)]
-            flat[j] = orig
-            for k, (p, m) in enumerate(zip(plus, minus)):
-                jac[k][:, j] = ((p - m) / (2 * eps)).reshape(-1)
+    """d outputs / d inputs[wrt], one column per input element, by central differences.
+
+    ``func`` runs with grad mode as the caller has it (not under no_grad): a function that
+    itself differentiates (gradgradcheck's) needs its graph to produce outputs at all.
+    """
+    outs0 = _outputs(func, inputs)
+    jac = [np.zeros((o._data.size, inputs[wrt]._data.size)) for o in outs0]
+    flat = inputs[wrt]._data.reshape(-1)  # a view: _fresh_leaves made the array contiguous
+    for j in range(flat.size):
+        orig = flat[j]
+        flat[j] = orig + eps
+        plus = [np.array(o._data, dtype=np.float64) for o in _outputs(func, inputs)]
+        flat[j] = orig - eps
+        minus = [np.array(o._data, dtype=np.float64) for o in _outputs(func, inputs)]
+        flat[j] = orig
+        if len(plus) != len(jac) or len(minus) != len(jac):
+            raise GradcheckError("gradcheck: the function returned a different number of "
+                                 "tensors when its inputs were perturbed")
+        for k, (p, m) in enumerate(zip(plus, minus)):
+            jac[k][:, j] = ((p - m) / (2 * eps)).reshape(-1)
     return jac
 
 
@@ -87,9 +100,14 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
         if inputs[i]._data.dtype != np.float64:
             warnings.warn(f"gradcheck: input {i} has dtype {inputs[i]._data.dtype}, not float64; "
                           f"finite differences will be inaccurate", stacklevel=2)
+    inputs = _fresh_leaves(inputs)
     analytic = _analytical(func, inputs, wrt)
     for c, i in enumerate(wrt):
         numeric = _numerical(func, inputs, i, eps)
+        if len(numeric) != len(analytic):
+            raise GradcheckError(f"gradcheck: the function returned {len(analytic)} tensor "
+                                 f"output(s) with grad enabled but {len(numeric)} when its "
+                                 f"input {i} was perturbed")
         for k, num in enumerate(numeric):
             ana = analytic[k][c]
             if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):

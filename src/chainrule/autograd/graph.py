@@ -24,7 +24,7 @@ class Node:
         self.prim = prim
         self.next = next_edges
         self.saved = saved
-        self.shapes = shapes  # input shapes, kept only when an elementwise op broadcast
+        self.shapes = shapes  # input shapes + output shape, kept only when an op broadcast
         self.hooks = None  # {output index: [hook, ...]}: tensor hooks and retain_grad
         self.seq = next(_seq)
 

@@ -44,7 +44,8 @@ MUL = elementwise("mul", np.multiply, save=(0, 1), d=(lambda v, x, y: v * y,
 DIV = elementwise("div", np.true_divide, save=(1, ANS), d=(lambda v, y, ans: v / y,
                                                            lambda v, y, ans: -(v * ans) / y))
 POW = elementwise("pow", np.power, save=(0, 1, ANS), d=(
-    lambda v, x, y, ans: v * y * x ** (y - 1),
+    # y * x ** (y - 1), with d/dx x ** 0 = 0 at x = 0 too (PyTorch's convention), not 0 * inf.
+    lambda v, x, y, ans: v * y * x ** where(logical_and(x == 0, y == 0), 1, y - 1),
     # 0 ** y contributes nothing to the exponent's gradient (PyTorch's convention), not nan.
     lambda v, x, y, ans: v * ans * log(where(x == 0, 1, x)),
 ))
@@ -193,8 +194,11 @@ def clip(x, min=None, max=None):  # noqa: A002 - NumPy's and PyTorch's keyword n
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
     if type(min) in tensor_types or type(max) in tensor_types:
-        y = x if min is None else maximum(x, min)
-        return y if max is None else minimum(y, max)
+        # Tensor bounds: x keeps the gradient on the closed interval (a tie goes to x, not
+        # split as maximum/minimum would); a bound gets it where it is the result. As in
+        # PyTorch, max wins where min > max.
+        y = x if min is None else where(x < min, min, x)
+        return y if max is None else where(y > max, max, y)
     return apply(CLIP, (x,), (min, max))
 
 

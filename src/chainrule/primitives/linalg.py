@@ -131,6 +131,8 @@ def _einsum_rule(i, g, *saved):
     keep = "".join(c for c in uniq if c in avail)
     r = einsum(",".join([out] + other_subs) + "->" + keep, g, *others)
     size = {c: shape[k] for k, c in enumerate(target)}
+    # An ellipsis axis of length 1 in operand i that broadcast against a longer one: sum back.
+    r = sum_to(r, tuple(size[c] for c in keep))
     # Broadcast missing letters, then spread repeated letters onto the diagonal.
     r = reshape(r, tuple(size[c] if c in keep else 1 for c in uniq))
     r = broadcast_to(r, tuple(size[c] for c in uniq))
@@ -157,7 +159,17 @@ def _data(x):
     return x._data if type(x) in tensor_types else x
 
 
-EINSUM = Primitive("einsum", _einsum_impl, nin=None, save=(INPUTS,), vjp=per_input(_einsum_rule))
+def _einsum_jvp(i, t, *saved):
+    # einsum is linear in each operand: the same contraction with operand i's tangent.
+    *ops, spec = saved
+    ins, out = spec
+    ops = list(ops)
+    ops[i] = t
+    return einsum(",".join(ins) + "->" + out, *ops)
+
+
+EINSUM = Primitive("einsum", _einsum_impl, nin=None, save=(INPUTS,), vjp=per_input(_einsum_rule),
+                   jvp=per_input(_einsum_jvp))
 
 register(MATMUL, SWAPLAST, EINSUM)
 

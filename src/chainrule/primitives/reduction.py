@@ -10,7 +10,7 @@ import numpy as np
 
 from ._core import ANS, Primitive, apply, register, shape_of, tensor_types
 from .elementwise import where
-from .shape import broadcast_to, flip, reshape
+from .shape import broadcast_to, flip, normalize_dim, reshape
 
 
 def normalize_axis(axis, ndim: int, op: str):
@@ -18,15 +18,7 @@ def normalize_axis(axis, ndim: int, op: str):
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        a = int(a)
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise IndexError(
-                f"{op}: axis {a} is out of range for an array of {ndim} dimension(s); "
-                f"valid axes are {-max(ndim, 1)} to {max(ndim, 1) - 1}"
-            )
-        out.append(a % max(ndim, 1))
+    out = [normalize_dim(a, ndim, op) for a in axes]
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(out)) if ndim else None
@@ -58,29 +50,47 @@ SUM = Primitive(
 )
 
 
-def _extremum_rule(v, x, ans, axis, keepdims):
-    # Ties share the gradient evenly (PyTorch's amax/amin and full max/min convention).
+def _extremum_mask(x, ans, axis, keepdims):
+    """Where x attains the extremum, and how many times along the reduced axes (kept dims).
+    Ties share the gradient evenly (PyTorch's amax/amin and full max/min convention)."""
     ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
     mask = x == ans_k
     count = np.sum(_data(mask), axis=axis, keepdims=True).astype(_data(x).dtype)
+    return mask, count
+
+
+def _extremum_vjp(v, x, ans, axis, keepdims):
+    mask, count = _extremum_mask(x, ans, axis, keepdims)
     return where(mask, _restore(v, x.shape, axis, keepdims) / count, 0)
 
 
+def _extremum_jvp(t, x, ans, axis, keepdims):
+    mask, count = _extremum_mask(x, ans, axis, keepdims)
+    return sum(where(mask, t / count, 0), axis, keepdims)
+
+
 AMAX = Primitive("amax", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
-                 save=(0, ANS), vjp=_extremum_rule)
+                 save=(0, ANS), vjp=_extremum_vjp, jvp=_extremum_jvp)
 AMIN = Primitive("amin", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
-                 save=(0, ANS), vjp=_extremum_rule)
+                 save=(0, ANS), vjp=_extremum_vjp, jvp=_extremum_jvp)
 
 
-def _prod_rule(v, x, ans, axis, keepdims):
+def _prod_partials(x, ans, axis, keepdims):
     """d prod / d x_i = product of the other entries. Without zeros that is ans / x_i; with
     zeros, the product of the others is formed explicitly (memory: n times the reduced axis
     length, only when a zero is present)."""
-    g = _restore(v, x.shape, axis, keepdims)
     if not np.any(_data(x) == 0):
         ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
-        return g * (ans_k / x)
-    return g * _prod_of_others(x, axis)
+        return ans_k / x
+    return _prod_of_others(x, axis)
+
+
+def _prod_vjp(v, x, ans, axis, keepdims):
+    return _restore(v, x.shape, axis, keepdims) * _prod_partials(x, ans, axis, keepdims)
+
+
+def _prod_jvp(t, x, ans, axis, keepdims):
+    return sum(t * _prod_partials(x, ans, axis, keepdims), axis, keepdims)
 
 
 def _prod_of_others(x, axis):
@@ -105,7 +115,7 @@ def _prod_of_others(x, axis):
 
 
 PROD = Primitive("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
-                 save=(0, ANS), vjp=_prod_rule)
+                 save=(0, ANS), vjp=_prod_vjp, jvp=_prod_jvp)
 
 CUMSUM = Primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
@@ -151,6 +161,8 @@ def cumsum(x, axis):
     """Cumulative sum along ``axis``."""
     nd = _ndim(x)
     (axis,) = normalize_axis(axis, nd, "cumsum") or (0,)
+    if nd == 0:  # NumPy would return shape (1,); PyTorch keeps the 0-d shape
+        return reshape(apply(CUMSUM, (reshape(x, (1,)),), (0,)), ())
     return apply(CUMSUM, (x,), (axis,))
 
 

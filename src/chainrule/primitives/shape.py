@@ -99,9 +99,19 @@ def _concat_rule(i, g, *saved):
     return apply(GETITEM, (g,), (index, True))
 
 
+def _concat_jvp(i, t, *saved):
+    # Input i's tangent, placed at its slot in zeros of the output's shape.
+    *shapes, axis = saved
+    start = int(np.sum([s[axis] for s in shapes[:i]], dtype=np.int64))
+    total = int(np.sum([s[axis] for s in shapes], dtype=np.int64))
+    pw = tuple((start, total - start - s) if k == axis else (0, 0)
+               for k, s in enumerate(shapes[i]))
+    return apply(PAD, (t,), (pw, 0))
+
+
 CONCATENATE = Primitive(
     "concatenate", lambda *args: np.concatenate(args[:-1], axis=args[-1]), nin=None,
-    vjp=per_input(_concat_rule), linear=True,
+    vjp=per_input(_concat_rule), jvp=per_input(_concat_jvp), linear=True,
 )
 CONCATENATE.saver = lambda d, o: tuple(np.shape(x) for x in d)
 
@@ -130,6 +140,17 @@ def _shape(x):
     return x._data.shape if type(x) in tensor_types else np.shape(x)
 
 
+def normalize_dim(axis, ndim: int, op: str) -> int:
+    """One axis as a non-negative int, or an IndexError naming ``op``. As in PyTorch, a 0-d
+    array accepts the axes 0 and -1."""
+    n = max(ndim, 1)
+    a = int(axis)
+    if not -n <= a < n:
+        raise IndexError(f"{op}: axis {a} is out of range for an array of {ndim} dimension(s); "
+                         f"valid axes are {-n} to {n - 1}")
+    return a % n
+
+
 def _sum_to(g, shape):
     from .reduction import sum_to
 
@@ -150,10 +171,13 @@ def permute(x, *axes):
     if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
         axes = tuple(axes[0])
     nd = len(_shape(x))
-    if sorted(a % max(nd, 1) for a in axes) != list(range(nd)):
+    if any(not -nd <= int(a) < nd for a in axes):
+        raise IndexError(f"permute: axes {axes} are out of range for an array of shape "
+                         f"{_shape(x)}; valid axes are {-nd} to {nd - 1}")
+    axes = tuple(int(a) % nd for a in axes)
+    if sorted(axes) != list(range(nd)):
         raise ValueError(f"permute: axes {axes} are not a permutation of the {nd} axes of an "
                          f"array of shape {_shape(x)}")
-    axes = tuple(int(a) % nd for a in axes)
     if axes == tuple(range(nd)):
         return x
     return apply(PERMUTE, (x,), (axes,))
@@ -180,7 +204,9 @@ def flip(x, axis=None):
         axes = tuple(range(nd))
     else:
         axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-        axes = tuple(int(a) % nd for a in axes)
+        axes = tuple(normalize_dim(a, nd, "flip") for a in axes) if nd else ()
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: repeated axis in {axis!r}")
     return apply(FLIP, (x,), (axes,))
 
 
@@ -213,7 +239,7 @@ def take_along_axis(x, indices, axis):
     if indices.ndim != nd:
         raise ValueError(f"take_along_axis: indices have {indices.ndim} dimensions but the "
                          f"array has {nd}; they must match (use expand_dims on the indices)")
-    return apply(TAKE_ALONG_AXIS, (x,), (indices, int(axis) % nd))
+    return apply(TAKE_ALONG_AXIS, (x,), (indices, normalize_dim(axis, nd, "take_along_axis")))
 
 
 def concatenate(arrays, axis=0):
@@ -225,7 +251,7 @@ def concatenate(arrays, axis=0):
     if nd == 0:
         raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated; "
                          "use stack instead")
-    axis = int(axis) % nd
+    axis = normalize_dim(axis, nd, "concatenate")
     for k, a in enumerate(arrays):
         s, s0 = _shape(a), _shape(arrays[0])
         if len(s) != nd or s[:axis] + s[axis + 1:] != s0[:axis] + s0[axis + 1:]:
@@ -239,6 +265,8 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     """NumPy's ``pad``. Mode 'constant' pads with a value; 'edge', 'reflect', 'symmetric' and
     'wrap' gather from the array itself (their gradient adds back where values were copied)."""
     shape = _shape(x)
+    if not shape:  # a 0-d array has no axis to pad (NumPy returns it unchanged)
+        return x
     pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (len(shape), 2))
     pw = tuple((int(a), int(b)) for a, b in pw)
     if mode == "constant":

@@ -1,0 +1,1 @@
+"""Tests of the primitive table and the composite functions built on it."""
