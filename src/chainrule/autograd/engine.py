@@ -12,6 +12,7 @@ it they receive tensors and record the derivative's own graph.
 from __future__ import annotations
 
 from heapq import heappop, heappush
+from sys import getrefcount
 
 import numpy as np
 
@@ -85,6 +86,11 @@ def _run_hooks(node, g, create):
     return t if create else t._data
 
 
+# References to a gradient array that only the engine holds, as counted inside
+# _accumulate_into: the engine's variable, this function's argument, getrefcount's argument.
+_UNSHARED = 3
+
+
 def _accumulate_into(tensor, g, create):
     """Add ``g`` into ``tensor.grad`` (PyTorch's AccumulateGrad)."""
     old = tensor._grad
@@ -101,7 +107,12 @@ def _accumulate_into(tensor, g, create):
     if g.shape != tensor._data.shape:
         g = np.broadcast_to(g, tensor._data.shape)
     if old is None:
-        tensor._grad = wrap(np.array(g, dtype=dtype, copy=True))
+        if not (type(g) is np.ndarray and g.dtype == dtype and g.base is None
+                and g.flags.writeable and getrefcount(g) <= _UNSHARED):
+            g = np.array(g, dtype=dtype, copy=True)
+        # else: nothing else refers to this fresh array (no variable, view or other leaf), so
+        # it becomes .grad without a copy, as PyTorch steals an unshared gradient buffer.
+        tensor._grad = wrap(g)
     elif old._edge is None:
         old._data += g  # in place, like PyTorch when the graph of the gradient is not kept
     else:
@@ -167,6 +178,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                     # Nothing else is pending, so no other gradient can still reach the child:
                     # its gradient is complete and it runs next, without the heap.
                     node, g = child, gi
+                    gi = None  # `g` alone refers to it now (see _accumulate_into)
                 else:
                     _send(grads, heap, child, gi)
                 continue
@@ -196,7 +208,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                     _send(grads, heap, node, g_next)
                     node = None
                 else:
-                    g = g_next
+                    g, g_next = g_next, None
     finally:
         state.grad_enabled = prev_mode
     return results
