@@ -6,7 +6,11 @@ dtype promotion and broadcasting follow NumPy. See README.md and docs/.
 
 import numpy as _np
 
-from . import autograd
+from . import (
+    _backend,
+    autograd,
+    func,  # noqa: F401 - tunes malloc at import (see _backend.tune_malloc)
+)
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -15,7 +19,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .autograd.api import grad
+from .autograd.api import grad as _autograd_grad
 from .composite import (
     chunk,
     dot,
@@ -64,6 +68,18 @@ from .creation import (
     tensor,
     zeros,
     zeros_like,
+)
+from .functional import (
+    elementwise_grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    value_and_grad,
+    vjp,
 )
 from .primitives.elementwise import (
     abs,
@@ -140,6 +156,19 @@ int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
 uint8 = _np.uint8
 bool_ = _np.bool_
 complex64, complex128 = _np.complex64, _np.complex128
+
+
+def grad(func_or_outputs, *args, **kwargs):
+    """Two faces, told apart by the first argument:
+
+    - ``grad(f, argnums=0, has_aux=False)`` with a function: the functional transform
+      (``chainrule.func.grad``, as in JAX), returning a function that computes the gradient;
+    - ``grad(outputs, inputs, grad_outputs=None, ...)`` with tensors: PyTorch's
+      ``torch.autograd.grad`` (``chainrule.autograd.grad``), returning a tuple of gradients.
+    """
+    if callable(func_or_outputs) and not isinstance(func_or_outputs, Tensor):
+        return func.grad(func_or_outputs, *args, **kwargs)
+    return _autograd_grad(func_or_outputs, *args, **kwargs)
 
 
 def is_tensor(obj) -> bool:

@@ -523,8 +523,9 @@ class Tensor:
             raise RuntimeError("setitem: the index selects some elements more than once; "
                                "assignment through repeated indices is not differentiable")
         v = value if type(value) in tt else np.asarray(value)
-        v = S.broadcast_to(E.astype(v, self._data.dtype), count[index].shape)
-        scattered = _apply(S.INDEX_ADD, (v,), (index, shape, S._is_basic(index)))
+        target = count[index].shape
+        v = S.broadcast_to(E.astype(v, self._data.dtype), target)
+        scattered = _apply(S.INDEX_ADD, (v,), (index, shape, S._is_basic(index), len(target)))
         r = E.where(count > 0, scattered, self)
         self._data = r._data
         self._edge = r._edge

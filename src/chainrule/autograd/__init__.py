@@ -1,5 +1,6 @@
-"""Autograd: graph nodes, the backward engine, grad mode and derivative checks."""
+"""Autograd: graph nodes, the backward engine, grad mode, forward mode and derivative checks."""
 
+from . import forward_ad
 from .api import backward, grad
 from .grad_mode import (
     enable_grad,

@@ -196,7 +196,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 gi = rules[i](g, *saved)
                 if shapes is not None and gi.shape != shapes[i]:
                     # Undo broadcasting; leading axes beyond the output's are batch axes.
-                    gi = sum_to(gi, gi.shape[: gi.ndim - len(shapes[-1])] + shapes[i])
+                    gi = sum_to(gi, shapes[i], gi.ndim - len(shapes[-1]))
                 if node is None and not heap and child not in grads:
                     node, g_next = child, gi  # a candidate to run next without the heap
                 elif child is node:

@@ -11,7 +11,12 @@ What a rule may use is named explicitly by ``save``: a tuple of codes, each one 
 - an int ``i``: the data of input ``i`` (kept alive by the graph),
 - ``ANS``: the data of the output,
 - ``shape_of(i)`` / ``dtype_of(i)``: only the shape or dtype of input ``i`` (keeps no array),
+- ``OUT_SHAPE``: only the output's shape,
 - ``INPUTS`` (alone, for variadic primitives such as concatenate): every input's data.
+
+Batch axes: a cotangent or tangent may carry leading axes beyond the array it belongs to (several
+at once, for Jacobians). Every rule treats such leading axes as a batch: axis parameters are
+stored negative, and rules that reshape or index prepend the leading axes.
 
 A rule is called as ``rule(g, *saved, *params)`` where ``params`` are the primitive's
 non-array arguments (axis, keepdims, ...), in the order the primitive's function passes them.
@@ -48,6 +53,7 @@ def dtype_of(i: int) -> _MetaOf:
 
 
 INPUTS = "inputs"  # save code for variadic primitives: the data of every input
+OUT_SHAPE = "out_shape"  # save code: only the output's shape
 
 
 # Filled in by chainrule.autograd.dispatch once the Tensor type exists (it sits above this layer).
@@ -72,6 +78,8 @@ def _compile_saver(codes):
     for c in codes:
         if c == ANS:
             parts.append("o")
+        elif c == OUT_SHAPE:
+            parts.append("o.shape")
         elif isinstance(c, _MetaOf):
             parts.append(f"getattr(d[{c.index}], {c.attr!r}, {c.default!r})")
         elif isinstance(c, int):

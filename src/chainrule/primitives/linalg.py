@@ -36,35 +36,74 @@ def _matmul_message(sa, sb):
             f"they must match or be 1")
 
 
-def _matmul_da(g, a, b):
+def _out_ndim(a, b):
     if a.ndim == 1 and b.ndim == 1:
-        return g * b
+        return 0
+    if a.ndim == 1:
+        return b.ndim - 1
+    if b.ndim == 1:
+        return a.ndim - 1
+    return max(a.ndim, b.ndim)
+
+
+# In the rules, `lead` is the cotangent's or tangent's batch axes (several at once, for
+# Jacobians); without a batch it is ().
+def _matmul_da(g, a, b):
+    lead = g.shape[: g.ndim - _out_ndim(a, b)]
+    if a.ndim == 1 and b.ndim == 1:
+        return reshape(g, lead + (1,)) * b
     if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
         ga = reshape(matmul(reshape(g, g.shape[:-1] + (1, g.shape[-1])), _mT(b)),
                      g.shape[:-1] + (b.shape[-2],))
-        return sum_to(ga, a.shape)
+        return sum_to(ga, a.shape, len(lead))
     if b.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
-        return sum_to(reshape(g, g.shape + (1,)) * b, a.shape)
-    return sum_to(matmul(g, _mT(b)), a.shape)
+        return sum_to(reshape(g, g.shape + (1,)) * b, a.shape, len(lead))
+    return sum_to(matmul(g, _mT(b)), a.shape, len(lead))
 
 
 def _matmul_db(g, a, b):
+    lead = g.shape[: g.ndim - _out_ndim(a, b)]
     if a.ndim == 1 and b.ndim == 1:
-        return g * a
+        return reshape(g, lead + (1,)) * a
     if b.ndim == 1:  # (..., n, k) @ (k,): db = sum over batch and n of g[..., n] a[..., n, k]
         gb = reshape(matmul(reshape(g, g.shape[:-1] + (1, g.shape[-1])), a),
                      g.shape[:-1] + (a.shape[-1],))
-        return sum_to(gb, b.shape)
+        return sum_to(gb, b.shape, len(lead))
     if a.ndim == 1:  # (k,) @ (..., k, m): db[..., k, m] = a[k] g[..., m]
         return sum_to(reshape(a, (a.shape[0], 1)) * reshape(g, g.shape[:-1] + (1, g.shape[-1])),
-                      b.shape)
-    return sum_to(matmul(_mT(a), g), b.shape)
+                      b.shape, len(lead))
+    return sum_to(matmul(_mT(a), g), b.shape, len(lead))
+
+
+def _as_matrix(t, x, other, is_left):
+    """Tangent ``t`` of operand ``x`` as a stack of matrices ready for matmul with ``other``:
+    vectors become rows (left) or columns (right), and the batch axes of ``t`` move in front of
+    all of matmul's own batch axes."""
+    lead = t.shape[: t.ndim - x.ndim]
+    core = x.shape if x.ndim >= 2 else ((1,) + x.shape if is_left else x.shape + (1,))
+    nb = max(len(core), other.ndim if other.ndim >= 2 else 2) - 2
+    return reshape(t, lead + (1,) * (nb - (len(core) - 2)) + core), lead
+
+
+def _matmul_jvp(t, a, b, wrt_a):
+    x, other = (a, b) if wrt_a else (b, a)
+    if t.ndim == x.ndim:  # no batch axes: matmul itself
+        return matmul(t, b) if wrt_a else matmul(a, t)
+    tm, lead = _as_matrix(t, x, other, wrt_a)
+    om = other if other.ndim >= 2 else reshape(
+        other, (other.shape[0], 1) if wrt_a else (1, other.shape[0]))
+    r = matmul(tm, om) if wrt_a else matmul(om, tm)
+    out_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) if a.ndim > 1 and b.ndim > 1 \
+        else (a.shape[:-2] if a.ndim > 1 else b.shape[:-2])
+    tail = (a.shape[-2],) if a.ndim > 1 else ()
+    tail += (b.shape[-1],) if b.ndim > 1 else ()
+    return reshape(r, lead + tuple(out_shape) + tail)
 
 
 MATMUL = Primitive(
     "matmul", _matmul_impl, nin=2, save=(0, 1),
     vjp=(_matmul_da, _matmul_db),
-    jvp=(lambda t, a, b: matmul(t, b), lambda t, a, b: matmul(a, t)),
+    jvp=(lambda t, a, b: _matmul_jvp(t, a, b, True), lambda t, a, b: _matmul_jvp(t, a, b, False)),
 )
 
 # Swapping the last two axes: the transpose in matmul's rules (PyTorch's mT).
@@ -122,6 +161,8 @@ def _einsum_rule(i, g, *saved):
     ins, out = spec
     target = ins[i]
     shape = ops[i].shape
+    lead = g.shape[: g.ndim - len(out)]  # batch axes of the cotangent, if any
+    E = "..." if lead else ""
     # Letters of operand i that survive in the output or in another operand can be produced
     # directly; the others were summed over and come back by broadcasting.
     others = [ops[j] for j in range(len(ops)) if j != i]
@@ -129,15 +170,15 @@ def _einsum_rule(i, g, *saved):
     avail = set(out).union(*other_subs) if other_subs else set(out)
     uniq = "".join(dict.fromkeys(target))
     keep = "".join(c for c in uniq if c in avail)
-    r = einsum(",".join([out] + other_subs) + "->" + keep, g, *others)
+    r = einsum(",".join([E + out] + other_subs) + "->" + E + keep, g, *others)
     size = {c: shape[k] for k, c in enumerate(target)}
     # An ellipsis axis of length 1 in operand i that broadcast against a longer one: sum back.
-    r = sum_to(r, tuple(size[c] for c in keep))
+    r = sum_to(r, tuple(size[c] for c in keep), len(lead))
     # Broadcast missing letters, then spread repeated letters onto the diagonal.
-    r = reshape(r, tuple(size[c] if c in keep else 1 for c in uniq))
-    r = broadcast_to(r, tuple(size[c] for c in uniq))
+    r = reshape(r, lead + tuple(size[c] if c in keep else 1 for c in uniq))
+    r = broadcast_to(r, lead + tuple(size[c] for c in uniq))
     if len(uniq) == len(target):
-        return r if uniq == target else einsum(uniq + "->" + target, r)
+        return r if uniq == target else einsum(E + uniq + "->" + E + target, r)
     # A repeated letter (a diagonal): multiply by identity matrices over fresh letters.
     used = set(target) | set(uniq)
     free = iter(c for c in string.ascii_letters if c not in used)
@@ -150,7 +191,7 @@ def _einsum_rule(i, g, *saved):
         else:
             subs.append(c)
             seen.add(c)
-    expr = ",".join([uniq] + [e[0] for e in eyes]) + "->" + "".join(subs)
+    expr = ",".join([E + uniq] + [e[0] for e in eyes]) + "->" + E + "".join(subs)
     full = einsum(expr, r, *[e[1] for e in eyes])
     return full  # fresh letters stand for the repeats, so the layout is already operand i's
 
@@ -162,7 +203,9 @@ def _data(x):
 def _einsum_jvp(i, t, *saved):
     # einsum is linear in each operand: the same contraction with operand i's tangent.
     *ops, spec = saved
-    ins, out = spec
+    ins, out = list(spec[0]), spec[1]
+    if t.ndim > len(ins[i]):  # batch axes lead the tangent: carry them through
+        ins[i], out = "..." + ins[i], "..." + out
     ops = list(ops)
     ops[i] = t
     return einsum(",".join(ins) + "->" + out, *ops)

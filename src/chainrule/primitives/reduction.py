@@ -1,7 +1,8 @@
 """Reductions and scans: sum, max/min, prod, cumsum.
 
 Composite reductions (mean, var, std, logsumexp, ...) live in ``chainrule.composite``.
-Axis arguments arrive normalised: ``None`` or a sorted tuple of non-negative ints.
+The primitives receive their axes as a tuple of negative ints (``None`` never reaches them),
+so that the rules are the same when a tangent or cotangent has leading batch axes.
 """
 
 from __future__ import annotations
@@ -25,17 +26,30 @@ def normalize_axis(axis, ndim: int, op: str):
 
 
 def kept_shape(shape, axis):
-    """The shape a reduction over ``axis`` would have with keepdims=True."""
+    """The shape a reduction over ``axis`` (None, or axes of either sign) would have with
+    keepdims=True."""
     if axis is None:
         return (1,) * len(shape)
-    return tuple(1 if i in axis else s for i, s in enumerate(shape))
+    nd = len(shape)
+    axes = {a % nd for a in axis} if nd else set()
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def negative_axes(axis, ndim: int):
+    """Normalised axes (None or non-negative) as a tuple of negative ints."""
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    return tuple(a - ndim for a in axis)
 
 
 def _restore(g, shape, axis, keepdims):
-    """Broadcast a reduction's cotangent back over the reduced axes."""
+    """Broadcast a reduction's cotangent back over the reduced axes (and keep the leading
+    batch axes of ``g``, if any)."""
+    out_nd = len(shape) if keepdims else len(shape) - len(axis)
+    lead = g.shape[: g.ndim - out_nd]
     if not keepdims:
-        g = reshape(g, kept_shape(shape, axis))
-    return broadcast_to(g, shape)
+        g = reshape(g, lead + kept_shape(shape, axis))
+    return broadcast_to(g, lead + tuple(shape))
 
 
 def _sum_impl(x, axis, keepdims):
@@ -99,7 +113,7 @@ def _prod_of_others(x, axis):
     from .shape import permute
 
     nd = x.ndim
-    axes = tuple(range(nd)) if axis is None else axis
+    axes = tuple(range(nd)) if axis is None else tuple(sorted(a % nd for a in axis))
     rest = tuple(a for a in range(nd) if a not in axes)
     perm = rest + axes
     xp_ = permute(x, perm)
@@ -108,7 +122,7 @@ def _prod_of_others(x, axis):
     flat = reshape(xp_, lead + (n,))
     eye = np.eye(n, dtype=bool)
     rows = where(eye, 1, reshape(flat, lead + (1, n)))
-    others = prod(rows, axis=len(lead) + 1)
+    others = prod(rows, axis=-1)
     others = reshape(others, xp_.shape)
     inv = tuple(np.argsort(perm))
     return permute(others, inv)
@@ -119,7 +133,7 @@ PROD = Primitive("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdim
 
 CUMSUM = Primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-    vjp=lambda g, axis: flip(cumsum(flip(g, (axis,)), axis), (axis,)),
+    vjp=lambda g, axis: flip(cumsum(flip(g, axis), axis), axis),
     jvp=lambda t, axis: cumsum(t, axis),
     linear=True,
 )
@@ -137,9 +151,7 @@ def _ndim(x):
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - numpy.sum / torch.sum
     """Sum over ``axis`` (None: all axes)."""
-    if axis is not None:
-        axis = normalize_axis(axis, _ndim(x), "sum")
-    return apply(SUM, (x,), (axis, keepdims))
+    return apply(SUM, (x,), (_reduce_axis(x, axis, "sum"), keepdims))
 
 
 def amax(x, axis=None, keepdims=False):
@@ -162,26 +174,26 @@ def cumsum(x, axis):
     nd = _ndim(x)
     (axis,) = normalize_axis(axis, nd, "cumsum") or (0,)
     if nd == 0:  # NumPy would return shape (1,); PyTorch keeps the 0-d shape
-        return reshape(apply(CUMSUM, (reshape(x, (1,)),), (0,)), ())
-    return apply(CUMSUM, (x,), (axis,))
+        return reshape(apply(CUMSUM, (reshape(x, (1,)),), (-1,)), ())
+    return apply(CUMSUM, (x,), (axis - nd,))
 
 
 def _reduce_axis(x, axis, op):
+    """The axes for a reduction primitive: negative ints (see the module docstring)."""
     nd = _ndim(x)
-    axis = normalize_axis(axis, nd, op)
-    if axis is not None or nd == 0:
-        return axis
-    return None
+    return negative_axes(normalize_axis(axis, nd, op), nd)
 
 
-def sum_to(x, shape):
-    """Sum ``x`` down to ``shape``: the transpose of broadcasting ``shape`` up to ``x.shape``."""
+def sum_to(x, shape, batch: int = 0):
+    """Sum ``x`` down to ``shape``: the transpose of broadcasting ``shape`` up to ``x.shape``.
+    The first ``batch`` axes of ``x`` are batch axes and are kept as they are."""
     xs = x.shape
     shape = tuple(shape)
-    if xs == shape:
+    inner = xs[batch:]
+    if inner == shape:
         return x
-    lead = len(xs) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and xs[i + lead] != 1
+    lead = len(inner) - len(shape)
+    axes = tuple(range(batch, batch + lead)) + tuple(
+        batch + lead + i for i, s in enumerate(shape) if s == 1 and inner[lead + i] != 1
     )
-    return reshape(sum(x, axes), shape)
+    return reshape(sum(x, axes), xs[:batch] + shape)

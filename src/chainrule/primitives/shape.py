@@ -9,23 +9,42 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Primitive, apply, per_input, register, shape_of, tensor_types
+from ._core import OUT_SHAPE, Primitive, apply, per_input, register, shape_of, tensor_types
+
+
+def _lead(v, nd):
+    """The leading batch axes of a tangent or cotangent ``v`` that belongs to an array of
+    ``nd`` dimensions (empty when there is no batch)."""
+    return v.shape[: v.ndim - nd]
+
+
+def _permute_rule(v, axes):
+    k = v.ndim - len(axes)
+    return permute(v, tuple(range(k)) + tuple(k + a for a in axes))
+
+
+def _broadcast_jvp(t, in_shape, shape):
+    lead = _lead(t, len(in_shape))
+    t = reshape(t, lead + (1,) * (len(shape) - len(in_shape)) + tuple(in_shape))
+    return broadcast_to(t, lead + tuple(shape))
+
 
 RESHAPE = Primitive(
     "reshape", lambda x, shape: np.reshape(x, shape), save=(shape_of(0),),
-    vjp=lambda g, in_shape, shape: reshape(g, in_shape),
-    jvp=lambda t, in_shape, shape: reshape(t, shape), linear=True,
+    vjp=lambda g, in_shape, shape: reshape(g, _lead(g, len(shape)) + in_shape),
+    jvp=lambda t, in_shape, shape: reshape(t, _lead(t, len(in_shape)) + shape), linear=True,
 )
 PERMUTE = Primitive(
     "permute", lambda x, axes: np.transpose(x, axes),
-    vjp=lambda g, axes: permute(g, tuple(np.argsort(axes))),
-    jvp=lambda t, axes: permute(t, axes), linear=True,
+    vjp=lambda g, axes: _permute_rule(g, tuple(int(a) for a in np.argsort(axes))),
+    jvp=_permute_rule, linear=True,
 )
 BROADCAST_TO = Primitive(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), save=(shape_of(0),),
-    vjp=lambda g, in_shape, shape: _sum_to(g, in_shape),
-    jvp=lambda t, in_shape, shape: broadcast_to(t, shape), linear=True,
+    vjp=lambda g, in_shape, shape: _sum_to(g, in_shape, g.ndim - len(shape)),
+    jvp=_broadcast_jvp, linear=True,
 )
+# Axes are stored negative, so the same rule serves batched tangents.
 FLIP = Primitive(
     "flip", lambda x, axes: np.flip(x, axes),
     vjp=lambda g, axes: flip(g, axes), jvp=lambda t, axes: flip(t, axes), linear=True,
@@ -44,8 +63,45 @@ def _is_basic(index) -> bool:
     return True
 
 
-def _index_add_impl(g, index, shape, basic):
-    out = np.zeros(shape, dtype=g.dtype)
+def _advanced_front(index) -> int:
+    """When NumPy moves the advanced-index axes to the front of the result (advanced indices
+    separated by a slice, None or Ellipsis), the number of those axes; else 0. Such an index
+    needs its batch axes moved explicitly."""
+    items = index if type(index) is tuple else (index,)
+    arrays = [np.asarray(it) for it in items if isinstance(it, (np.ndarray, list))]
+    if not arrays:
+        return 0
+    pos = [i for i, it in enumerate(items)
+           if isinstance(it, (np.ndarray, list, int, np.integer)) and not isinstance(it, bool)]
+    if pos == list(range(pos[0], pos[-1] + 1)):
+        return 0
+    shapes = [a.nonzero()[0].shape if a.dtype == bool else a.shape for a in arrays]
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _batched_index(index, k):
+    return (slice(None),) * k + (index if type(index) is tuple else (index,))
+
+
+def _getitem_impl(x, index, basic, nd):
+    k = x.ndim - nd  # leading batch axes
+    if not k:
+        return x[index]
+    r = x[_batched_index(index, k)]
+    front = _advanced_front(index)
+    if front:  # NumPy put the advanced axes before the batch axes: put them back after
+        r = np.moveaxis(r, tuple(range(front, front + k)), tuple(range(k)))
+    return r
+
+
+def _index_add_impl(g, index, shape, basic, nd):
+    k = g.ndim - nd
+    out = np.zeros(g.shape[:k] + tuple(shape), dtype=g.dtype)
+    if k:
+        front = _advanced_front(index)
+        if front:
+            g = np.moveaxis(g, tuple(range(k)), tuple(range(front, front + k)))
+        index = _batched_index(index, k)
     if basic:
         out[index] = g
     else:
@@ -54,31 +110,45 @@ def _index_add_impl(g, index, shape, basic):
 
 
 GETITEM = Primitive(
-    "getitem", lambda x, index, basic: x[index], save=(shape_of(0),),
-    vjp=lambda g, shape, index, basic: apply(INDEX_ADD, (g,), (index, shape, basic)),
-    jvp=lambda t, shape, index, basic: apply(GETITEM, (t,), (index, basic)), linear=True,
+    "getitem", _getitem_impl, save=(shape_of(0), OUT_SHAPE),
+    vjp=lambda g, shape, out_shape, index, basic, nd: apply(
+        INDEX_ADD, (g,), (index, shape, basic, len(out_shape))),
+    jvp=lambda t, shape, out_shape, index, basic, nd: apply(
+        GETITEM, (t,), (index, basic, nd)),
+    linear=True,
 )
 # The transpose of getitem: scatter g into zeros of `shape`, adding at repeated indices.
 INDEX_ADD = Primitive(
     "index_add", _index_add_impl,
-    vjp=lambda g, index, shape, basic: apply(GETITEM, (g,), (index, basic)),
-    jvp=lambda t, index, shape, basic: apply(INDEX_ADD, (t,), (index, shape, basic)),
+    vjp=lambda g, index, shape, basic, nd: apply(GETITEM, (g,), (index, basic, len(shape))),
+    jvp=lambda t, index, shape, basic, nd: apply(INDEX_ADD, (t,), (index, shape, basic, nd)),
     linear=True,
 )
 
 
+def _with_lead(indices, v):
+    """``indices`` with length-1 axes in front for the batch axes of ``v``."""
+    k = v.ndim - indices.ndim
+    return indices.reshape((1,) * k + indices.shape) if k > 0 else indices
+
+
+def _take_along_impl(x, indices, axis):
+    return np.take_along_axis(x, _with_lead(indices, x), axis)
+
+
 def _along_axis_add_impl(g, indices, axis, shape):
-    out = np.zeros(shape, dtype=g.dtype)
+    k = g.ndim - indices.ndim
+    out = np.zeros(g.shape[:k] + tuple(shape), dtype=g.dtype)
     # A full index grid for np.add.at: positions along `axis` from `indices`, the others open.
-    grids = list(np.indices(indices.shape, sparse=True))
-    grids[axis] = indices
+    grids = list(np.indices(g.shape, sparse=True))
+    grids[axis] = np.broadcast_to(_with_lead(indices, g), g.shape)
     np.add.at(out, tuple(grids), g)
     return out
 
 
+# `axis` is negative (batch axes may lead).
 TAKE_ALONG_AXIS = Primitive(
-    "take_along_axis", lambda x, indices, axis: np.take_along_axis(x, indices, axis),
-    save=(shape_of(0),),
+    "take_along_axis", _take_along_impl, save=(shape_of(0),),
     vjp=lambda g, shape, indices, axis: apply(ALONG_AXIS_ADD, (g,), (indices, axis, shape)),
     jvp=lambda t, shape, indices, axis: apply(TAKE_ALONG_AXIS, (t,), (indices, axis)),
     linear=True,
@@ -92,20 +162,26 @@ ALONG_AXIS_ADD = Primitive(
 
 
 # --- joining and padding ------------------------------------------------------------------------
+# concatenate's axis is negative (batch axes may lead).
+def _concat_span(shapes, i, axis):
+    start = int(np.sum([s[axis] for s in shapes[:i]], dtype=np.int64))
+    return start, start + shapes[i][axis]
+
+
 def _concat_rule(i, g, *saved):
     *shapes, axis = saved
-    start = int(np.sum([s[axis] for s in shapes[:i]], dtype=np.int64))
-    index = (slice(None),) * axis + (slice(start, start + shapes[i][axis]),)
-    return apply(GETITEM, (g,), (index, True))
+    start, stop = _concat_span(shapes, i, axis)
+    index = (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1)
+    return apply(GETITEM, (g,), (index, True, len(shapes[i])))
 
 
 def _concat_jvp(i, t, *saved):
     # Input i's tangent, placed at its slot in zeros of the output's shape.
     *shapes, axis = saved
-    start = int(np.sum([s[axis] for s in shapes[:i]], dtype=np.int64))
+    start, stop = _concat_span(shapes, i, axis)
     total = int(np.sum([s[axis] for s in shapes], dtype=np.int64))
-    pw = tuple((start, total - start - s) if k == axis else (0, 0)
-               for k, s in enumerate(shapes[i]))
+    nd = len(shapes[i])
+    pw = tuple((start, total - stop) if k - nd == axis else (0, 0) for k in range(nd))
     return apply(PAD, (t,), (pw, 0))
 
 
@@ -117,12 +193,14 @@ CONCATENATE.saver = lambda d, o: tuple(np.shape(x) for x in d)
 
 
 def _pad_impl(x, pad_width, value):
-    return np.pad(x, pad_width, mode="constant", constant_values=value)
+    k = x.ndim - len(pad_width)
+    return np.pad(x, ((0, 0),) * k + pad_width, mode="constant", constant_values=value)
 
 
 def _unpad(g, pad_width):
-    index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(pad_width))
-    return apply(GETITEM, (g,), (index, True))
+    k = g.ndim - len(pad_width)
+    index = tuple(slice(lo, g.shape[k + i] - hi) for i, (lo, hi) in enumerate(pad_width))
+    return apply(GETITEM, (g,), (index, True, len(pad_width)))
 
 
 PAD = Primitive(
@@ -151,10 +229,10 @@ def normalize_dim(axis, ndim: int, op: str) -> int:
     return a % n
 
 
-def _sum_to(g, shape):
+def _sum_to(g, shape, batch=0):
     from .reduction import sum_to
 
-    return sum_to(g, shape)
+    return sum_to(g, shape, batch)
 
 
 def reshape(x, *shape):
@@ -207,7 +285,7 @@ def flip(x, axis=None):
         axes = tuple(normalize_dim(a, nd, "flip") for a in axes) if nd else ()
         if len(set(axes)) != len(axes):
             raise ValueError(f"flip: repeated axis in {axis!r}")
-    return apply(FLIP, (x,), (axes,))
+    return apply(FLIP, (x,), (tuple(a - nd for a in axes),))
 
 
 def _convert_index(index):
@@ -227,7 +305,7 @@ def getitem(x, index):
     """``x[index]`` with NumPy's basic and advanced indexing; repeated indices add up in the
     gradient."""
     index = _convert_index(index)
-    return apply(GETITEM, (x,), (index, _is_basic(index)))
+    return apply(GETITEM, (x,), (index, _is_basic(index), len(_shape(x))))
 
 
 def take_along_axis(x, indices, axis):
@@ -239,7 +317,8 @@ def take_along_axis(x, indices, axis):
     if indices.ndim != nd:
         raise ValueError(f"take_along_axis: indices have {indices.ndim} dimensions but the "
                          f"array has {nd}; they must match (use expand_dims on the indices)")
-    return apply(TAKE_ALONG_AXIS, (x,), (indices, normalize_dim(axis, nd, "take_along_axis")))
+    return apply(TAKE_ALONG_AXIS, (x,),
+                 (indices, normalize_dim(axis, nd, "take_along_axis") - nd))
 
 
 def concatenate(arrays, axis=0):
@@ -258,7 +337,7 @@ def concatenate(arrays, axis=0):
             raise ValueError(
                 f"concatenate: array {k} has shape {s}, which does not match shape {s0} of "
                 f"array 0 in all dimensions except axis {axis}")
-    return apply(CONCATENATE, arrays, (axis,))
+    return apply(CONCATENATE, arrays, (axis - nd,))
 
 
 def pad(x, pad_width, mode="constant", constant_values=0):
