@@ -243,13 +243,14 @@ def expand(x, *sizes):
     return broadcast_to(x, shape)
 
 
-def stack(tensors, dim=0, *, axis=_MISSING):
-    """Join along a new axis."""
+def stack(tensors, dim=None, *, axis=_MISSING):
+    """Join along a new axis (``dim`` or ``axis``, default 0)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: need at least one array to stack")
     s0 = _data(tensors[0]).shape
-    ax = normalize_dim(pick_axis(dim, axis, "stack"), len(s0) + 1, "stack")
+    ax = pick_axis(dim, axis, "stack")
+    ax = normalize_dim(0 if ax is None else ax, len(s0) + 1, "stack")
     for k, t in enumerate(tensors):
         if _data(t).shape != s0:
             raise ValueError(f"stack: all inputs must have the same shape, but input 0 has "

@@ -78,7 +78,15 @@ def _reverse_leaf(x, op):
 
 
 def _output(value, as_tensor: bool):
-    """A result for the caller: a tensor, or a NumPy array (a NumPy scalar when 0-d)."""
+    """A result for the caller: a tensor, or a NumPy array (a NumPy scalar when 0-d).
+
+    A result that an enclosing transform may still differentiate (it depends on the graph of an
+    outer reverse transform, or carries a tangent of an open forward level) stays a tensor even
+    for NumPy inputs: turning it into an array would cut it off from the outer derivative.
+    """
+    if is_tensor(value) and not as_tensor and (
+            (_depth.reverse > 0 and value._edge is not None) or tangents_of(value)):
+        as_tensor = True
     if as_tensor:
         return value if is_tensor(value) else wrap(np.asarray(value))
     data = value._data if is_tensor(value) else np.asarray(value)
@@ -102,8 +110,10 @@ class _Inputs:
         self.nums = _argnums(argnums, len(args), op)
         self.args = list(args)
         self.leaves, self.trees, self.was_tensor = [], [], []
+        self.outer = False  # whether an input belongs to a graph recorded outside
         for a in self.nums:
             leaves, td = flatten(args[a])
+            self.outer = self.outer or any(is_tensor(x) and x._edge is not None for x in leaves)
             made = [make_leaf(x, op) for x in leaves]
             self.args[a] = unflatten(td, [m[0] for m in made])
             self.leaves.extend(m[0] for m in made)
@@ -130,9 +140,7 @@ def _split_aux(res, has_aux, op):
 
 def _create_graph(inputs):
     """Keep the graph of the derivative when something outside may differentiate it again."""
-    return _depth.reverse > 0 or any(
-        is_tensor(x) and x._edge is not None and w for x, w in
-        zip(inputs.leaves, inputs.was_tensor))
+    return _depth.reverse > 0 or inputs.outer
 
 
 # --- reverse mode ---------------------------------------------------------------------------------
@@ -187,8 +195,7 @@ def elementwise_grad(f, argnums=0):
     def ew(*args, **kwargs):
         out, pullback = vjp(lambda *a: f(*a, **kwargs), *args, argnums=argnums)
         ones = np.ones_like(out._data if is_tensor(out) else np.asarray(out))
-        res = pullback(ones)
-        return res[0] if isinstance(argnums, int) else res
+        return pullback(ones)  # vjp with explicit argnums returns its structure as it is
 
     return ew
 
@@ -407,7 +414,8 @@ def jacfwd(f, argnums=0, has_aux: bool = False, chunk_size: int | None = None):
             basis = _basis(i_sizes, start, stop, [x._data.dtype for x in inputs.leaves], i_shapes)
             with fwd.dual_level():
                 args_d = list(inputs.args)
-                duals = [fwd.make_dual(x, wrap(b)) for x, b in zip(inputs.leaves, basis)]
+                duals = [fwd.make_dual(x, wrap(b), batched=True)
+                         for x, b in zip(inputs.leaves, basis)]
                 k = 0
                 for a, (td, cnt) in zip(inputs.nums, inputs.trees):
                     args_d[a] = unflatten(td, duals[k:k + cnt])

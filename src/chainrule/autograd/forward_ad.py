@@ -61,13 +61,17 @@ def _current(level):
     return level
 
 
-def make_dual(tensor, tangent, *, level: int | None = None):
+def make_dual(tensor, tangent, *, level: int | None = None, batched: bool = False):
     """A tensor with the values of ``tensor`` that carries ``tangent`` at ``level`` (default:
-    the innermost open level). It stays connected to ``tensor``'s graph for reverse mode."""
+    the innermost open level). It stays connected to ``tensor``'s graph for reverse mode.
+
+    With ``batched=True`` the tangent may have leading axes: several tangents at once (how
+    ``jacfwd`` pushes a chunk of columns through one pass)."""
     level = _current(level)
     t_data = tangent._data if dispatch.is_tensor(tangent) else np.asarray(tangent)
     p = tensor._data
-    if t_data.shape[t_data.ndim - p.ndim:] != p.shape or t_data.ndim < p.ndim:
+    if t_data.shape[t_data.ndim - p.ndim:] != p.shape or t_data.ndim < p.ndim or (
+            not batched and t_data.ndim != p.ndim):
         raise ValueError(f"make_dual: the tangent has shape {t_data.shape}, but the primal has "
                          f"shape {p.shape}; they must be equal")
     if not np.issubdtype(p.dtype, np.inexact):
