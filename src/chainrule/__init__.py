@@ -10,6 +10,8 @@ from . import (
     _backend,
     autograd,
     func,  # noqa: F401 - tunes malloc at import (see _backend.tune_malloc)
+    nn,
+    optim,
 )
 from .autograd import (
     enable_grad,
