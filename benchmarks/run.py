@@ -3,9 +3,11 @@
     python benchmarks/run.py            # all workloads
     python benchmarks/run.py chain mlp  # some of them
 
-Each workload is timed as the median of several repeats, after a warm-up. The ratio is
-chainrule's time over PyTorch's (below 1: chainrule is faster). These are measurements, not
-tests: nothing here asserts. Floors from the issues are printed beside the ratios.
+Each workload is timed as the median of several rounds, after a warm-up; the rounds alternate
+between chainrule and PyTorch, so that both see the same machine (a shared machine's speed
+drifts). The ratio is chainrule's time over PyTorch's (below 1: chainrule is faster). These
+are measurements, not tests: nothing here asserts. Floors from the issues are printed beside
+the ratios.
 """
 
 from __future__ import annotations
@@ -27,14 +29,24 @@ except ImportError:  # the runner still times chainrule alone
 
 def timeit(fn, repeat: int, number: int = 1) -> float:
     """Median seconds per call of ``fn`` over ``repeat`` rounds of ``number`` calls."""
-    fn()  # warm-up
-    times = []
+    return timeit_pair(fn, None, repeat, number)[0]
+
+
+def timeit_pair(fn_a, fn_b, repeat: int, number: int = 1):
+    """Median seconds per call of ``fn_a`` and ``fn_b`` (None: not timed), in alternating
+    rounds of ``number`` calls each."""
+    fns = [f for f in (fn_a, fn_b) if f is not None]
+    for f in fns:
+        f()  # warm-up
+    times = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times)
+        for f, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                f()
+            ts.append((time.perf_counter() - t0) / number)
+    medians = [statistics.median(ts) for ts in times]
+    return medians + [None] * (2 - len(medians))
 
 
 # --- workload: a chain of 1,000 elementwise operations on 1-element float64 arrays -------------
@@ -231,9 +243,9 @@ def main(argv=None) -> int:
     for name in names:
         desc, make_cr, make_t, floor, repeat, number = WORKLOADS[name]
         repeat = args.repeat or repeat
-        t_cr = timeit(make_cr(), repeat, number)
+        t_cr, t_t = timeit_pair(make_cr(), make_t() if torch is not None else None,
+                                repeat, number)
         if torch is not None:
-            t_t = timeit(make_t(), repeat, number)
             ratio = f"{t_cr / t_t:7.2f}"
             t_t_s = f"{t_t * 1e3:9.3f} ms"
         else:
