@@ -95,6 +95,7 @@ from .primitives.elementwise import (
     div,
     divide,
     eq,
+    erf,
     exp,
     expm1,
     floor,

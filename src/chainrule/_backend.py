@@ -56,3 +56,17 @@ def tune_malloc() -> bool:
 
 
 malloc_tuned = tune_malloc()
+
+
+def _erf_fallback(x):
+    import math
+
+    x = np.asarray(x)
+    out = np.vectorize(math.erf, otypes=[np.float64])(x)
+    return out.astype(x.dtype) if np.issubdtype(x.dtype, np.floating) else out
+
+
+try:  # SciPy is optional: its erf is vectorised; math.erf elementwise is exact but slower
+    from scipy.special import erf
+except ImportError:  # pragma: no cover - exercised where SciPy is absent
+    erf = _erf_fallback

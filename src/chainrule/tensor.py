@@ -665,6 +665,9 @@ class Tensor:
     def sigmoid(self):
         return _record1(E.SIGMOID, self)
 
+    def erf(self):
+        return _record1(E.ERF, self)
+
     def relu(self):
         return _record1(E.RELU, self)
 

@@ -58,6 +58,7 @@ UNARY = {
     "tan": (cr.tan, torch.tan, "tan"),
     "tanh": (cr.tanh, torch.tanh, "any"),
     "sigmoid": (cr.sigmoid, torch.sigmoid, "any"),
+    "erf": (cr.erf, torch.erf, "any"),
     "relu": (cr.relu, torch.relu, "nonzero"),
     "abs": (cr.abs, torch.abs, "nonzero"),
     "sign": (cr.sign, torch.sign, "nonzero"),
@@ -69,7 +70,7 @@ UNARY = {
 
 # The same operations through the Tensor methods (they must reach the same primitives).
 METHODS = ["neg", "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid",
-           "relu", "abs", "sign", "floor", "ceil", "round", "trunc"]
+           "erf", "relu", "abs", "sign", "floor", "ceil", "round", "trunc"]
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -392,3 +393,13 @@ def test_binary_shape_mismatch_names_op_and_shapes(fn):
     msg = str(info.value)
     assert msg.startswith(fn.__name__ + ":"), msg
     assert "(2,3)" in msg.replace(" ", "") and "(4,)" in msg.replace(" ", ""), msg
+
+
+def test_erf_without_scipy_matches_scipy():
+    from scipy.special import erf as scipy_erf
+
+    from chainrule import _backend
+
+    x = np.linspace(-4, 4, 41)
+    np.testing.assert_allclose(_backend._erf_fallback(x), scipy_erf(x), rtol=1e-14, atol=1e-16)
+    assert _backend._erf_fallback(x.astype(np.float32)).dtype == np.float32

@@ -53,6 +53,7 @@ CASES = {
     "tan": ((rand((2, 3), 0, -1.2, 1.2),), ()),
     "tanh": ((rand((2, 3)),), ()),
     "sigmoid": ((rand((2, 3)),), ()),
+    "erf": ((rand((2, 3)),), ()),
     "relu": ((away_from_zero((2, 3)),), ()),
     "abs": ((away_from_zero((2, 3)),), ()),
     "sign": ((away_from_zero((2, 3)),), ()),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _backend
 from ._core import (
     ANS,
     Primitive,
@@ -25,6 +26,8 @@ from ._core import (
     tensor_types,
     unary_op,
 )
+
+_TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
 
 
 def _zero(v, *saved):
@@ -83,6 +86,8 @@ SIGMOID = elementwise("sigmoid", _sigmoid, save=(ANS,), d=lambda v, ans: v * (an
 # A product with the bool mask: three times faster than `where` in NumPy.
 RELU = elementwise("relu", lambda x: np.maximum(x, 0), save=(ANS,),
                    d=lambda v, ans: v * (ans > 0))
+ERF = elementwise("erf", _backend.erf, save=(0,),
+                  d=lambda v, x: v * (exp(-(x * x)) * _TWO_OVER_SQRT_PI))
 ABS = elementwise("abs", np.abs, save=(0,), d=lambda v, x: v * sign(x))
 SIGN = elementwise("sign", np.sign, d=_zero)
 FLOOR = elementwise("floor", np.floor, d=_zero)
@@ -131,7 +136,7 @@ BITWISE_XOR = nondifferentiable("bitwise_xor", np.bitwise_xor, 2)
 INVERT = nondifferentiable("invert", np.invert, 1)
 
 register(ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, REMAINDER, FLOOR_DIVIDE, WHERE, NEG, EXP,
-         EXPM1, LOG, LOG1P, SQRT, SIN, COS, TAN, TANH, SIGMOID, RELU, ABS, SIGN, FLOOR, CEIL,
+         EXPM1, LOG, LOG1P, SQRT, SIN, COS, TAN, TANH, SIGMOID, RELU, ERF, ABS, SIGN, FLOOR, CEIL,
          ROUND, TRUNC, CLIP, CAST, EQ, NE, LT, LE, GT, GE, LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR,
          LOGICAL_NOT, ISNAN, ISINF, ISFINITE, BITWISE_AND, BITWISE_OR, BITWISE_XOR, INVERT)
 
@@ -157,6 +162,7 @@ tan = unary_op(TAN)
 tanh = unary_op(TANH)
 sigmoid = unary_op(SIGMOID, "Logistic sigmoid 1 / (1 + exp(-x)), stable for any x.")
 relu = unary_op(RELU, "max(x, 0); its derivative at 0 is taken as 0.")
+erf = unary_op(ERF, "The error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x.")
 abs = absolute = unary_op(ABS, "|x|; its derivative at 0 is taken as 0.")  # noqa: A001
 sign = unary_op(SIGN, "Sign of x; its derivative is zero everywhere.")
 floor = unary_op(FLOOR)

@@ -13,7 +13,7 @@ import warnings
 
 from ...composite import log_softmax as _log_softmax
 from ...composite import softmax as _softmax
-from ...primitives.elementwise import astype, expm1, where
+from ...primitives.elementwise import astype, erf, expm1, where
 from ...primitives.elementwise import relu as _relu
 from ...primitives.elementwise import sigmoid as _sigmoid
 from ...primitives.elementwise import tanh as _tanh
@@ -26,6 +26,7 @@ __all__ = ["relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh", "sig
 # sqrt(2 / pi), written as PyTorch's kernel computes it
 _GELU_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
 _GELU_KAPPA = 0.044715
+_SQRT_HALF = math.sqrt(0.5)
 
 
 def relu(input, inplace: bool = False):
@@ -46,21 +47,15 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
 
 
 def gelu(input, approximate: str = "none"):
-    """Gaussian error linear unit. Only ``approximate='tanh'`` is available:
+    """Gaussian error linear unit: exactly ``x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))``
+    (PyTorch's default), or with ``approximate='tanh'``
     ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``.
-
-    The exact form ``x * Phi(x)`` needs the error function erf, which chainrule does not have
-    as a differentiable operation yet; it raises NotImplementedError rather than silently
-    computing something else.
     """
     if approximate == "tanh":
         inner = (input + input * input * input * _GELU_KAPPA) * _GELU_BETA
         return input * 0.5 * (1 + _tanh(inner))
     if approximate == "none":
-        raise NotImplementedError(
-            "gelu: the exact GELU, x * Phi(x), needs erf, which chainrule does not have as a "
-            "differentiable operation yet; use gelu(x, approximate='tanh') (nn.GELU("
-            "approximate='tanh')), which differs from it by less than 5e-4")
+        return input * 0.5 * (1 + erf(input * _SQRT_HALF))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 

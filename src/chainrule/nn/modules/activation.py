@@ -66,18 +66,12 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """GELU with ``approximate='tanh'``. The exact form (PyTorch's default,
-    ``approximate='none'``) needs erf, which chainrule lacks; asking for it raises
-    NotImplementedError (see ``chainrule.nn.functional.gelu``)."""
+    """GELU, exact (``approximate='none'``, the default) or its tanh approximation (see
+    ``chainrule.nn.functional.gelu``)."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        if approximate == "none":
-            raise NotImplementedError(
-                "GELU: the exact GELU (approximate='none', PyTorch's default) needs erf, which "
-                "chainrule does not have as a differentiable operation yet; use "
-                "nn.GELU(approximate='tanh'), which differs from it by less than 5e-4")
-        if approximate != "tanh":
+        if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
