@@ -135,6 +135,63 @@ def make_mlp_torch():
     return step
 
 
+# --- workload: one training step of a small digits CNN, float32, batch 64 of 1x8x8 --------------
+def _cnn_modules(nn):
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 2 * 2, 10))
+
+
+def _cnn_data(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((64, 1, 8, 8)).astype(np.float32), rng.integers(0, 10, 64)
+
+
+def make_cnn_torch():
+    torch.manual_seed(0)
+    model = _cnn_modules(torch.nn)
+    x, y = _cnn_data()
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    params = list(model.parameters())
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(xt), yt)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= 0.05 * p.grad
+        return loss
+
+    return step
+
+
+def make_cnn_cr():
+    from chainrule import nn
+
+    model = _cnn_modules(nn)
+    if torch is not None:  # the same initial weights as the PyTorch model
+        torch.manual_seed(0)
+        model.load_state_dict(_cnn_modules(torch.nn).state_dict())
+    x, y = _cnn_data()
+    xt = cr.tensor(x)
+    params = list(model.parameters())
+
+    def step():
+        loss = nn.functional.cross_entropy(model(xt), y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with cr.no_grad():
+            for p in params:
+                p._data -= 0.05 * p.grad._data
+        return loss
+
+    return step
+
+
 # --- workload: elementwise chain on 100,000-element arrays (NumPy-bound) ------------------------
 def make_wide(lib):
     n = 100_000
@@ -204,6 +261,8 @@ WORKLOADS = {
               lambda: chain_cr, lambda: chain_torch, 0.7, 30, 3),
     "mlp": ("784-256-256-10 float32 MLP training step, batch 128",
             make_mlp_cr, make_mlp_torch, 1.3, 30, 5),
+    "cnn": ("digits CNN (2 conv, 2 max-pool, linear) float32 training step, batch 64x1x8x8",
+            make_cnn_cr, make_cnn_torch, 2.0, 30, 5),
     "wide": ("30-op elementwise chain on 100,000 float64, forward+backward",
              lambda: make_wide("cr"), lambda: make_wide("torch"), None, 20, 1),
     "jacfwd": ("jacfwd of f: R^10 -> R^2000 (vs torch.func.jacfwd)",

@@ -23,6 +23,13 @@ def test_mlp_steps_agree_with_torch():
     assert losses[-1][0] < losses[0][0]  # the step trains
 
 
+def test_cnn_steps_agree_with_torch():
+    step_cr, step_t = bench.make_cnn_cr(), bench.make_cnn_torch()
+    losses = [(step_cr().item(), step_t().item()) for _ in range(5)]
+    np.testing.assert_allclose(*zip(*losses), rtol=1e-4)
+    assert losses[-1][0] < losses[0][0]  # the step trains
+
+
 def test_runner_prints_a_ratio_per_workload(capsys):
     bench.main(["chain", "--repeat", "1"])
     out = capsys.readouterr().out

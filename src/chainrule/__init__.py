@@ -13,6 +13,7 @@ from . import (
     nn,
     optim,
 )
+from ._default_dtype import get_default_dtype, set_default_dtype
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -147,6 +148,7 @@ from .primitives.shape import (
     reshape,
     take_along_axis,
 )
+from .serialization import SerializationError, load, save
 from .tensor import Tensor
 
 cat = concat = concatenate

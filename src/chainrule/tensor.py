@@ -41,9 +41,16 @@ class _Size(int):
 
 
 def _check_grad_dtype(dtype, op="requires_grad"):
-    if not np.issubdtype(dtype, np.inexact):
+    if np.issubdtype(dtype, np.complexfloating):
+        # The rules are not yet conjugated for complex inputs (docs/semantics.md): refuse
+        # rather than return a wrong gradient.
+        raise NotImplementedError(
+            f"{op}: gradients of complex tensors (dtype {np.dtype(dtype).name}) are not "
+            f"supported yet; differentiate with respect to the real and imaginary parts as "
+            f"two real tensors")
+    if not np.issubdtype(dtype, np.floating):
         raise RuntimeError(
-            f"{op}: only tensors of floating point or complex dtype can require gradients, "
+            f"{op}: only tensors of floating point dtype can require gradients, "
             f"but this one has dtype {np.dtype(dtype).name}; convert it first, e.g. "
             f"x.astype('float64').requires_grad_()")
 

@@ -81,6 +81,11 @@ CASES = {
     "matmul": ((rand((2, 2, 3), 1), rand((3, 2), 2)), ()),
     "swapaxes": ((rand((2, 3, 2)),), ()),
     "einsum": ((rand((2, 3), 1), rand((3, 3), 2)), ((("ij", "jj"), "ij"),)),
+    # (N, C, H, W) = (2, 3, 4, 5), kernel (2, 3), stride (2, 1), asymmetric padding, dilation
+    # (1, 2): windows (C, kH, kW, N, oH, oW) = (3, 2, 3, 2, 2, 2); padded positions hold 0.5
+    # (the forward rule pads 0).
+    "unfold": ((rand((2, 3, 4, 5)),), ((4, 5), (2, 3), (2, 1), ((1, 0), (0, 1)), (1, 2), 0.5)),
+    "fold": ((rand((3, 2, 3, 2, 2, 2)),), ((4, 5), (2, 3), (2, 1), ((1, 0), (0, 1)), (1, 2))),
 }
 
 

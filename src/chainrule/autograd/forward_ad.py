@@ -74,9 +74,9 @@ def make_dual(tensor, tangent, *, level: int | None = None, batched: bool = Fals
             not batched and t_data.ndim != p.ndim):
         raise ValueError(f"make_dual: the tangent has shape {t_data.shape}, but the primal has "
                          f"shape {p.shape}; they must be equal")
-    if not np.issubdtype(p.dtype, np.inexact):
-        raise TypeError(f"make_dual: the primal has dtype {p.dtype}; only floating and complex "
-                        f"tensors can carry a tangent")
+    if not np.issubdtype(p.dtype, np.floating):
+        raise TypeError(f"make_dual: the primal has dtype {p.dtype}; only real floating "
+                        f"tensors can carry a tangent (complex support is not built yet)")
     if t_data.dtype != p.dtype:
         tangent = dispatch.wrap(t_data.astype(p.dtype)) if not dispatch.is_tensor(tangent) \
             else tangent.astype(p.dtype)

@@ -9,14 +9,23 @@ from . import functional, init, utils
 from .modules import (
     ELU,
     GELU,
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
     BCELoss,
     BCEWithLogitsLoss,
     Bilinear,
+    Conv1d,
+    Conv2d,
     CosineSimilarity,
     CrossEntropyLoss,
     Dropout,
     Embedding,
     Flatten,
+    GroupNorm,
     HuberLoss,
     Identity,
     IncompatibleKeys,
@@ -26,6 +35,8 @@ from .modules import (
     LeakyReLU,
     Linear,
     LogSoftmax,
+    MaxPool1d,
+    MaxPool2d,
     Module,
     ModuleDict,
     ModuleList,
@@ -41,6 +52,8 @@ from .modules import (
     Softplus,
     Tanh,
 )
+from .modules.attention import MultiheadAttention
+from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .parameter import Parameter
 
 __all__ = [
@@ -49,5 +62,8 @@ __all__ = [
     "GELU", "SiLU", "Softplus", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
     "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "KLDivLoss", "CosineSimilarity", "IncompatibleKeys", "RemovableHandle", "functional",
-    "init", "utils",
+    "MultiheadAttention", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell",
+    "LSTMCell", "GRUCell",
+    "init", "utils", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm",
 ]

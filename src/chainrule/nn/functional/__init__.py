@@ -16,6 +16,8 @@ from .activation import (
     softplus,
     tanh,
 )
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
+from .conv import conv1d, conv2d
 from .distance import cosine_similarity
 from .layers import bilinear, dropout, embedding, layer_norm, linear
 from .loss import (
@@ -29,10 +31,22 @@ from .loss import (
     nll_loss,
     smooth_l1_loss,
 )
+from .normalization import batch_norm, group_norm
+from .pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 
 __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh", "sigmoid", "softmax",
     "log_softmax", "linear", "bilinear", "dropout", "layer_norm", "embedding", "mse_loss",
     "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
+    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm", "group_norm",
 ]
