@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._params import zero_grads
 from ..autograd.dispatch import wrap
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
@@ -125,18 +126,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (the default) or to zeros."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif g.grad_fn is None and g._data.flags.writeable:
-                    g.requires_grad_(False)
-                    g._data.fill(0)
-                else:
-                    p.grad = wrap(np.zeros_like(g._data))
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         raise NotImplementedError(f"{type(self).__name__} does not implement step")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._default_dtype import get_default_dtype
+from ..parameter import Parameter
 
 
 def param_dtype(device, dtype, layer: str) -> np.dtype:
@@ -18,3 +19,11 @@ def param_dtype(device, dtype, layer: str) -> np.dtype:
     if not np.issubdtype(dt, np.inexact):
         raise TypeError(f"{layer}: parameters need a floating point dtype, got {dt.name}")
     return dt
+
+
+def affine_parameters(module, shape: tuple, dtype, affine: bool, bias: bool) -> None:
+    """Register a normalisation layer's per-feature ``weight`` and ``bias`` (values are set by
+    its ``reset_parameters``), or None for each that is switched off."""
+    module.register_parameter("weight", Parameter(np.empty(shape, dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(np.empty(shape, dtype)) if affine and bias
+                              else None)

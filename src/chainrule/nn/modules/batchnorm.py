@@ -8,8 +8,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..functional._util import data
-from ..parameter import Parameter
-from ._util import param_dtype
+from ._util import affine_parameters, param_dtype
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
@@ -34,15 +33,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(np.empty((num_features,), dt))
-            if bias:
-                self.bias = Parameter(np.empty((num_features,), dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, (num_features,), dt, affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros((num_features,), dt)))
             self.register_buffer("running_var", Tensor(np.ones((num_features,), dt)))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._params import zero_grads
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -386,17 +387,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (the default) or to zeros."""
-        for p in self.parameters():
-            g = p.grad
-            if g is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            elif g.grad_fn is None and g._data.flags.writeable:
-                g.requires_grad_(False)
-                g._data.fill(0)
-            else:
-                p.grad = Tensor(np.zeros_like(g._data))
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and on this module."""

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import functional as F
 from .. import init
 from ..functional.layers import _normalized_shape
-from ..parameter import Parameter
-from ._util import param_dtype
+from ._util import affine_parameters, param_dtype
 from .module import Module
 
 __all__ = ["LayerNorm", "GroupNorm"]
@@ -25,15 +22,7 @@ class LayerNorm(Module):
         self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(np.empty(self.normalized_shape, dt))
-            if bias:
-                self.bias = Parameter(np.empty(self.normalized_shape, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, self.normalized_shape, dt, elementwise_affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -66,15 +55,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(np.empty((num_channels,), dt))
-            if bias:
-                self.bias = Parameter(np.empty((num_channels,), dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, (num_channels,), dt, affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
