@@ -140,6 +140,11 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     prev_mode = state.grad_enabled
     state.grad_enabled = create_graph
     accumulate_grad = AccumulateGrad
+    # In a plain backward(), a leaf's gradient is added into its .grad as each contribution
+    # arrives (addition commutes), instead of waiting for the leaf's node: leaf nodes exist
+    # before the forward pass, so they sort last, and waiting would hold every parameter's
+    # gradient until the very end. Leaves with hooks wait, so that hooks see the whole gradient.
+    eager = accumulate and capture is None
     try:
         node = None
         while heap or node is not None:
@@ -174,6 +179,11 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 if needed is not None and child not in needed:
                     continue
                 gi = prim.vjp[0](g, *saved)
+                if eager and type(child) is accumulate_grad and not child.hooks:
+                    leaf = child.leaf()
+                    if leaf is not None:
+                        _accumulate_into(leaf, gi, create_graph)
+                    continue
                 if not heap and child not in grads:
                     # Nothing else is pending, so no other gradient can still reach the child:
                     # its gradient is complete and it runs next, without the heap.
@@ -197,6 +207,11 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 if shapes is not None and gi.shape != shapes[i]:
                     # Undo broadcasting; leading axes beyond the output's are batch axes.
                     gi = sum_to(gi, shapes[i], gi.ndim - len(shapes[-1]))
+                if eager and type(child) is accumulate_grad and not child.hooks:
+                    leaf = child.leaf()
+                    if leaf is not None:
+                        _accumulate_into(leaf, gi, create_graph)
+                    continue
                 if node is None and not heap and child not in grads:
                     node, g_next = child, gi  # a candidate to run next without the heap
                 elif child is node:
