@@ -72,6 +72,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .custom import custom_jvp, custom_vjp
 from .functional import (
     elementwise_grad,
     hessian,
@@ -150,6 +151,10 @@ from .primitives.shape import (
 )
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
+from .utils import checkpoint as _checkpoint_module
+
+checkpoint = _checkpoint_module.checkpoint
+checkpoint_sequential = _checkpoint_module.checkpoint_sequential
 
 cat = concat = concatenate
 

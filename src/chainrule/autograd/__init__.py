@@ -1,7 +1,8 @@
 """Autograd: graph nodes, the backward engine, grad mode, forward mode and derivative checks."""
 
-from . import forward_ad
+from . import forward_ad, function
 from .api import backward, grad
+from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -14,7 +15,8 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node, RemovableHandle
 
 __all__ = [
-    "AccumulateGrad", "GradcheckError", "Node", "RemovableHandle", "backward", "enable_grad",
+    "AccumulateGrad", "Function", "FunctionCtx", "GradcheckError", "Node", "RemovableHandle",
+    "backward", "enable_grad",
     "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled",
-    "is_inference_mode_enabled", "no_grad", "set_grad_enabled",
+    "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
 ]
