@@ -176,8 +176,8 @@ def test_draw_graph_walks_grad_fn_to_the_leaves():
     dot = viz.draw_graph(loss, {"w": w, "b": b})
     assert dot.startswith("digraph chainrule {") and dot.rstrip().endswith("}")
     for name in ("SumBackward0", "ReluBackward0", "AddBackward0", "MatmulBackward0"):
-        assert f'label="{name}"' in dot
-    assert 'label="w\\n(2, 2)"' in dot and 'label="b\\n(2,)"' in dot
+        assert f'label="{name}' in dot
+    assert 'label="w\\n(2, 2) float64"' in dot and 'label="b\\n(2,) float64"' in dot
     assert dot.count("#bbdefb") == 2  # the two leaves are marked
     # w -> matmul -> add -> relu -> sum -> out, b -> add; x requires no grad: not drawn
     assert dot.count(" -> ") == 6
@@ -187,7 +187,7 @@ def test_draw_graph_shares_a_node_used_twice_and_names_unnamed_leaves():
     x = cr.tensor(2.0, requires_grad=True)
     y = x * x + x
     dot = viz.draw_graph(y)
-    assert dot.count("#bbdefb") == 1 and 'label="leaf\\n()"' in dot
+    assert dot.count("#bbdefb") == 1 and 'label="leaf\\n() float64"' in dot
     assert dot.count(" -> ") == 5  # x->mul twice, x->add, mul->add, add->out
 
 
@@ -206,3 +206,17 @@ def test_draw_graph_accepts_named_parameters():
     for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
         assert f'label="{name}\\n' in dot
     assert "TanhBackward0" in dot
+
+
+def test_draw_graph_marks_saved_arrays_and_dtypes():
+    import chainrule as cr
+    from chainrule.viz import draw_graph
+
+    x = cr.ones(2, 3, requires_grad=True)
+    w = cr.ones(3, dtype="float32", requires_grad=True)
+    y = (cr.sin(x) @ w).sum()
+    dot = draw_graph(y, {"x": x, "w": w})
+    assert 'label="SinBackward0\\nsaved (2, 3) float64"' in dot
+    assert 'label="w\\n(3,) float32"' in dot
+    y.backward()
+    assert "(saved values freed)" in draw_graph(y)

@@ -2,8 +2,9 @@
 
 ``draw_graph(loss)`` walks ``loss.grad_fn`` and its ``next_functions`` back to the leaves and
 returns DOT text: one box per backward node, named by ``grad_fn.name()`` (``MatmulBackward0``,
-``ReluBackward0``, ...), and one blue box per leaf (a tensor that requires grad), labelled with
-its name, when ``params`` gives one, and its shape. Edges point the way the forward pass ran,
+``ReluBackward0``, ...) with the shape and dtype of each array it saved for the backward pass,
+and one blue box per leaf (a tensor that requires grad), labelled with its name, when
+``params`` gives one, its shape and dtype. Edges point the way the forward pass ran,
 from the inputs to the result. Graphviz is not needed to build the text; where its ``dot``
 program is on PATH, ``draw_graph(..., path=...)`` and ``render`` also draw it as SVG and PNG.
 """
@@ -25,6 +26,25 @@ def _quote(text: str) -> str:
 
 def _shape(t) -> str:
     return str(tuple(int(s) for s in t.shape))
+
+
+def _meta(t) -> str:
+    """Shape and dtype, e.g. ``(128, 256) float32``."""
+    return f"{_shape(t)} {t.dtype}"
+
+
+def _node_label(node) -> str:
+    """The backward node's name and the arrays it saved for the backward pass (shape, dtype),
+    or a note that they were freed by an earlier backward."""
+    label = node.name()
+    saved = getattr(node, "saved", ())
+    if saved is None:
+        return label + "\n(saved values freed)"
+    arrays = [s for s in saved if hasattr(s, "shape") and hasattr(s, "dtype")
+              and getattr(s, "ndim", 0) > 0]
+    for a in arrays:
+        label += f"\nsaved {_meta(a._data if hasattr(a, '_data') else a)}"
+    return label
 
 
 def draw_graph(tensor, params: Mapping | Iterable | None = None, *, path=None,
@@ -50,11 +70,11 @@ def draw_graph(tensor, params: Mapping | Iterable | None = None, *, path=None,
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
     root = getattr(tensor, "grad_fn", None)
-    out_label = f"output {_shape(tensor)}"
+    out_label = f"output {_meta(tensor)}"
     lines.append(f'  out [label={_quote(out_label)}, fillcolor="#c8e6c9"];')
     if root is None:
         if getattr(tensor, "requires_grad", False):  # a leaf: the graph is the tensor itself
-            label = f"{names.get(id(tensor), 'leaf')}\n{_shape(tensor)}"
+            label = f"{names.get(id(tensor), 'leaf')}\n{_meta(tensor)}"
             lines.append(f'  leaf [label={_quote(label)}, fillcolor="#bbdefb"];')
             lines.append("  leaf -> out;")
         lines.append("}")
@@ -79,10 +99,10 @@ def draw_graph(tensor, params: Mapping | Iterable | None = None, *, path=None,
         nid = ids[id(node)]
         variable = getattr(node, "variable", None)  # AccumulateGrad: the node at a leaf
         if variable is not None:
-            label = f"{names.get(id(variable), 'leaf')}\n{_shape(variable)}"
+            label = f"{names.get(id(variable), 'leaf')}\n{_meta(variable)}"
             lines.append(f'  {nid} [label={_quote(label)}, fillcolor="#bbdefb"];')
             continue
-        lines.append(f"  {nid} [label={_quote(node.name())}];")
+        lines.append(f"  {nid} [label={_quote(_node_label(node))}];")
         for nxt, _index in node.next_functions:
             if nxt is None:
                 continue
