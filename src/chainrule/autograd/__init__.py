@@ -1,6 +1,7 @@
 """Autograd: graph nodes, the backward engine, grad mode, forward mode and derivative checks."""
 
-from . import forward_ad, function
+from . import forward_ad, function, profiler
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .api import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
@@ -16,7 +17,9 @@ from .graph import AccumulateGrad, Node, RemovableHandle
 
 __all__ = [
     "AccumulateGrad", "Function", "FunctionCtx", "GradcheckError", "Node", "RemovableHandle",
-    "backward", "enable_grad",
-    "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled",
-    "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
+    "backward", "detect_anomaly", "enable_grad",
+    "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_anomaly_enabled",
+    "is_grad_enabled",
+    "is_inference_mode_enabled", "no_grad", "once_differentiable", "profiler",
+    "set_detect_anomaly", "set_grad_enabled",
 ]

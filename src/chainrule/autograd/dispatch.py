@@ -20,6 +20,38 @@ _tensor_types = _core.tensor_types
 # The open forward-mode levels, innermost last (see forward_ad). While it is empty, forward
 # mode costs one truth test per operation.
 fw_levels: list = []
+# Debugging modes (autograd.anomaly, autograd.profiler). While neither is on, ``instrumented``
+# is False and recording pays one truth test for them; when it is True, record, record1 and
+# record2 go through ``_instrumented``, which wraps the normal path with timing and the anomaly
+# mode's note of where the operation was called.
+instrumented = False
+anomaly_hook = None  # set by anomaly mode: called with each node recorded
+profilers: list = []  # the active profilers, innermost last
+
+
+def update_instrumented() -> None:
+    global instrumented
+    instrumented = anomaly_hook is not None or bool(profilers)
+
+
+def _instrumented(fn, prim, args):
+    """The slow path of recording, while anomaly mode or a profiler is on."""
+    global instrumented
+    prof = profilers[-1] if profilers else None
+    ev = prof.begin(prim.name, "forward") if prof is not None else None
+    instrumented = False  # the call below runs the normal path (and record_dual's inner ones)
+    try:
+        out = fn(prim, *args)
+    finally:
+        update_instrumented()
+        if ev is not None:
+            prof.end(ev)
+    hook = anomaly_hook
+    if hook is not None:
+        e = out._edge
+        if e is not None:
+            hook(e[0])
+    return out
 
 
 def install_tensor_type(cls) -> None:
@@ -54,6 +86,8 @@ def tangents_of(x):
 
 def record(prim, inputs, params):
     """Apply ``prim`` to ``inputs`` (some tensors) and ``params``; record a node if needed."""
+    if instrumented:
+        return _instrumented(record, prim, (inputs, params))
     if fw_levels:
         for a in inputs:
             if getattr(a, "_fw", None):
@@ -104,6 +138,8 @@ def _record(prim, inputs, params):
 
 def record1(prim, x):
     """``record`` for one tensor input and no parameters (unary elementwise operations)."""
+    if instrumented:
+        return _instrumented(record1, prim, (x,))
     if fw_levels and getattr(x, "_fw", None):
         return record_dual(prim, (x,), ())
     xd = x._data
@@ -128,6 +164,8 @@ def record1(prim, x):
 
 def record2(prim, a, b):
     """``record`` for two inputs (at least one a tensor) and no parameters."""
+    if instrumented:
+        return _instrumented(record2, prim, (a, b))
     if fw_levels and (getattr(a, "_fw", None) or getattr(b, "_fw", None)):
         return record_dual(prim, (a, b), ())
     tt = _tensor_types

@@ -18,6 +18,8 @@ import numpy as np
 
 from ..primitives._core import ANS, INPUTS
 from ..primitives.reduction import sum_to
+from . import dispatch
+from .anomaly import instrument_rules
 from .dispatch import is_tensor, wrap
 from .grad_mode import state
 from .graph import AccumulateGrad
@@ -145,6 +147,8 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     # before the forward pass, so they sort last, and waiting would hold every parameter's
     # gradient until the very end. Leaves with hooks wait, so that hooks see the whole gradient.
     eager = accumulate and capture is None
+    # Anomaly mode or a profiler: each node's rules are wrapped (timing, NaN/inf checks).
+    instrumented = dispatch.instrumented
     try:
         node = None
         while heap or node is not None:
@@ -165,6 +169,9 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 node = None
                 continue
             prim = node.prim
+            rules = prim.vjp
+            if instrumented:
+                rules = instrument_rules(node, rules)
             saved = node.saved
             if saved is None:
                 raise _freed_error(node)
@@ -178,7 +185,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 node = None
                 if needed is not None and child not in needed:
                     continue
-                gi = prim.vjp[0](g, *saved)
+                gi = rules[0](g, *saved)
                 if eager and type(child) is accumulate_grad and not child.hooks:
                     leaf = child.leaf()
                     if leaf is not None:
@@ -192,7 +199,6 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 else:
                     _send(grads, heap, child, gi)
                 continue
-            rules = prim.vjp
             shapes = node.shapes
             node = None
             i = -1
