@@ -13,7 +13,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .graph import AccumulateGrad, Node, RemovableHandle
+from .graph import AccumulateGrad, Node, RemovableHandle, save_on_disk, saved_tensors_hooks
 
 __all__ = [
     "AccumulateGrad", "Function", "FunctionCtx", "GradcheckError", "Node", "RemovableHandle",
@@ -21,5 +21,6 @@ __all__ = [
     "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_anomaly_enabled",
     "is_grad_enabled",
     "is_inference_mode_enabled", "no_grad", "once_differentiable", "profiler",
+    "save_on_disk", "saved_tensors_hooks",
     "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..primitives import _core
 from .grad_mode import state
-from .graph import Node
+from .graph import Node, Packed, packed_nodes
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -27,11 +27,15 @@ fw_levels: list = []
 instrumented = False
 anomaly_hook = None  # set by anomaly mode: called with each node recorded
 profilers: list = []  # the active profilers, innermost last
+# The active saved_tensors_hooks (graph.saved_tensors_hooks): (pack, unpack) pairs, innermost
+# last. While one is active, recording takes the slow path, which packs each new node's saved
+# arrays.
+saved_hooks: list = []
 
 
 def update_instrumented() -> None:
     global instrumented
-    instrumented = anomaly_hook is not None or bool(profilers)
+    instrumented = anomaly_hook is not None or bool(profilers) or bool(saved_hooks)
 
 
 def _instrumented(fn, prim, args):
@@ -42,6 +46,10 @@ def _instrumented(fn, prim, args):
     instrumented = False  # the call below runs the normal path (and record_dual's inner ones)
     try:
         out = fn(prim, *args)
+        if saved_hooks:
+            e = out._edge
+            if e is not None:
+                _pack_saved(e[0], args[1] if fn is record else ())
     finally:
         update_instrumented()
         if ev is not None:
@@ -52,6 +60,26 @@ def _instrumented(fn, prim, args):
         if e is not None:
             hook(e[0])
     return out
+
+
+def _pack_saved(node, params):
+    """Replace the arrays a new node saved (not its parameters) by what the innermost
+    saved_tensors_hooks' pack hook makes of them."""
+    saved = node.saved
+    if type(saved) is not tuple or node in packed_nodes:
+        return
+    n = len(saved) - len(params)
+    pack, unpack = saved_hooks[-1]
+    out = list(saved)
+    done = False
+    for i in range(n):
+        v = out[i]
+        if type(v) is _ndarray:
+            out[i] = Packed(pack(wrap(v)), unpack)
+            done = True
+    if done:
+        node.saved = tuple(out)
+        packed_nodes.add(node)
 
 
 def install_tensor_type(cls) -> None:

@@ -22,7 +22,7 @@ from . import dispatch
 from .anomaly import instrument_rules
 from .dispatch import is_tensor, wrap
 from .grad_mode import state
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, packed_nodes, unpack_saved
 
 
 class RetainGrad:
@@ -149,6 +149,8 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     eager = accumulate and capture is None
     # Anomaly mode or a profiler: each node's rules are wrapped (timing, NaN/inf checks).
     instrumented = dispatch.instrumented
+    # Saved values packed by saved_tensors_hooks: checked per node only while some node is.
+    unpacking = bool(packed_nodes)
     try:
         node = None
         while heap or node is not None:
@@ -175,6 +177,8 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
             saved = node.saved
             if saved is None:
                 raise _freed_error(node)
+            if unpacking and node in packed_nodes:
+                saved = unpack_saved(saved)
             if create_graph:
                 saved = _graph_saved(node, saved)
             if not retain_graph and prim.graph_slots:  # free arrays; shapes are cheap to keep
