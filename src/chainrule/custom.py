@@ -12,7 +12,7 @@ import numpy as np
 
 from ._pytree import flatten, unflatten
 from .autograd import dispatch
-from .autograd.dispatch import is_tensor, tangents_of, wrap
+from .autograd.dispatch import is_tensor, split_level, tangents_of, wrap
 from .autograd.engine import execute
 from .autograd.function import connect
 from .autograd.grad_mode import enable_grad, no_grad, state
@@ -223,16 +223,11 @@ class custom_jvp(_Custom):
     def _dual(self, args, nondiff, pos, leaves, trees, level):
         p_leaves, t_leaves = [], []
         for x in leaves:
-            fw = tangents_of(x) if is_tensor(x) else None
-            if fw and level in fw:
-                p = wrap(x._data, x._edge)
-                rest = {k: v for k, v in fw.items() if k != level}
-                if rest:
-                    p._fw = rest
-                p_leaves.append(p)
-                t_leaves.append(fw[level])
+            p, t = split_level(x, level)
+            p_leaves.append(p)
+            if t is not None:
+                t_leaves.append(t)
             else:
-                p_leaves.append(x)
                 d = x._data if is_tensor(x) else np.asarray(x)
                 t_leaves.append(wrap(np.zeros_like(d, dtype=np.result_type(d, np.float64)
                                                    if not np.issubdtype(d.dtype, np.inexact)

@@ -93,3 +93,21 @@ def check_module_grads(module, *inputs, second=False, atol=1e-5, rtol=1e-3):
     assert gradcheck(fn, (*args, *params), atol=atol, rtol=rtol)
     if second:
         assert gradgradcheck(fn, (*args, *params), atol=atol, rtol=rtol)
+
+
+def rand(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def compare_functional(cr_fn, t_fn, *arrays, rtol=1e-10, atol=1e-11):
+    """Same values and same input gradients (for a random cotangent) in chainrule and torch."""
+    c = [cr.tensor(a, requires_grad=True) for a in arrays]
+    t = [torch.tensor(a, requires_grad=True) for a in arrays]
+    co, to = cr_fn(*c), t_fn(*t)
+    np.testing.assert_allclose(co.detach().numpy(), to.detach().numpy(), rtol=rtol, atol=atol)
+    u = rand(tuple(to.shape), 99)
+    (co * cr.tensor(u)).sum().backward()
+    (to * torch.tensor(u)).sum().backward()
+    for k, (a, b) in enumerate(zip(c, t)):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol,
+                                   err_msg=f"gradient of argument {k}")

@@ -15,25 +15,7 @@ import chainrule.nn.functional as F
 from chainrule import nn
 from chainrule.primitives.conv import fold, unfold
 
-from .nn_helpers import compare_with_torch, load_from_torch
-
-
-def _rand(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def _compare_functional(cr_fn, t_fn, *arrays, rtol=1e-10, atol=1e-11):
-    c = [cr.tensor(a, requires_grad=True) for a in arrays]
-    t = [torch.tensor(a, requires_grad=True) for a in arrays]
-    co, to = cr_fn(*c), t_fn(*t)
-    np.testing.assert_allclose(co.detach().numpy(), to.detach().numpy(), rtol=rtol, atol=atol)
-    u = _rand(tuple(to.shape), 99)
-    (co * cr.tensor(u)).sum().backward()
-    (to * torch.tensor(u)).sum().backward()
-    for k, (a, b) in enumerate(zip(c, t)):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of argument {k}")
-
+from .nn_helpers import compare_functional, compare_with_torch, load_from_torch, rand
 
 CONV2D_CASES = [
     # (input shape, weight shape, kwargs)
@@ -58,8 +40,8 @@ CONV2D_CASES = [
 @pytest.mark.parametrize("xs,ws,kw", CONV2D_CASES)
 @pytest.mark.parametrize("bias", [True, False])
 def test_conv2d_matches_torch(xs, ws, kw, bias):
-    arrays = [_rand(xs, 1), _rand(ws, 2)] + ([_rand((ws[0],), 3)] if bias else [])
-    _compare_functional(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), *arrays)
+    arrays = [rand(xs, 1), rand(ws, 2)] + ([rand((ws[0],), 3)] if bias else [])
+    compare_functional(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), *arrays)
 
 
 CONV1D_CASES = [
@@ -73,8 +55,8 @@ CONV1D_CASES = [
 
 @pytest.mark.parametrize("xs,ws,kw", CONV1D_CASES)
 def test_conv1d_matches_torch(xs, ws, kw):
-    arrays = [_rand(xs, 1), _rand(ws, 2), _rand((ws[0],), 3)]
-    _compare_functional(lambda *a: F.conv1d(*a, **kw), lambda *a: TF.conv1d(*a, **kw), *arrays)
+    arrays = [rand(xs, 1), rand(ws, 2), rand((ws[0],), 3)]
+    compare_functional(lambda *a: F.conv1d(*a, **kw), lambda *a: TF.conv1d(*a, **kw), *arrays)
 
 
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
@@ -85,7 +67,7 @@ def test_conv2d_module_matches_torch(mode):
     cm = load_from_torch(nn.Conv2d(4, 6, (3, 2), stride=(1, 2), padding=(1, 1), groups=2,
                                    padding_mode=mode, dtype=cr.float64), tm)
     assert repr(cm) == repr(tm)
-    compare_with_torch(cm, tm, _rand((2, 4, 5, 6)))
+    compare_with_torch(cm, tm, rand((2, 4, 5, 6)))
 
 
 def test_conv1d_module_same_padding_matches_torch():
@@ -93,7 +75,7 @@ def test_conv1d_module_same_padding_matches_torch():
     tm = torch.nn.Conv1d(3, 5, 4, padding="same", bias=False).double()
     cm = load_from_torch(nn.Conv1d(3, 5, 4, padding="same", bias=False, dtype=cr.float64), tm)
     assert repr(cm) == repr(tm)
-    compare_with_torch(cm, tm, _rand((2, 3, 7)))
+    compare_with_torch(cm, tm, rand((2, 3, 7)))
 
 
 def test_conv_parameters_are_pytorchs():
@@ -118,16 +100,16 @@ def test_conv_parameters_are_pytorchs():
 
 
 def test_conv2d_gradcheck_second_order_and_forward():
-    x, w, b = _rand((1, 2, 4, 3), 1), _rand((2, 1, 2, 2), 2), _rand((2,), 3)
+    x, w, b = rand((1, 2, 4, 3), 1), rand((2, 1, 2, 2), 2), rand((2,), 3)
     check_grads(lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 0),
                                          dilation=(1, 2), groups=2), x, w, b)
-    check_grads(lambda x, w: F.conv1d(x, w, padding=1), _rand((1, 2, 4), 4),
-                _rand((1, 2, 2), 5))
+    check_grads(lambda x, w: F.conv1d(x, w, padding=1), rand((1, 2, 4), 4),
+                rand((1, 2, 2), 5))
 
 
 def test_conv2d_jvp_matches_torch_func():
-    x, w, b = _rand((2, 3, 5, 5), 1), _rand((4, 3, 3, 3), 2), _rand((4,), 3)
-    tx, tw, tb = _rand(x.shape, 4), _rand(w.shape, 5), _rand(b.shape, 6)
+    x, w, b = rand((2, 3, 5, 5), 1), rand((4, 3, 3, 3), 2), rand((4,), 3)
+    tx, tw, tb = rand(x.shape, 4), rand(w.shape, 5), rand(b.shape, 6)
 
     def f_cr(x, w, b):
         return F.conv2d(x, w, b, stride=2, padding=1).tanh()
@@ -144,7 +126,7 @@ def test_conv2d_jvp_matches_torch_func():
 
 def test_conv2d_jacobians_with_batch_axes():
     """jacfwd and jacrev pass several tangents / cotangents at once through unfold and fold."""
-    x, w = _rand((2, 2, 4, 4), 1), _rand((3, 2, 2, 2), 2)
+    x, w = rand((2, 2, 4, 4), 1), rand((3, 2, 2, 2), 2)
 
     def f(x):
         return F.conv2d(x, w, stride=2, padding=1)
@@ -179,11 +161,11 @@ def _unfold_reference(x, kernel, stride, padding, dilation):
     ((3, 2), (2, 3), ((1, 2), (0, 1)), (2, 1)),
 ])
 def test_unfold_fold_against_loops(kernel, stride, padding, dilation):
-    x = _rand((2, 3, 5, 6), 1)
+    x = rand((2, 3, 5, 6), 1)
     w = unfold(x, kernel, stride, padding, dilation)
     np.testing.assert_array_equal(w, _unfold_reference(x, kernel, stride, padding, dilation))
     # fold is the transpose: <unfold(x), g> = <x, fold(g)>
-    g = _rand(w.shape, 2)
+    g = rand(w.shape, 2)
     back = fold(g, (5, 6), kernel, stride, padding, dilation)
     assert back.shape == x.shape
     np.testing.assert_allclose(np.sum(w * g), np.sum(x * back), rtol=1e-12)
@@ -196,9 +178,9 @@ def test_unfold_fold_against_loops(kernel, stride, padding, dilation):
 
 def test_unfold_fold_gradcheck_tiles_path():
     check_grads(lambda x: unfold(x, (2, 2), (2, 2), ((0, 1), (1, 0)), (1, 1), 0.0),
-                _rand((1, 2, 3, 3), 1))
+                rand((1, 2, 3, 3), 1))
     check_grads(lambda g: fold(g, (3, 3), (2, 2), (2, 2), ((0, 1), (1, 0)), (1, 1)),
-                _rand((2, 2, 2, 1, 2, 2), 2))
+                rand((2, 2, 2, 1, 2, 2), 2))
 
 
 @pytest.mark.parametrize("call,match", [
@@ -228,7 +210,7 @@ def test_conv_float32_and_module_in_a_model():
     cm = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
                        nn.Linear(4 * 5 * 5, 3))
     load_from_torch(cm, tm)
-    x = _rand((2, 1, 5, 5)).astype(np.float32)
+    x = rand((2, 1, 5, 5)).astype(np.float32)
     out = cm(cr.tensor(x))
     assert out.dtype == np.float32
     np.testing.assert_allclose(out.detach().numpy(), tm(torch.tensor(x)).detach().numpy(),

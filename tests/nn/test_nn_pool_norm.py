@@ -13,25 +13,7 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
 
-from .nn_helpers import compare_with_torch, load_from_torch
-
-
-def _rand(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def _compare(cr_fn, t_fn, *arrays, rtol=1e-10, atol=1e-12):
-    c = [cr.tensor(a, requires_grad=True) for a in arrays]
-    t = [torch.tensor(a, requires_grad=True) for a in arrays]
-    co, to = cr_fn(*c), t_fn(*t)
-    np.testing.assert_allclose(co.detach().numpy(), to.detach().numpy(), rtol=rtol, atol=atol)
-    u = _rand(tuple(to.shape), 99)
-    (co * cr.tensor(u)).sum().backward()
-    (to * torch.tensor(u)).sum().backward()
-    for k, (a, b) in enumerate(zip(c, t)):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of argument {k}")
-
+from .nn_helpers import compare_functional, compare_with_torch, load_from_torch, rand
 
 # --- pooling ------------------------------------------------------------------------------------
 MAX_CASES = [
@@ -48,7 +30,7 @@ MAX_CASES = [
 @pytest.mark.parametrize("kw", MAX_CASES)
 def test_max_pool2d_matches_torch(kw):
     x = distinct((2, 3, 7, 6), 1)  # no ties: the gradient goes to one element in both
-    _compare(lambda x: F.max_pool2d(x, **kw), lambda x: TF.max_pool2d(x, **kw), x)
+    compare_functional(lambda x: F.max_pool2d(x, **kw), lambda x: TF.max_pool2d(x, **kw), x)
     out, idx = F.max_pool2d(cr.tensor(x), return_indices=True, **kw)
     t_out, t_idx = TF.max_pool2d(torch.tensor(x), return_indices=True, **kw)
     np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
@@ -56,9 +38,9 @@ def test_max_pool2d_matches_torch(kw):
 
 def test_max_pool_unbatched_1d_and_module():
     x = distinct((3, 7, 6), 2)
-    _compare(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), x)
+    compare_functional(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), x)
     x1 = distinct((2, 3, 9), 3)
-    _compare(lambda x: F.max_pool1d(x, 3, 2, 1), lambda x: TF.max_pool1d(x, 3, 2, 1), x1)
+    compare_functional(lambda x: F.max_pool1d(x, 3, 2, 1), lambda x: TF.max_pool1d(x, 3, 2, 1), x1)
     for cm, tm in [(nn.MaxPool2d(3, 2, 1, ceil_mode=True), torch.nn.MaxPool2d(3, 2, 1,
                                                                               ceil_mode=True)),
                    (nn.MaxPool1d(2), torch.nn.MaxPool1d(2))]:
@@ -89,15 +71,15 @@ AVG_CASES = [
 
 @pytest.mark.parametrize("kw", AVG_CASES)
 def test_avg_pool2d_matches_torch(kw):
-    _compare(lambda x: F.avg_pool2d(x, **kw), lambda x: TF.avg_pool2d(x, **kw),
-             _rand((2, 3, 7, 6), 1))
+    compare_functional(lambda x: F.avg_pool2d(x, **kw), lambda x: TF.avg_pool2d(x, **kw),
+             rand((2, 3, 7, 6), 1))
 
 
 def test_avg_pool_1d_and_modules():
-    x1 = _rand((2, 3, 9), 3)
-    _compare(lambda x: F.avg_pool1d(x, 3, 2, 1, count_include_pad=False),
+    x1 = rand((2, 3, 9), 3)
+    compare_functional(lambda x: F.avg_pool1d(x, 3, 2, 1, count_include_pad=False),
              lambda x: TF.avg_pool1d(x, 3, 2, 1, count_include_pad=False), x1)
-    for cm, tm, x in [(nn.AvgPool2d(3, 2, 1), torch.nn.AvgPool2d(3, 2, 1), _rand((2, 3, 6, 5))),
+    for cm, tm, x in [(nn.AvgPool2d(3, 2, 1), torch.nn.AvgPool2d(3, 2, 1), rand((2, 3, 6, 5))),
                       (nn.AvgPool1d(2), torch.nn.AvgPool1d(2), x1)]:
         assert repr(cm) == repr(tm)
         compare_with_torch(cm, tm, x)
@@ -105,27 +87,27 @@ def test_avg_pool_1d_and_modules():
 
 @pytest.mark.parametrize("size", [1, (1, 1), 3, (2, 4), (None, 3), (5, 4), (4, 6)])
 def test_adaptive_avg_pool2d_matches_torch(size):
-    _compare(lambda x: F.adaptive_avg_pool2d(x, size),
-             lambda x: TF.adaptive_avg_pool2d(x, size), _rand((2, 3, 5, 6), 1))
+    compare_functional(lambda x: F.adaptive_avg_pool2d(x, size),
+             lambda x: TF.adaptive_avg_pool2d(x, size), rand((2, 3, 5, 6), 1))
 
 
 def test_adaptive_avg_pool_1d_unbatched_and_modules():
-    _compare(lambda x: F.adaptive_avg_pool1d(x, 4), lambda x: TF.adaptive_avg_pool1d(x, 4),
-             _rand((2, 3, 7), 2))
-    _compare(lambda x: F.adaptive_avg_pool2d(x, 2), lambda x: TF.adaptive_avg_pool2d(x, 2),
-             _rand((3, 5, 5), 2))
+    compare_functional(lambda x: F.adaptive_avg_pool1d(x, 4),
+                       lambda x: TF.adaptive_avg_pool1d(x, 4), rand((2, 3, 7), 2))
+    compare_functional(lambda x: F.adaptive_avg_pool2d(x, 2),
+                       lambda x: TF.adaptive_avg_pool2d(x, 2), rand((3, 5, 5), 2))
     cm, tm = nn.AdaptiveAvgPool2d((2, 3)), torch.nn.AdaptiveAvgPool2d((2, 3))
     assert repr(cm) == repr(tm)
-    compare_with_torch(cm, tm, _rand((2, 3, 5, 7)))
+    compare_with_torch(cm, tm, rand((2, 3, 5, 7)))
     cm, tm = nn.AdaptiveAvgPool1d(3), torch.nn.AdaptiveAvgPool1d(3)
-    compare_with_torch(cm, tm, _rand((2, 3, 7)))
+    compare_with_torch(cm, tm, rand((2, 3, 7)))
 
 
 def test_pooling_gradcheck_second_order_and_forward():
     check_grads(lambda x: F.max_pool2d(x, 2, 1, 1), distinct((1, 2, 3, 3), 4))
     check_grads(lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
-                _rand((1, 2, 4, 4), 5))
-    check_grads(lambda x: F.adaptive_avg_pool2d(x, (2, 3)), _rand((1, 2, 3, 4), 6))
+                rand((1, 2, 4, 4), 5))
+    check_grads(lambda x: F.adaptive_avg_pool2d(x, (2, 3)), rand((1, 2, 3, 4), 6))
 
 
 @pytest.mark.parametrize("call,match", [
@@ -153,7 +135,7 @@ def test_batchnorm_training_running_stats_and_eval(cls, shape, momentum):
     cm = load_from_torch(getattr(nn, cls)(3, momentum=momentum, dtype=cr.float64), tm)
     assert repr(cm) == repr(tm)
     for step in range(4):  # several training steps: outputs, gradients, running statistics
-        x = _rand(shape, step) * 2 + 1
+        x = rand(shape, step) * 2 + 1
         cm.zero_grad()
         tm.zero_grad()
         compare_with_torch(cm, tm, x, rtol=1e-9, atol=1e-11)
@@ -163,12 +145,12 @@ def test_batchnorm_training_running_stats_and_eval(cls, shape, momentum):
         assert int(cm.num_batches_tracked.numpy()) == int(tm.num_batches_tracked) == step + 1
     cm.eval()
     tm.eval()
-    compare_with_torch(cm, tm, _rand(shape, 9))
+    compare_with_torch(cm, tm, rand(shape, 9))
     assert int(cm.num_batches_tracked.numpy()) == 4  # eval does not count
 
 
 def test_batchnorm_options_match_torch():
-    x = _rand((5, 3, 4), 1)
+    x = rand((5, 3, 4), 1)
     for kw in [{"affine": False}, {"track_running_stats": False}, {"bias": False},
                {"eps": 1e-2, "momentum": 0.5}]:
         tm = torch.nn.BatchNorm1d(3, **kw).double()
@@ -200,10 +182,10 @@ def test_batchnorm_state_dict_from_torch():
 
 
 def test_batch_norm_functional_and_gradcheck():
-    x, w, b = _rand((4, 3, 2), 1), _rand((3,), 2), _rand((3,), 3)
+    x, w, b = rand((4, 3, 2), 1), rand((3,), 2), rand((3,), 3)
     rm, rv = cr.zeros(3, dtype=cr.float64), cr.ones(3, dtype=cr.float64)
     trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
-    _compare(lambda x, w, b: F.batch_norm(x, rm, rv, w, b, True, 0.2),
+    compare_functional(lambda x, w, b: F.batch_norm(x, rm, rv, w, b, True, 0.2),
              lambda x, w, b: TF.batch_norm(x, trm, trv, w, b, True, 0.2), x, w, b)
     np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-12)
     np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12)
@@ -235,12 +217,12 @@ def test_group_norm_matches_torch(groups, shape):
         tm.bias.uniform_(-0.5, 0.5)
     cm = load_from_torch(nn.GroupNorm(groups, 4, dtype=cr.float64), tm)
     assert repr(cm) == repr(tm)
-    compare_with_torch(cm, tm, _rand(shape, 1) * 3 + 1, rtol=1e-9, atol=1e-11)
+    compare_with_torch(cm, tm, rand(shape, 1) * 3 + 1, rtol=1e-9, atol=1e-11)
 
 
 def test_group_norm_functional_gradcheck_and_errors():
-    check_grads(lambda x, w, b: F.group_norm(x, 2, w, b), _rand((2, 4, 2), 1), _rand((4,), 2),
-                _rand((4,), 3))
+    check_grads(lambda x, w, b: F.group_norm(x, 2, w, b), rand((2, 4, 2), 1), rand((4,), 2),
+                rand((4,), 3))
     tm = torch.nn.GroupNorm(2, 4, affine=False)
     cm = nn.GroupNorm(2, 4, affine=False)
     assert repr(cm) == repr(tm) and list(cm.state_dict()) == list(tm.state_dict()) == []
@@ -261,7 +243,7 @@ def test_conv_bn_pool_model_loads_torch_state_dict():
 
     tm = build(torch.nn).double()
     cm = load_from_torch(build(nn).double(), tm)
-    x = _rand((3, 2, 6, 6), 1)
+    x = rand((3, 2, 6, 6), 1)
     compare_with_torch(cm, tm, x, rtol=1e-9, atol=1e-11)
     for name in ("1.running_mean", "1.running_var"):
         np.testing.assert_allclose(cm.state_dict()[name].numpy(),

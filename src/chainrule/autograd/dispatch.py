@@ -233,6 +233,19 @@ def record2(prim, a, b):
     return t
 
 
+def split_level(x, level):
+    """``(primal, tangent)``: ``x`` without its tangent at ``level`` (keeping the other levels'
+    tangents) and that tangent; ``(x, None)`` when ``x`` carries none at that level."""
+    fw = tangents_of(x)
+    if not fw or level not in fw:
+        return x, None
+    p = wrap(x._data, x._edge)
+    rest = {k: v for k, v in fw.items() if k != level}
+    if rest:
+        p._fw = rest
+    return p, fw[level]
+
+
 def record_dual(prim, inputs, params):
     """Forward mode: the result of ``prim`` and its tangent at the inputs' highest open level.
 
@@ -250,19 +263,9 @@ def record_dual(prim, inputs, params):
                 level = m
     if not level:
         return _record(prim, inputs, params)
-    primals, tangents = [], []
-    for a in inputs:
-        fw = tangents_of(a)
-        if fw and level in fw:
-            p = wrap(a._data, a._edge)
-            rest = {k: v for k, v in fw.items() if k != level}
-            if rest:
-                p._fw = rest
-            primals.append(p)
-            tangents.append(fw[level])
-        else:
-            primals.append(a)
-            tangents.append(None)
+    split = [split_level(a, level) for a in inputs]
+    primals = [s[0] for s in split]
+    tangents = [s[1] for s in split]
     out = record(prim, tuple(primals), params)
     if prim.jvp is None:
         return out

@@ -31,7 +31,7 @@ from ..primitives._core import per_input
 from ..primitives.reduction import sum_to
 from ..primitives.shape import broadcast_to, concatenate, reshape
 from . import dispatch
-from .dispatch import is_tensor, tangents_of, wrap
+from .dispatch import is_tensor, split_level, tangents_of, wrap
 from .grad_mode import no_grad, state
 from .graph import Node
 
@@ -437,17 +437,11 @@ def _apply_dual(cls, args, kwargs, level):
             f"jvp(ctx, *tangents) that returns the tangent of each output")
     primals, tangents = [], []
     for a in args:
-        fw = tangents_of(a) if is_tensor(a) else None
-        if fw and level in fw:
-            p = wrap(a._data, a._edge)
-            rest = {k: v for k, v in fw.items() if k != level}
-            if rest:
-                p._fw = rest
-            primals.append(p)
-            tangents.append(fw[level])
-        else:
-            primals.append(a)
-            tangents.append(wrap(np.zeros_like(a._data)) if is_tensor(a) else None)
+        p, t = split_level(a, level)
+        if t is None and is_tensor(a):
+            t = wrap(np.zeros_like(a._data))
+        primals.append(p)
+        tangents.append(t)
     res, ctx, fb = _apply(cls, tuple(primals), kwargs)
     single = not isinstance(res, tuple)
     outs = (res,) if single else res
