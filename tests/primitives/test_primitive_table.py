@@ -5,9 +5,15 @@ direct application (inputs and parameters) that is gradchecked to first and seco
 whose forward rule (jvp) and reverse rule (vjp) are checked to be transposes of each other:
 <u, J t> = <J^T u, t>. A new primitive without a case fails ``test_every_primitive_is_covered``.
 The public functions built on these primitives are tested family by family in the other files.
+
+Families defined outside this file keep their cases beside their tests, in
+``tests/primitives/cases_<family>.py`` (each a module-level ``CASES`` dict); they are merged here.
 """
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
 
 import numpy as np
 import pytest
@@ -87,6 +93,22 @@ CASES = {
     "unfold": ((rand((2, 3, 4, 5)),), ((4, 5), (2, 3), (2, 1), ((1, 0), (0, 1)), (1, 2), 0.5)),
     "fold": ((rand((3, 2, 3, 2, 2, 2)),), ((4, 5), (2, 3), (2, 1), ((1, 0), (0, 1)), (1, 2))),
 }
+
+
+
+def _merge_family_cases():
+    from tests import primitives as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("cases_"):
+            extra = importlib.import_module(f"tests.primitives.{info.name}").CASES
+            twice = sorted(set(extra) & set(CASES))
+            if twice:
+                raise ValueError(f"{info.name}: cases defined twice: {twice}")
+            CASES.update(extra)
+
+
+_merge_family_cases()
 
 
 def test_every_primitive_is_covered():

@@ -1,0 +1,1 @@
+"""``chainrule.scipy``: differentiable parts of SciPy. (Being built: issue 4.)"""
