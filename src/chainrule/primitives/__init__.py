@@ -3,10 +3,10 @@
 Families: ``elementwise`` (arithmetic and the core ufuncs), ``math`` (the rest of NumPy's math
 ufuncs), ``special`` (special functions), ``complex`` (real, imag, conj, angle), ``reduction``,
 ``shape`` (shape and indexing), ``array_ops`` (sorting, cumulative products and other array
-operations), ``linalg`` (products), ``decompositions`` (inverse, solve, factorisations), ``fft``, ``signal`` (convolution of
-signals), ``conv`` (sliding windows for convolution and pooling). Each module defines its primitives
-(forward kernel, reverse rules, forward rules side by side) and the public functions that apply
-them. ``REGISTRY`` maps names to primitives.
+operations), ``linalg`` (products), ``decompositions`` (inverse, solve, factorisations),
+``fft``, ``signal`` (convolution of signals), ``conv`` (sliding windows for convolution and
+pooling). Each module defines its primitives (forward kernel, reverse rules, forward rules side
+by side) and the public functions that apply them. ``REGISTRY`` maps names to primitives.
 """
 
 from . import (
