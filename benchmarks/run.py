@@ -256,6 +256,84 @@ def make_hessian(lib, n=300):
     return lambda: h(xt)
 
 
+# --- workload: an explicit time-stepping loop that writes each state into a buffer ------------
+def make_inplace(lib, steps=100, n=64):
+    """x[t] = tanh(W x[t-1]) + u, written row by row into a preallocated (steps, n) buffer
+    (PyTorch's CopySlices path), then a loss of the whole buffer; forward and backward."""
+    r = np.random.default_rng(4)
+    W0, u0 = r.standard_normal((n, n)) / np.sqrt(n), r.standard_normal(n)
+    if lib == "cr":
+        W, u = cr.tensor(W0, requires_grad=True), cr.tensor(u0, requires_grad=True)
+        zeros, tanh = cr.zeros, cr.tanh
+    else:
+        W, u = torch.tensor(W0, requires_grad=True), torch.tensor(u0, requires_grad=True)
+        zeros, tanh = (lambda *s: torch.zeros(*s, dtype=torch.float64)), torch.tanh
+
+    def step():
+        W.grad = u.grad = None
+        buf = zeros(steps, n)
+        buf[0] = u
+        for t in range(1, steps):
+            prev = buf[t - 1].clone()  # matmul saves it: a view of buf would be overwritten
+            buf[t] = tanh(W @ prev) + u
+            buf[t] *= 0.9  # and scale it in place, through the row view
+        (buf * buf).sum().backward()
+        return W.grad
+
+    return step
+
+
+# --- workload: a Gaussian-process log marginal likelihood written with chainrule.numpy ----------
+def _gp_loglik(np_, solve_tri, X, y, params):
+    """-log p(y | X, params): an RBF kernel with log lengthscale, log variance and log noise,
+    through a Cholesky factorisation and triangular solves (the NumPy program a user writes)."""
+    ell, var, noise = np_.exp(params[0]), np_.exp(params[1]), np_.exp(params[2])
+    d2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    K = var * np_.exp(-0.5 * d2 / ell**2) + (noise + 1e-6) * np_.eye(X.shape[0])
+    L = np_.linalg.cholesky(K)
+    alpha = solve_tri(L, y, lower=True)
+    return 0.5 * (alpha**2).sum() + np_.log(np_.diagonal(L)).sum()
+
+
+def make_gp(lib, n=200):
+    r = np.random.default_rng(5)
+    X = r.uniform(-3, 3, (n, 2))
+    y = np.sin(X[:, 0]) * np.cos(X[:, 1]) + 0.1 * r.standard_normal(n)
+    p0 = np.array([0.1, 0.0, -2.0])
+    if lib == "cr":
+        import chainrule.numpy as cnp
+        from chainrule.scipy.linalg import solve_triangular
+
+        g = cr.grad(lambda p: _gp_loglik(cnp, solve_triangular, X, y, p))
+        return lambda: g(p0)
+    import torch.func as tf
+
+    def solve_tri(L, b, lower):
+        return torch.linalg.solve_triangular(L, b[:, None], upper=not lower)[:, 0]
+
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    g = tf.grad(lambda p: _gp_loglik(torch, solve_tri, Xt, yt, p))
+    pt = torch.tensor(p0)
+    return lambda: g(pt)
+
+
+# --- workload: a spectral loss through the real FFT ----------------------------------------------
+def make_fft(lib, n=4096):
+    r = np.random.default_rng(6)
+    x0, w = r.standard_normal((16, n)), r.uniform(0, 1, n // 2 + 1)
+    if lib == "cr":
+        import chainrule.numpy as cnp
+
+        g = cr.grad(lambda x: (cnp.abs(cnp.fft.rfft(x)) ** 2 * w).sum())
+        return lambda: g(x0)
+    import torch.func as tf
+
+    wt = torch.tensor(w)
+    g = tf.grad(lambda x: (torch.fft.rfft(x).abs() ** 2 * wt).sum())
+    xt = torch.tensor(x0)
+    return lambda: g(xt)
+
+
 WORKLOADS = {
     "chain": ("1,000-op elementwise chain, 1-element float64, forward+backward",
               lambda: chain_cr, lambda: chain_torch, 0.7, 30, 3),
@@ -283,6 +361,12 @@ WORKLOADS = {
     "jac-auto-g": ("chainrule.jacobian (auto) of g: R^2000 -> R^10, vs torch jacrev",
                    lambda: make_jac("cr", "auto", 2000, 10, 1),
                    lambda: make_jac("torch", "rev", 2000, 10, 1), 1.5, 20, 3),
+    "inplace": ("100 row writes x[t] = 0.9 (tanh(W x[t-1]) + u) into a 100x64 buffer, fwd+bwd",
+                lambda: make_inplace("cr"), lambda: make_inplace("torch"), None, 10, 1),
+    "gp": ("gradient of a GP log marginal likelihood (chainrule.numpy + Cholesky), n=200",
+           lambda: make_gp("cr"), lambda: make_gp("torch"), None, 10, 1),
+    "fft": ("gradient of sum(w |rfft(x)|^2), x of 16x4096, through chainrule.numpy.fft",
+            lambda: make_fft("cr"), lambda: make_fft("torch"), None, 20, 3),
     "hessian": ("full Hessian of the 300-dimensional Rosenbrock function (vs torch.func)",
                 lambda: make_hessian("cr"), lambda: make_hessian("torch"), 1.5, 10, 1),
 }

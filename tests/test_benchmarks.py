@@ -30,6 +30,18 @@ def test_cnn_steps_agree_with_torch():
     assert losses[-1][0] < losses[0][0]  # the step trains
 
 
+def test_inplace_workload_agrees_with_torch():
+    np.testing.assert_allclose(bench.make_inplace("cr")().numpy(),
+                               bench.make_inplace("torch")().numpy(), rtol=1e-10)
+
+
+def test_gp_and_fft_workloads_agree_with_torch():
+    for name in ("gp", "fft"):
+        make = getattr(bench, f"make_{name}")
+        np.testing.assert_allclose(np.asarray(make("cr")()), make("torch")().numpy(),
+                                   rtol=1e-6, err_msg=name)  # K is ill-conditioned
+
+
 def test_runner_prints_a_ratio_per_workload(capsys):
     bench.main(["chain", "--repeat", "1"])
     out = capsys.readouterr().out

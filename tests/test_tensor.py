@@ -378,17 +378,21 @@ def test_inplace_on_leaf_requiring_grad_errors():
 def test_inplace_on_non_leaf_records_like_torch():
     x, xt = leaf([1.0, 2.0]), tleaf([1.0, 2.0])
     h, ht = x * 2, xt * 2
-    # sin keeps h's values from before the update (torch would raise here instead; its
-    # reference is computed on a copy)
     y, yt = cr.sin(h), torch.sin(ht.clone())
-    h += x * x
+    h2 = h * 1
+    h2 += x * x
     ht += xt * xt
-    h *= 3
+    h2 *= 3
     ht *= 3
-    (h.sum() + y.sum()).backward()
+    (h2.sum() + y.sum()).backward()
     (ht.sum() + yt.sum()).backward()
-    assert_close(h, ht)
+    assert_close(h2, ht)
     assert_close(x.grad, xt.grad)
+    # sin saved h; changing h in place afterwards makes that backward fail, as in torch
+    y = cr.sin(h)
+    h += 1
+    with pytest.raises(RuntimeError, match="SinBackward0"):
+        y.sum().backward()
 
 
 def test_inplace_dtype_and_shape_rules():

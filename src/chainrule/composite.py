@@ -13,6 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from .primitives._core import tensor_types
+from .primitives.complex import abs2
 from .primitives.elementwise import exp, log, maximum, minimum, sqrt, where
 from .primitives.linalg import einsum, matmul
 from .primitives.reduction import amax, amin, normalize_axis, sum
@@ -75,7 +76,7 @@ def var(x, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=F
         c = 1 if correction is _MISSING or correction is None else correction
     dev = x - mean(x, ax, keepdim=True)
     n = builtins.max(_count(d.shape, ax) - c, 0)
-    return sum(dev * dev, ax, pick_keep(keepdim, keepdims)) / n
+    return sum(abs2(dev), ax, pick_keep(keepdim, keepdims)) / n  # real for complex x too
 
 
 def std(x, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=False,

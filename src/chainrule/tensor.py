@@ -13,8 +13,10 @@ import numpy as np
 
 from . import composite as C
 from .autograd import dispatch
+from .autograd import inplace as _inplace
 from .autograd.grad_mode import state as _grad_state
 from .autograd.graph import AccumulateGrad, RemovableHandle
+from .primitives import complex as _CX
 from .primitives import elementwise as E
 from .primitives import linalg as L
 from .primitives import reduction as R
@@ -41,16 +43,11 @@ class _Size(int):
 
 
 def _check_grad_dtype(dtype, op="requires_grad"):
-    if np.issubdtype(dtype, np.complexfloating):
-        # The rules are not yet conjugated for complex inputs (docs/semantics.md): refuse
-        # rather than return a wrong gradient.
-        raise NotImplementedError(
-            f"{op}: gradients of complex tensors (dtype {np.dtype(dtype).name}) are not "
-            f"supported yet; differentiate with respect to the real and imaginary parts as "
-            f"two real tensors")
-    if not np.issubdtype(dtype, np.floating):
+    # Real and complex floating dtypes carry gradients (complex: PyTorch's convention,
+    # docs/semantics.md "Complex numbers").
+    if not np.issubdtype(dtype, np.inexact):
         raise RuntimeError(
-            f"{op}: only tensors of floating point dtype can require gradients, "
+            f"{op}: only tensors of floating point or complex dtype can require gradients, "
             f"but this one has dtype {np.dtype(dtype).name}; convert it first, e.g. "
             f"x.astype('float64').requires_grad_()")
 
@@ -65,6 +62,62 @@ def _check_inplace(res, data, op):
     if not np.can_cast(res.dtype, data.dtype, "same_kind"):
         raise RuntimeError(f"{op}: the result has dtype {res.dtype}, which can't be cast to the "
                            f"dtype {data.dtype} of the tensor updated in place")
+
+
+def _recording(t, inputs) -> bool:
+    """Whether an in-place change of ``t`` by ``inputs`` must be recorded: a gradient is
+    recorded and something involved requires grad, or a forward-mode tangent is involved."""
+    tt = dispatch._tensor_types
+    if _grad_state.grad_enabled:
+        if t._edge is not None:
+            return True
+        for a in inputs:
+            if type(a) in tt and a._edge is not None:
+                return True
+    if dispatch.fw_levels:
+        if getattr(t, "_fw", None):
+            return True
+        for a in inputs:
+            if type(a) in tt and getattr(a, "_fw", None):
+                return True
+    return False
+
+
+def _check_leaf(t, op):
+    e = t._edge
+    if e is not None and type(e[0]) is AccumulateGrad:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad (shape {t._data.shape}) is being used in an "
+            f"in-place operation. Update it under `with chainrule.no_grad():` (as optimizers "
+            f"do), or use the out-of-place form (x = x {_OPSYM.get(op, 'op')} y).")
+    root = _inplace.view_root_of(t)
+    if root is not None:
+        e = root._edge
+        if e is not None and type(e[0]) is AccumulateGrad:
+            raise RuntimeError(
+                f"{op}: a view of a leaf tensor that requires grad (base shape "
+                f"{root._data.shape}) is being used in an in-place operation. Change the leaf "
+                f"under `with chainrule.no_grad():`, or work on a clone (y = x.clone()).")
+
+
+def _check_writeable(t, op):
+    if not t._data.flags.writeable:
+        raise RuntimeError(f"{op}: the tensor's memory is read-only (it is a broadcast "
+                           f"view, e.g. from expand, or wraps a read-only array); use "
+                           f"x = x.clone() first")
+
+
+def _check_plain_write(t, op):
+    """Checks for an in-place change that records nothing."""
+    _check_writeable(t, op)
+    if _grad_state.grad_enabled:
+        root = _inplace.view_root_of(t)
+        if root is not None and root._edge is not None and t._edge is None:
+            raise RuntimeError(
+                f"{op}: this view was created under no_grad (or from a detached tensor) and its "
+                f"base (shape {root._data.shape}) requires grad; changing it in place with grad "
+                f"mode on would leave the base's gradient wrong. Change it under no_grad too, or "
+                f"take the view again with grad mode on.")
 
 
 def _rebuild(cls, data, requires_grad):
@@ -84,8 +137,27 @@ class Tensor:
     """
 
     # _fw (forward-mode tangents) is set only on dual tensors; read it with getattr(t, "_fw", None)
-    __slots__ = ("_data", "_edge", "_grad", "_meta", "_fw", "__weakref__")
-    __array_ufunc__ = None  # NumPy defers binary operators to ours (ndarray + Tensor works)
+    # _view (autograd.inplace) is set only on views and on tensors that have views
+    __slots__ = ("_data", "_edge", "_grad", "_meta", "_fw", "_view", "__weakref__")
+
+    # NumPy's protocols (NEP 13, NEP 18): numpy.sin(t), ndarray + t, numpy.sum(t) run the
+    # chainrule.numpy function of the same name. Tensor operators never come through here.
+    _numpy_protocol = None  # chainrule.numpy._protocol, imported on first use (a layer above)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        p = Tensor._numpy_protocol or Tensor._load_numpy_protocol()
+        return p.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        p = Tensor._numpy_protocol or Tensor._load_numpy_protocol()
+        return p.array_function(func, types, args, kwargs)
+
+    @staticmethod
+    def _load_numpy_protocol():
+        from .numpy import _protocol
+
+        Tensor._numpy_protocol = _protocol
+        return _protocol
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
         if type(data) in dispatch._tensor_types:
@@ -153,6 +225,32 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         return C.transpose(self)
+
+    @property
+    def real(self) -> Tensor:
+        """The real part (the tensor itself when it is real), differentiable."""
+        return _CX.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part of a complex tensor, differentiable."""
+        return _CX.imag(self)
+
+    def conj(self) -> Tensor:
+        """The complex conjugate (the tensor itself when it is real), differentiable."""
+        return _CX.conj(self)
+
+    conj_physical = conjugate = conj
+
+    def resolve_conj(self) -> Tensor:
+        return self
+
+    def angle(self) -> Tensor:
+        """The argument of each complex element (0 or pi for real ones), differentiable."""
+        return _CX.angle(self)
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
 
     @property
     def mT(self) -> Tensor:
@@ -505,24 +603,27 @@ class Tensor:
         return S.getitem(self, index)
 
     def __setitem__(self, index, value):
-        """``x[index] = value``. Without a graph to record the array is written in place;
-        otherwise the tensor is rebound to a recorded result in which the gradient flows to
-        ``value`` at ``index`` and to the old values elsewhere (PyTorch's CopySlices)."""
-        tt = dispatch._tensor_types
-        v_edge = value._edge if type(value) in tt else None
-        if not (_grad_state.grad_enabled and (self._edge is not None or v_edge is not None)):
-            if not self._data.flags.writeable:
-                raise RuntimeError("setitem: the tensor's memory is read-only (a broadcast view "
-                                   "or a read-only array); use x = x.clone() first")
-            self._data[S._convert_index(index)] = value._data if type(value) in tt else value
-            return
-        e = self._edge
-        if e is not None and type(e[0]) is AccumulateGrad:
-            raise RuntimeError(
-                "setitem: a leaf tensor that requires grad is being used in an in-place "
-                "operation. Assign under `with chainrule.no_grad():`, or build a new tensor "
-                "(e.g. with chainrule.where).")
+        """``x[index] = value``, in place. With basic indexing this writes through the view
+        ``x[index]`` (PyTorch's semantics: the gradient flows to ``value`` at ``index`` and to
+        the old values elsewhere); with advanced indexing the selected elements are replaced,
+        and an index that selects an element twice is refused when a graph is recorded."""
         index = S._convert_index(index)
+        tt = dispatch._tensor_types
+        if not _recording(self, (value,)):
+            _check_plain_write(self, "setitem")
+            self._data[index] = value._data if type(value) in tt else value
+            _inplace.bump(self._data, "setitem")
+            return
+        _check_leaf(self, "setitem")
+        if S._is_basic(index):
+            items = index if type(index) is tuple else (index,)
+            if not any(it is Ellipsis for it in items):
+                items = items + (Ellipsis,)  # a 0-d view, never a scalar copy
+            view = S.getitem(self, items)
+            if getattr(view, "_view", None) is None:  # pragma: no cover - NumPy gave a copy
+                raise RuntimeError(f"setitem: index {index!r} did not give a view")
+            view._write(value, "setitem", temporary=True)
+            return
         shape = self._data.shape
         count = np.zeros(shape, dtype=np.int64)
         np.add.at(count, index, 1)
@@ -533,44 +634,62 @@ class Tensor:
         target = count[index].shape
         v = S.broadcast_to(E.astype(v, self._data.dtype), target)
         scattered = _apply(S.INDEX_ADD, (v,), (index, shape, S._is_basic(index), len(target)))
-        r = E.where(count > 0, scattered, self)
-        self._data = r._data
-        self._edge = r._edge
+        _inplace.assign(self, E.where(count > 0, scattered, self), "setitem")
 
     # --- in-place updates -----------------------------------------------------------------
     def _inplace(self, prim, inputs, op):
-        """``self`` takes the value of ``prim(*inputs)``, keeping its shape and dtype.
+        """``self`` takes the value of ``prim(*inputs)`` in place, keeping its shape and dtype.
 
-        Without a graph to record (under no_grad, or when nothing requires grad) the array is
-        written in place, so tensors and arrays sharing its memory see the change (PyTorch's
-        ``with no_grad(): w -= lr * w.grad``). When a graph is recorded, the tensor is rebound
-        to the recorded result instead: arrays saved for backward are never overwritten.
+        The memory is always overwritten, so views, the base and detached copies see the change,
+        and the version counter goes up. When a graph (or a forward-mode tangent) is recorded,
+        ``self`` (and its base and sibling views, if it is a view) take over the recorded
+        result's graph; arrays that backward needs and that the write would destroy are caught
+        by the version check in backward (see autograd/inplace.py).
         """
-        tt = dispatch._tensor_types
-        recording = _grad_state.grad_enabled and any(
-            type(a) in tt and a._edge is not None for a in inputs)
         data = self._data
-        if recording:
-            e = self._edge
-            if e is not None and type(e[0]) is AccumulateGrad:
-                raise RuntimeError(
-                    f"{op}: a leaf tensor that requires grad is being used in an in-place "
-                    f"operation. Update it under `with chainrule.no_grad():`, or use the "
-                    f"out-of-place form (x = x {_OPSYM.get(op, 'op')} y).")
+        if _recording(self, inputs):
+            _check_leaf(self, op)
             r = _record(prim, inputs, ())
             _check_inplace(r._data, data, op)
+            _inplace._protect_saved(r, data)  # the op's own node may have saved self
             if r._data.dtype != data.dtype:
                 r = E.astype(r, data.dtype)
-            self._data = r._data
-            self._edge = r._edge
+            _check_writeable(self, op)
+            _inplace.assign(self, r, op)
             return self
+        tt = dispatch._tensor_types
         res = np.asarray(prim.impl(*(a._data if type(a) in tt else a for a in inputs)))
         _check_inplace(res, data, op)
-        if not data.flags.writeable:
-            raise RuntimeError(f"{op}: the tensor's memory is read-only (it is a broadcast "
-                               f"view or wraps a read-only array); use x = x.clone() first")
+        _check_plain_write(self, op)
         np.copyto(data, res, casting="unsafe")
+        _inplace.bump(data, op)
         return self
+
+    def _write(self, value, op, temporary=False):
+        """``self`` takes ``value`` (broadcast to its shape, cast to its dtype) in place."""
+        tt = dispatch._tensor_types
+        v = value if type(value) in tt else np.asarray(value)
+        v = E.astype(v, self._data.dtype)
+        if v.shape != self._data.shape:
+            v = S.broadcast_to(v, self._data.shape)
+        if type(v) not in tt:
+            v = _wrap(np.asarray(v))
+        _check_writeable(self, op)
+        _inplace.assign(self, v, op, temporary)
+        return self
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its views)."""
+        return _inplace.version(self._data)
+
+    @property
+    def _base(self):
+        """The tensor this one is a view of (None if it is not a view)."""
+        return _inplace.view_root_of(self)
+
+    def _is_view(self) -> bool:
+        return _inplace.view_root_of(self) is not None
 
     def __iadd__(self, other):
         return self._inplace(E.ADD, (self, other), "add_")
@@ -604,15 +723,57 @@ class Tensor:
 
     def copy_(self, src):
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+        if _recording(self, (src,)):
+            _check_leaf(self, "copy_")
+            return self._write(src, "copy_")
         mask = np.ones(self._data.shape, dtype=bool)
         return self._inplace(E.WHERE, (mask, src, self), "copy_")
 
     def fill_(self, value):
+        if _recording(self, (value,)):
+            _check_leaf(self, "fill_")
+            return self._write(value, "fill_")
         mask = np.ones(self._data.shape, dtype=bool)
         return self._inplace(E.WHERE, (mask, value, self), "fill_")
 
     def zero_(self):
         return self.fill_(0)
+
+    def _update(self, new, op):
+        """``self`` takes the value ``new`` (computed out of place from ``self``) in place."""
+        tt = dispatch._tensor_types
+        if _recording(self, (new,)):
+            _check_leaf(self, op)
+            return self._write(new, op)
+        res = new._data if type(new) in tt else np.asarray(new)
+        _check_inplace(res, self._data, op)
+        _check_plain_write(self, op)
+        np.copyto(self._data, res, casting="unsafe")
+        _inplace.bump(self._data, op)
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return self._update(E.clip(self, min, max), "clamp_")
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):  # noqa: A002
+        return self._update(E.clip(self, min, None), "clamp_min_")
+
+    def clamp_max_(self, max):  # noqa: A002
+        return self._update(E.clip(self, None, max), "clamp_max_")
+
+    def masked_fill_(self, mask, value):
+        return self._update(E.where(mask, value, self), "masked_fill_")
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._update(self + value * tensor1 * tensor2, "addcmul_")
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._update(self + value * tensor1 / tensor2, "addcdiv_")
+
+    def lerp_(self, end, weight):
+        return self._update(self + weight * (end - self), "lerp_")
 
     # --- elementwise methods --------------------------------------------------------------------
     def add(self, other):
@@ -783,7 +944,16 @@ class Tensor:
     def reshape(self, *shape):
         return S.reshape(self, *shape)
 
-    view = reshape
+    def view(self, *shape) -> Tensor:
+        """The same memory seen with another shape; an error where NumPy would have to copy
+        (use ``reshape`` then, which copies when it must)."""
+        out = S.reshape(self, *shape)
+        if out._data.size and not np.may_share_memory(out._data, self._data):
+            raise RuntimeError(
+                f"view: shape {out._data.shape} is not compatible with the memory layout of "
+                f"this tensor (shape {self._data.shape}, strides {self._data.strides}): it "
+                f"would need a copy. Use .reshape(...) instead.")
+        return out
 
     def permute(self, *dims):
         return S.permute(self, *dims)
@@ -843,5 +1013,24 @@ class Tensor:
     def dot(self, other):
         return C.dot(self, other)
 
+
+def _unary_inplace(prim, name):
+    def method(self):
+        return self._inplace(prim, (self,), name)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In place: ``{name[:-1]}`` of this tensor (see ``Tensor.{name[:-1]}``)."
+    return method
+
+
+for _prim, _name in ((E.EXP, "exp_"), (E.EXPM1, "expm1_"), (E.LOG, "log_"), (E.LOG1P, "log1p_"),
+                     (E.SQRT, "sqrt_"), (E.SIN, "sin_"), (E.COS, "cos_"), (E.TAN, "tan_"),
+                     (E.TANH, "tanh_"), (E.SIGMOID, "sigmoid_"), (E.RELU, "relu_"),
+                     (E.NEG, "neg_"), (E.ABS, "abs_"), (E.SIGN, "sign_"), (E.FLOOR, "floor_"),
+                     (E.CEIL, "ceil_"), (E.ROUND, "round_"), (E.TRUNC, "trunc_"),
+                     (E.ERF, "erf_")):
+    setattr(Tensor, _name, _unary_inplace(_prim, _name))
+Tensor.negative_ = Tensor.neg_
+Tensor.absolute_ = Tensor.abs_
 
 dispatch.install_tensor_type(Tensor)

@@ -142,3 +142,45 @@ def test_decorator_and_call_site_api():
     filename, line, func, src = forward_call_site(node)
     assert (filename, line, func) == (__file__, line_of(f_log, "y * 0.0"), "f_log")
     assert src == "return (y * 0.0).sum()"
+
+
+def f_custom(x):
+    class Sqrt(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return cr.sqrt(t)
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g / (2 * cr.sqrt(t))
+
+    y = Sqrt.apply(x)  # custom
+    return y.sum()
+
+
+def test_custom_function_nan_points_at_the_users_line():
+    x = leaf([0.0, 1.0])
+    with cr.autograd.detect_anomaly():
+        loss = f_custom(x)
+        with pytest.raises(RuntimeError) as info:
+            loss.backward()
+    msg = str(info.value)
+    assert "SqrtBackward" in msg
+    assert f"{HERE}:{line_of(f_custom, '# custom')}" in msg
+
+
+def test_forward_mode_tangent_ops_are_traced():
+    from chainrule.autograd import anomaly
+    from chainrule.autograd import forward_ad as fwad
+
+    with cr.autograd.detect_anomaly(), fwad.dual_level():
+        x = fwad.make_dual(leaf([0.3, 0.5]), cr.tensor([1.0, 0.0]))
+        y = cr.sin(x)  # traced
+        t = fwad.unpack_dual(y).tangent
+    # the tangent (cos(x) * dx) was recorded as graph nodes with this line as their call site
+    node = t._edge[0]
+    site = anomaly.forward_call_site(node)
+    assert site is not None and site[1] == line_of(test_forward_mode_tangent_ops_are_traced,
+                                                   "# traced")

@@ -114,3 +114,21 @@ def test_disabled_and_anomaly_together():
     assert dispatch.instrumented is False
     assert averages(prof)[("MulBackward0", "backward")].count == 3
     assert "MulBackward0" in str(prof)
+
+
+def test_forward_mode_tangents_are_timed_apart():
+    """Under forward mode, each operation's tangent computation is a "jvp" event of that
+    operation, and the operations it runs are profiled inside it."""
+    from chainrule.autograd import forward_ad as fwad
+
+    with profile() as prof:
+        with fwad.dual_level():
+            x = fwad.make_dual(cr.tensor([0.3, 0.5]), cr.tensor([1.0, 0.0]))
+            y = cr.sin(x) * x
+            fwad.unpack_dual(y)
+    avg = averages(prof)
+    assert avg[("sin", "jvp")].count == 1 and avg[("mul", "jvp")].count == 1
+    assert avg[("cos", "forward")].count == 1  # sin's tangent rule calls cos
+    jvp = next(e for e in prof.function_events if e.name == "sin" and e.category == "jvp")
+    assert jvp.self_cpu_time_total <= jvp.cpu_time_total
+    assert dispatch.instrumented is False

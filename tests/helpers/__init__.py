@@ -6,8 +6,12 @@ Conventions used throughout:
 - A float NumPy array (or Python float) passed to ``check_grads`` / ``assert_matches_torch``
   becomes a leaf that requires grad; anything else (int or bool arrays, tuples, None, tensors
   that do not require grad) is passed through unchanged as a constant.
-- Everything is float64 and small (2-5 elements per axis): gradcheck costs one function
-  evaluation per input element and one backward pass per output element.
+- Everything is float64 (complex128 for complex inputs) and small (2-5 elements per axis):
+  gradcheck costs one function evaluation per input element and one backward pass per output
+  element.
+- Complex arrays are differentiated like float ones (PyTorch's convention, docs/semantics.md):
+  gradcheck perturbs their real and imaginary parts, forward mode uses complex tangents, and
+  cotangents of complex outputs are complex.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import chainrule as cr
 from chainrule.autograd import gradcheck, gradgradcheck
 
 __all__ = [
-    "SHAPES", "BINARY_SHAPES", "rand", "away_from_zero", "positive", "distinct", "leaf",
+    "SHAPES", "BINARY_SHAPES", "rand", "crand", "away_from_zero", "positive", "distinct", "leaf",
     "check_grads", "check_forward", "assert_matches_torch", "to_torch", "to_numpy",
     "prims_in_graph",
 ]
@@ -49,6 +53,23 @@ def rand(shape, seed=0, low=-2.0, high=2.0):
     return _rng(seed).uniform(low, high, size=shape)
 
 
+def crand(shape, seed=0, low=-2.0, high=2.0):
+    """Complex values with real and imaginary parts uniform in [low, high)."""
+    r = _rng(seed)
+    return r.uniform(low, high, size=shape) + 1j * r.uniform(low, high, size=shape)
+
+
+def _randn_like(r, shape, complex_):
+    """Standard normal numbers, complex ones (independent parts) when ``complex_``."""
+    x = r.standard_normal(shape)
+    return x + 1j * r.standard_normal(shape) if complex_ else x
+
+
+def _is_complex(a) -> bool:
+    return np.iscomplexobj(to_numpy(a)) if hasattr(a, "_data") or hasattr(a, "detach") \
+        else np.iscomplexobj(a)
+
+
 def away_from_zero(shape, seed=0, low=0.3, high=2.0):
     """Values with |x| in [low, high) and random signs: no kink of abs, relu or sign nearby."""
     r = _rng(seed)
@@ -68,15 +89,20 @@ def distinct(shape, seed=0, gap=0.25):
     return r.permutation(vals).reshape(shape)
 
 
+def _f64(a):
+    """A fresh float64 copy of ``a`` (complex128 when ``a`` is complex)."""
+    return np.array(a, dtype=np.complex128 if np.iscomplexobj(a) else np.float64)
+
+
 def leaf(a):
-    """A float64 tensor that requires grad (a fresh copy of ``a``)."""
-    return cr.tensor(np.array(a, dtype=np.float64), requires_grad=True)
+    """A float64 (or complex128) tensor that requires grad (a fresh copy of ``a``)."""
+    return cr.tensor(_f64(a), requires_grad=True)
 
 
 def _is_diff_input(a):
     if isinstance(a, float):
         return True
-    return isinstance(a, np.ndarray) and a.dtype.kind == "f"
+    return isinstance(a, np.ndarray) and a.dtype.kind in "fc"
 
 
 def _cr_args(args):
@@ -113,16 +139,16 @@ def check_forward(fn, *args, second=True, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0
 
     r = _rng(seed)
     diff = [k for k, a in enumerate(args) if _is_diff_input(a)]
-    tangents = {k: r.standard_normal(np.shape(args[k])) for k in diff}
+    tangents = {k: _randn_like(r, np.shape(args[k]), np.iscomplexobj(args[k])) for k in diff}
 
     def shifted(h):
-        xs = [cr.tensor(np.asarray(a, dtype=np.float64) + h * tangents[k]) if k in tangents
+        xs = [cr.tensor(_f64(a) + h * tangents[k]) if k in tangents
               else _const_cr(a) for k, a in enumerate(args)]
         return [to_numpy(o) for o in _flat(fn(*xs)) if _is_float_tensor(o)]
 
     plus, minus = shifted(eps), shifted(-eps)
     with fwad.dual_level():
-        xs = [fwad.make_dual(cr.tensor(np.asarray(a, dtype=np.float64)), cr.tensor(tangents[k]))
+        xs = [fwad.make_dual(cr.tensor(_f64(a)), cr.tensor(tangents[k]))
               if k in tangents else _const_cr(a) for k, a in enumerate(args)]
         outs = [o for o in _flat(fn(*xs)) if _is_float_tensor(o)]
         jts = [fwad.unpack_dual(o).tangent for o in outs]
@@ -147,7 +173,7 @@ def _check_forward_over_reverse(fn, args, tangents, eps, atol, rtol, r):
     outs0 = [o for o in _flat(fn(*_cr_args(args))) if _cr_requires(o)]
     if not outs0 or not diff:
         return
-    us = [r.standard_normal(o.shape) for o in outs0]
+    us = [_randn_like(r, o.shape, _is_complex(o)) for o in outs0]
 
     def gradient(xs):
         outs = [o for o in _flat(fn(*xs)) if _cr_requires(o)]
@@ -155,7 +181,7 @@ def _check_forward_over_reverse(fn, args, tangents, eps, atol, rtol, r):
                        create_graph=True, allow_unused=True, materialize_grads=True)
 
     def shifted(h):
-        xs = [leaf(np.asarray(a, dtype=np.float64) + h * tangents[k]) if k in tangents
+        xs = [leaf(_f64(a) + h * tangents[k]) if k in tangents
               else _const_cr(a) for k, a in enumerate(args)]
         return [to_numpy(g) for g in gradient(xs)]
 
@@ -172,7 +198,7 @@ def _check_forward_over_reverse(fn, args, tangents, eps, atol, rtol, r):
 
 
 def _is_float_tensor(o):
-    return hasattr(o, "_data") and o._data.dtype.kind == "f"
+    return hasattr(o, "_data") and o._data.dtype.kind in "fc"
 
 
 def _check_empty(fn, inputs, order):
@@ -182,7 +208,7 @@ def _check_empty(fn, inputs, order):
     outs = [o for o in _flat(fn(*inputs)) if _cr_requires(o)]
     if not outs:
         return
-    us = [cr.tensor(np.ones(o.shape), requires_grad=True) for o in outs]
+    us = [cr.tensor(np.ones(o.shape, dtype=o._data.dtype), requires_grad=True) for o in outs]
     gs = cr.grad(outs, leaves, us, create_graph=order >= 2, allow_unused=True,
                  materialize_grads=True)
     for x, g in zip(leaves, gs):
@@ -203,7 +229,7 @@ def to_torch(a):
     import torch
 
     if _is_diff_input(a):
-        return torch.tensor(np.array(a, dtype=np.float64), requires_grad=True)
+        return torch.tensor(_f64(a), requires_grad=True)
     if isinstance(a, np.ndarray):
         return torch.from_numpy(a.copy())
     return a
@@ -258,7 +284,7 @@ def assert_matches_torch(cr_fn, torch_fn, *args, grad=True, second=True, rtol=1e
     assert [_cr_requires(c) for c, _ in pairs] == [True] * len(pairs), (
         "outputs that require grad differ between chainrule and torch")
     r = _rng(seed)
-    us = [r.standard_normal(t.shape) for _, t in pairs]
+    us = [_randn_like(r, tuple(t.shape), t.is_complex()) for _, t in pairs]
     cr_g = cr.grad([c for c, _ in pairs], cr_leaves, [cr.tensor(u) for u in us],
                    create_graph=second, allow_unused=True, materialize_grads=True)
     t_g = torch.autograd.grad([t for _, t in pairs], t_leaves, [torch.tensor(u) for u in us],
@@ -267,9 +293,13 @@ def assert_matches_torch(cr_fn, torch_fn, *args, grad=True, second=True, rtol=1e
         _assert_close(c, t, rtol, atol, f"gradient of input {diff[k]}")
     if not second:
         return
-    ws = [r.standard_normal(t.shape) for t in t_g]
-    cr_terms = [(g * cr.tensor(w)).sum() for g, w in zip(cr_g, ws) if _cr_requires(g)]
-    t_terms = [(g * torch.tensor(w)).sum() for g, w in zip(t_g, ws) if g.requires_grad]
+    # Real second-order losses: the real part of <gradient, w> (complex w for complex ones).
+    from chainrule.primitives.complex import real
+
+    ws = [_randn_like(r, tuple(t.shape), t.is_complex()) for t in t_g]
+    cr_terms = [real((g * cr.tensor(w)).sum()) for g, w in zip(cr_g, ws) if _cr_requires(g)]
+    t_terms = [torch.real((g * torch.tensor(w)).sum()) for g, w in zip(t_g, ws)
+               if g.requires_grad]
     cr_h = _second(cr_terms, cr_leaves, lambda s, xs: cr.grad(
         s, xs, allow_unused=True, materialize_grads=True))
     t_h = _second(t_terms, t_leaves, lambda s, xs: torch.autograd.grad(

@@ -234,7 +234,27 @@ def test_errors():
     assert opt.defaults["max_eval"] == 25
 
 
-def test_complex_parameters_are_refused_clearly():
-    # complex autograd is not built yet (docs/semantics.md): a clear error, not a wrong step
-    with pytest.raises(NotImplementedError, match="complex"):
-        cr.tensor(np.array([1 + 2j]), requires_grad=True)
+def test_complex_parameters_match_torch():
+    """A complex parameter is optimised as its real and imaginary parts (PyTorch's view_as_real),
+    with the gradient convention of docs/semantics.md: the same iterates as torch."""
+    import torch
+
+    c = np.array([1.0 - 2.0j, 0.5 + 0.25j, -1.5 + 1.0j])
+    z0 = np.array([0.0 + 0.0j, 1.0 + 1.0j, 0.3 - 0.2j])
+    def run(lib, lbfgs):
+        z = lib.tensor(z0.copy(), requires_grad=True)
+        ct = lib.tensor(c)
+        opt = lbfgs([z], max_iter=5)
+
+        def closure():
+            opt.zero_grad()
+            loss = (abs(z - ct) ** 4).sum() + (z * z).real.sum() * 0.1
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        return z.detach().numpy()
+
+    np.testing.assert_allclose(run(cr, optim.LBFGS), run(torch, torch.optim.LBFGS), rtol=1e-7,
+                               atol=1e-9)

@@ -144,19 +144,32 @@ def test_primitive_gradcheck(name):
 @pytest.mark.parametrize("name", CASES)
 def test_case_exercises_its_primitive(name):
     inputs, params = CASES[name]
-    xs = [cr.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
+    xs = [cr.tensor(a, requires_grad=a.dtype.kind in "fc") for a in inputs]
     out = _apply(name, params)(*xs)
     assert name in prims_in_graph(out)
 
 
 def _float(a):
-    return isinstance(a, np.ndarray) and a.dtype.kind == "f"
+    return isinstance(a, np.ndarray) and a.dtype.kind in "fc"
+
+
+def _randn(r, shape, like):
+    x = r.standard_normal(shape)
+    return x + 1j * r.standard_normal(shape) if np.iscomplexobj(like) else x
+
+
+def _dot(a, b):
+    """The real inner product Re(sum(conj(a) b)) under which the reverse rules are adjoints
+    (complex numbers as pairs of reals; for real arrays the usual sum(a b))."""
+    return np.real(np.sum(np.conj(a) * b))
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_jvp_and_vjp_are_transposes(name):
     """<u, J t> computed by the forward rules equals <J^T u, t> by the reverse rules (rules
-    called directly on raw arrays, as the engine calls them without create_graph)."""
+    called directly on raw arrays, as the engine calls them without create_graph). With complex
+    data <a, b> is Re(sum(conj(a) b)): the reverse rule is the adjoint of the forward rule with
+    complex numbers taken as pairs of reals."""
     from chainrule.primitives.reduction import sum_to
 
     prim = REGISTRY[name]
@@ -165,16 +178,17 @@ def test_jvp_and_vjp_are_transposes(name):
     out = prim.impl(*inputs, *params)
     saved = (prim.saver(inputs, out) if prim.saver else ()) + tuple(params)
     r = np.random.default_rng(0)
-    u = r.standard_normal(out.shape)
+    u = _randn(r, out.shape, out)
     jt, vju = 0.0, 0.0
     for i, x in enumerate(inputs):
         if not _float(x):
             continue
-        t = r.standard_normal(x.shape)
+        t = _randn(r, x.shape, x)
         ji = np.asarray(prim.jvp[i](t, *saved))
-        jt += np.sum(u * np.broadcast_to(ji, out.shape))
+        jt += _dot(u, np.broadcast_to(ji, out.shape))
         gi = np.asarray(prim.vjp[i](u, *saved))
         if gi.shape != x.shape:
             gi = np.asarray(sum_to(gi, x.shape))
-        vju += np.sum(gi * t)
+        assert gi.dtype.kind == x.dtype.kind, f"{name}: gradient dtype {gi.dtype} for {x.dtype}"
+        vju += _dot(gi, t)
     np.testing.assert_allclose(jt, vju, rtol=1e-10, atol=1e-12)

@@ -1,6 +1,6 @@
 """Autograd: graph nodes, the backward engine, grad mode, forward mode and derivative checks."""
 
-from . import forward_ad, function, profiler
+from . import forward_ad, function, inplace, profiler
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .api import backward, grad
 from .function import Function, FunctionCtx, once_differentiable

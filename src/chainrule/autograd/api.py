@@ -43,12 +43,21 @@ def _roots_and_seeds(outputs, grad_outputs, create_graph, op):
                     f"{op}: grad can be implicitly created only for scalar outputs, but output "
                     f"{i} has shape {shape}. Pass a gradient of that shape (for example "
                     f"y.backward(ones_like(y))), or reduce first (y.sum().backward()).")
+            if out._data.dtype.kind == "c":
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for real scalar outputs, but "
+                    f"output {i} is complex ({out._data.dtype}). Differentiate a real function "
+                    f"of it (e.g. y.abs() or y.real), or pass the gradient explicitly.")
             g = np.ones(shape, dtype=out._data.dtype)
         elif _is_tensor(g):
+            if g._data.dtype.kind != "c" and out._data.dtype.kind == "c":
+                g = g.astype(out._data.dtype)  # the complex rules must see a complex cotangent
             if not create_graph:
                 g = g._data
         else:
-            g = np.asarray(g, dtype=out._data.dtype)
+            g = np.asarray(g)
+            g = g.astype(np.result_type(g.dtype, out._data.dtype)
+                         if out._data.dtype.kind == "c" else out._data.dtype, copy=False)
         gshape = g._data.shape if _is_tensor(g) else np.shape(g)
         if gshape != shape:
             raise RuntimeError(

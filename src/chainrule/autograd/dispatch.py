@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitives import _core
+from ..primitives import linalg as _linalg
+from ..primitives import shape as _shape
 from .grad_mode import state
 from .graph import Node, Packed, packed_nodes
 
@@ -31,6 +33,12 @@ profilers: list = []  # the active profilers, innermost last
 # last. While one is active, recording takes the slow path, which packs each new node's saved
 # arrays.
 saved_hooks: list = []
+# Primitives whose result may share its input's memory (NumPy gives a view): recording remembers
+# such results as views of their input (autograd.inplace), so that in-place writes through them
+# keep the gradients of the view and its base right.
+view_prims = frozenset({_shape.RESHAPE, _shape.PERMUTE, _shape.FLIP, _shape.GETITEM,
+                        _shape.BROADCAST_TO, _linalg.SWAPLAST})
+note_view = None  # autograd.inplace.note_view, set at import of chainrule.autograd.inplace
 
 
 def update_instrumented() -> None:
@@ -161,6 +169,8 @@ def _record(prim, inputs, params):
         t._edge = (Node(prim, tuple(edges), saved, shapes), 0)
     else:
         t._edge = None
+    if prim in view_prims and type(inputs[0]) in tt:
+        note_view(t, prim, inputs[0], datas[0], out, params)
     return t
 
 
@@ -267,19 +277,37 @@ def record_dual(prim, inputs, params):
     primals = [s[0] for s in split]
     tangents = [s[1] for s in split]
     out = record(prim, tuple(primals), params)
+    if prim in view_prims and primals[0] is not inputs[0] and is_tensor(inputs[0]):
+        # A view of the dual tensor itself, not of the primal wrapper made above.
+        out._view = None
+        note_view(out, prim, inputs[0], inputs[0]._data, out._data, params)
     if prim.jvp is None:
         return out
     saver = prim.saver
     saved = saver(primals, out) + params if saver is not None else params
     tangent = None
-    for i, t in enumerate(tangents):
-        if t is None:
-            continue
-        if prim.elementwise:
-            ti = _elementwise_tangent(prim.jvp[i], t, primals[i], out, saved)
-        else:
-            ti = prim.jvp[i](t, *saved)
-        tangent = ti if tangent is None else tangent + ti
+    global instrumented
+    was = instrumented
+    prof = ev = None
+    if profilers or saved_hooks or anomaly_hook is not None:
+        # The tangent's own operations are profiled, packed and traced like any others, inside
+        # one "jvp" event of this operation.
+        prof = profilers[-1] if profilers else None
+        ev = prof.begin(prim.name, "jvp") if prof is not None else None
+        instrumented = True
+    try:
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            if prim.elementwise:
+                ti = _elementwise_tangent(prim.jvp[i], t, primals[i], out, saved)
+            else:
+                ti = prim.jvp[i](t, *saved)
+            tangent = ti if tangent is None else tangent + ti
+    finally:
+        instrumented = was
+        if ev is not None:
+            prof.end(ev)
     fw_out = dict(getattr(out, "_fw", None) or {})
     if tangent is not None:
         fw_out[level] = tangent if is_tensor(tangent) else wrap(_asarray(tangent))

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..primitives._core import ANS, INPUTS
 from ..primitives.reduction import sum_to
-from . import dispatch
+from . import dispatch, inplace
 from .anomaly import instrument_rules
 from .dispatch import is_tensor, wrap
 from .grad_mode import state
@@ -151,6 +151,9 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     instrumented = dispatch.instrumented
     # Saved values packed by saved_tensors_hooks: checked per node only while some node is.
     unpacking = bool(packed_nodes)
+    # Nodes recorded before the latest in-place change anywhere have their saved arrays checked
+    # against the version counters; the others (usually all) cost one comparison.
+    changed_after = inplace.last_mark
     try:
         node = None
         while heap or node is not None:
@@ -179,6 +182,8 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                 raise _freed_error(node)
             if unpacking and node in packed_nodes:
                 saved = unpack_saved(saved)
+            if node.seq > changed_after:
+                inplace.check_saved(node, saved)
             if create_graph:
                 saved = _graph_saved(node, saved)
             if not retain_graph and prim.graph_slots:  # free arrays; shapes are cheap to keep

@@ -74,9 +74,13 @@ def make_dual(tensor, tangent, *, level: int | None = None, batched: bool = Fals
             not batched and t_data.ndim != p.ndim):
         raise ValueError(f"make_dual: the tangent has shape {t_data.shape}, but the primal has "
                          f"shape {p.shape}; they must be equal")
-    if not np.issubdtype(p.dtype, np.floating):
-        raise TypeError(f"make_dual: the primal has dtype {p.dtype}; only real floating "
-                        f"tensors can carry a tangent (complex support is not built yet)")
+    if not np.issubdtype(p.dtype, np.inexact):
+        raise TypeError(f"make_dual: the primal has dtype {p.dtype}; only floating point or "
+                        f"complex tensors can carry a tangent")
+    if t_data.dtype.kind == "c" and p.dtype.kind != "c":
+        raise TypeError(f"make_dual: the tangent has complex dtype {t_data.dtype} but the primal "
+                        f"is real ({p.dtype}); make the primal complex first, e.g. "
+                        f"x.astype('complex128')")
     if t_data.dtype != p.dtype:
         tangent = dispatch.wrap(t_data.astype(p.dtype)) if not dispatch.is_tensor(tangent) \
             else tangent.astype(p.dtype)

@@ -30,7 +30,7 @@ import numpy as np
 from ..primitives._core import per_input
 from ..primitives.reduction import sum_to
 from ..primitives.shape import broadcast_to, concatenate, reshape
-from . import dispatch
+from . import dispatch, inplace
 from .dispatch import is_tensor, split_level, tangents_of, wrap
 from .grad_mode import no_grad, state
 from .graph import Node
@@ -148,6 +148,8 @@ def connect(name, inputs, outs, run, *, nondiff=(), materialize=True, loop=True)
     prim = _CustomPrim(name, per_input(_input_grad))
     st = _State(prim, run, in_meta, out_meta, next_edges, materialize, loop)
     node = CustomNode(prim, next_edges, (st,))
+    if dispatch.anomaly_hook is not None:  # anomaly mode: remember where it was called
+        dispatch.anomaly_hook(node)
     if len(diff) == 1:
         st.direct = diff[0]
         edges = {diff[0]: (node, 0)}
@@ -285,6 +287,7 @@ class FunctionCtx:
         self._saved = None  # resolved entries: ("in", i) | ("out", k) | ("val", tensor)
         self._bind = None  # (inputs by index, output resolver) while backward or jvp runs
         self._non_diff = ()
+        self._dirty = ()
         self.materialize_grads = True
         self.needs_input_grad = ()
 
@@ -306,9 +309,10 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def mark_dirty(self, *tensors) -> None:
-        raise NotImplementedError(
-            f"{self._name}: ctx.mark_dirty is not supported: chainrule has no in-place version "
-            f"counters yet. Return a new tensor from forward instead of modifying an input.")
+        """Declare that ``forward`` changed these inputs in place (and returns them): their
+        version goes up and they take the function's output in the graph, as in-place methods
+        do."""
+        self._dirty = tensors
 
     @property
     def saved_tensors(self) -> tuple:
@@ -359,6 +363,11 @@ class _FunctionBackward:
     def __init__(self, cls, ctx, saved_in, saved_out):
         self.cls, self.ctx = cls, ctx
         self.saved_in, self.saved_out = saved_in, saved_out
+
+    def saved_arrays(self) -> list:
+        """The arrays behind what forward saved (checked against in-place changes)."""
+        return [t._data for t in self.saved_in.values() if is_tensor(t)] + \
+            [d for d, _ in self.saved_out.values()]
 
     def output(self, st, k):
         data, fw = self.saved_out[k]
@@ -413,6 +422,7 @@ def _apply_plain(cls, args, kwargs):
         res = cls.forward(ctx, *args, **kwargs)
     single = not isinstance(res, tuple)
     outs = (res,) if single else tuple(res)
+    dirty = _check_dirty(cls, ctx, args, outs, grad_on)
     entries = _resolve_saved(ctx, args, outs)
     ctx._saved = entries
     fb = None
@@ -425,8 +435,43 @@ def _apply_plain(cls, args, kwargs):
                           materialize=ctx.materialize_grads)
         if st is None:
             fb = None
-        outs = new
+        outs = _settle_dirty(outs, new, dirty)
     return (outs[0] if single else outs), ctx, fb
+
+
+def _check_dirty(cls, ctx, args, outs, grad_on):
+    """The output positions of the inputs that ``forward`` marked dirty (changed in place)."""
+    positions = []
+    for d in ctx._dirty:
+        if not any(d is a for a in args):
+            raise RuntimeError(f"{cls.__name__}: ctx.mark_dirty got a tensor that is not an "
+                               f"input of forward; only inputs can be marked dirty")
+        k = next((k for k, o in enumerate(outs) if o is d), None)
+        if k is None:
+            raise RuntimeError(f"{cls.__name__}: an input marked dirty with ctx.mark_dirty must "
+                               f"also be returned by forward (as PyTorch requires)")
+        e = d._edge
+        if grad_on and e is not None and type(e[0]).__name__ == "AccumulateGrad":
+            raise RuntimeError(
+                f"{cls.__name__}: a leaf tensor that requires grad (shape {d._data.shape}) was "
+                f"changed in place (ctx.mark_dirty); apply the function to a clone, or call it "
+                f"under chainrule.no_grad()")
+        inplace.bump(d._data, cls.__name__)  # as PyTorch does, on top of forward's own change
+        positions.append(k)
+    ctx._dirty = ()
+    return positions
+
+
+def _settle_dirty(outs, new, dirty):
+    """A dirty input is returned as itself, taking over its new output's graph (and the graph
+    of its base, if it is a view)."""
+    if not dirty:
+        return new
+    new = list(new)
+    for k in dirty:
+        inplace.rebase(outs[k], new[k])
+        new[k] = outs[k]
+    return tuple(new)
 
 
 def _apply_dual(cls, args, kwargs, level):

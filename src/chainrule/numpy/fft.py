@@ -1,1 +1,28 @@
-"""Placeholder: filled in by the issue-4 work."""
+"""``chainrule.numpy.fft``: NumPy's ``numpy.fft``, differentiable (docs/semantics.md, "Complex
+numbers"). Raw arrays in give raw arrays out; any tensor in gives a tensor out."""
+
+from ..primitives.fft import (
+    fft,
+    fft2,
+    fftfreq,
+    fftn,
+    fftshift,
+    hfft,
+    ifft,
+    ifft2,
+    ifftn,
+    ifftshift,
+    ihfft,
+    irfft,
+    irfft2,
+    irfftn,
+    rfft,
+    rfft2,
+    rfftfreq,
+    rfftn,
+)
+
+__all__ = [
+    "fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "fftn", "ifftn", "rfft2", "irfft2",
+    "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift", "fftfreq", "rfftfreq",
+]

@@ -1,1 +1,640 @@
-"""Placeholder: filled in by the issue-4 work."""
+"""``chainrule.numpy.linalg``: NumPy 2's ``numpy.linalg``, differentiable.
+
+Names, signatures, defaults and results (``SlogdetResult``, ``EighResult``, ``SVDResult``,
+``QRResult``) are NumPy's. Raw arrays in give NumPy's own results; any tensor in gives tensors
+out, computed from the primitives in ``chainrule.primitives.decompositions``. Gradients need real
+dtypes. The decisions on degenerate cases (repeated eigenvalues, singular matrices, the sign of
+singular vectors) are in docs/linalg.md.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as _np
+
+from ..composite import tensordot as _tensordot
+from ..primitives import decompositions as _d
+from ..primitives._core import apply as _apply
+from ..primitives._core import tensor_types as _tt
+from ..primitives.complex import abs2
+from ..primitives.elementwise import abs as _abs
+from ..primitives.elementwise import sqrt as _sqrt
+from ..primitives.elementwise import where as _where
+from ..primitives.linalg import SWAPLAST as _SWAPLAST
+from ..primitives.linalg import einsum as _einsum
+from ..primitives.linalg import matmul as _matmul
+from ..primitives.reduction import amax as _amax
+from ..primitives.reduction import amin as _amin
+from ..primitives.reduction import sum as _sum
+from ..primitives.shape import getitem as _getitem
+from ..primitives.shape import normalize_dim as _normalize_dim
+from ..primitives.shape import permute as _permute
+from ..primitives.shape import reshape as _reshape
+from ..primitives.shape import take_along_axis as _take_along_axis
+
+LinAlgError = _np.linalg.LinAlgError
+SlogdetResult = type(_np.linalg.slogdet(_np.eye(1)))
+EighResult = type(_np.linalg.eigh(_np.eye(1)))
+SVDResult = type(_np.linalg.svd(_np.eye(1)))
+QRResult = type(_np.linalg.qr(_np.eye(1)))
+EigResult = type(_np.linalg.eig(_np.eye(1)))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _is_t(*xs) -> bool:
+    return any(type(x) in _tt for x in xs)
+
+
+def _shape(x) -> tuple:
+    return x._data.shape if type(x) in _tt else _np.shape(x)
+
+
+def _data(x):
+    return x._data if type(x) in _tt else _np.asarray(x)
+
+
+def _wants_grad(x) -> bool:
+    return type(x) in _tt and (x._edge is not None or bool(getattr(x, "_fw", None)))
+
+
+def _real_only(op, *xs):
+    for x in xs:
+        if type(x) in _tt and x._data.dtype.kind == "c" and _wants_grad(x):
+            raise NotImplementedError(
+                f"{op}: gradients of complex matrices are not supported yet (dtype "
+                f"{x._data.dtype}); use real matrices, or detach() for values only")
+
+
+def _floating(x):
+    """Integer and bool inputs are promoted to float64, as NumPy's linalg does."""
+    if type(x) in _tt:
+        return x if x._data.dtype.kind in "fc" else x.astype(_np.float64)
+    x = _np.asarray(x)
+    return x if x.dtype.kind in "fc" else x.astype(_np.float64)
+
+
+def _square(op, a):
+    s = _shape(a)
+    if len(s) < 2:
+        raise LinAlgError(f"{op}: {len(s)}-dimensional array given (shape {s}); it must be a "
+                          f"matrix or a stack of matrices (at least two dimensions)")
+    if s[-1] != s[-2]:
+        raise LinAlgError(f"{op}: the last two dimensions must be square, got shape {s}; "
+                          f"for a non-square matrix use lstsq or pinv")
+    return s
+
+
+def _matrix(op, a):
+    s = _shape(a)
+    if len(s) < 2:
+        raise LinAlgError(f"{op}: {len(s)}-dimensional array given (shape {s}); it must be a "
+                          f"matrix or a stack of matrices (at least two dimensions)")
+    return s
+
+
+def _mT(x):
+    return _apply(_SWAPLAST, (x,))
+
+
+def _prep(op, a, square=True):
+    """Checks shared by the tensor paths: shape, real dtype, float promotion."""
+    s = _square(op, a) if square else _matrix(op, a)
+    _real_only(op, a)
+    return _floating(a), s
+
+
+# --- inverse, solve, determinants --------------------------------------------------------------
+def inv(a):
+    """``numpy.linalg.inv``; its gradient is -A^-T G A^-T."""
+    if not _is_t(a):
+        return _np.linalg.inv(a)
+    a, _ = _prep("inv", a)
+    return _d.inv(a)
+
+
+def solve(a, b):
+    """``numpy.linalg.solve`` with NumPy 2's rule: ``b`` is a vector only when it is 1-D,
+    otherwise a (stack of) matrices; stack axes broadcast."""
+    if not _is_t(a, b):
+        return _np.linalg.solve(a, b)
+    sa = _square("solve", a)
+    _real_only("solve", a, b)
+    a, b = _floating(a), _floating(b)
+    sb = _shape(b)
+    vector = len(sb) == 1
+    if (sb[0] if vector else (sb[-2] if len(sb) >= 2 else None)) != sa[-1]:
+        raise ValueError(
+            f"solve: b of shape {sb} does not fit a of shape {sa}: b must be a vector of length "
+            f"{sa[-1]} or a (stack of) matrices with {sa[-1]} rows (NumPy 2 treats b as a vector "
+            f"only when it is 1-D; use b[..., None] for a stack of vectors)")
+    if vector:
+        return _d.solve(a, _reshape(b, (sb[0], 1)))[..., 0]
+    return _d.solve(a, b)
+
+
+def det(a):
+    """``numpy.linalg.det``; the gradient is the cofactor matrix, also at singular matrices."""
+    if not _is_t(a):
+        return _np.linalg.det(a)
+    a, _ = _prep("det", a)
+    return _d.det(a)
+
+
+def slogdet(a):
+    """``numpy.linalg.slogdet``: ``SlogdetResult(sign, logabsdet)``; ``sign`` is a constant."""
+    if not _is_t(a):
+        return _np.linalg.slogdet(a)
+    a, _ = _prep("slogdet", a)
+    sign = type(a)._constant(_np.asarray(_np.linalg.slogdet(a._data)[0]))
+    return SlogdetResult(sign, _d.logabsdet(a))
+
+
+def cholesky(a, /, *, upper: bool = False):
+    """``numpy.linalg.cholesky``: the lower factor L (``upper=True``: the upper factor U).
+    Only the lower (upper) triangle is read, and the gradient lives on that triangle."""
+    if not _is_t(a):
+        return _np.linalg.cholesky(a, upper=upper)
+    a, _ = _prep("cholesky", a)
+    lo = _d.cholesky(a, "U" if upper else "L")
+    return _mT(lo) if upper else lo
+
+
+# --- factorisations ---------------------------------------------------------------------------
+def qr(a, mode: str = "reduced"):
+    """``numpy.linalg.qr``. Differentiable for mode 'reduced' (tall, square or wide) and 'r';
+    'complete' with more rows than columns is not (its last columns are an arbitrary basis)."""
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"qr: unrecognized mode {mode!r}; use 'reduced', 'complete', 'r' or "
+                         f"'raw'")
+    if not _is_t(a):
+        return _np.linalg.qr(a, mode=mode)
+    s = _matrix("qr", a)
+    m, n = s[-2:]
+    if mode == "raw" or (mode == "complete" and m > n):
+        if _wants_grad(a):
+            raise NotImplementedError(
+                f"qr: mode={mode!r} is not differentiable for a matrix of shape {s}"
+                + (": the last m - n columns of Q are an arbitrary basis of the complement of "
+                   "A's columns" if mode == "complete" else "") + "; use mode='reduced'")
+        res = _np.linalg.qr(a._data, mode=mode)
+        if mode == "raw":
+            return tuple(type(a)._constant(r) for r in res)
+        return QRResult(*(type(a)._constant(r) for r in res))
+    a, _ = _prep("qr", a, square=False)
+    k = min(m, n)
+    q, r = _d._unpack(_apply(_d.QR, (a,)), [(m, k), (k, n)])
+    return r if mode == "r" else QRResult(q, r)
+
+
+def _check_uplo(uplo):
+    if uplo not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {uplo!r}")
+
+
+def eigh(a, UPLO: str = "L"):  # noqa: N803 - NumPy's name
+    """``numpy.linalg.eigh``: ``EighResult(eigenvalues, eigenvectors)`` of a symmetric matrix.
+    The gradient of the eigenvectors divides by eigenvalue gaps: with repeated eigenvalues it
+    exists only for losses that do not depend on the basis chosen in their eigenspace
+    (otherwise ``LinAlgError``, docs/linalg.md)."""
+    _check_uplo(UPLO)
+    if not _is_t(a):
+        return _np.linalg.eigh(a, UPLO=UPLO)
+    a, s = _prep("eigh", a)
+    n = s[-1]
+    w, v = _d._unpack(_apply(_d.EIGH, (a,), (UPLO,)), [(n,), (n, n)])
+    return EighResult(w, v)
+
+
+def eigvalsh(a, UPLO: str = "L"):  # noqa: N803
+    """``numpy.linalg.eigvalsh``; differentiable with repeated eigenvalues too."""
+    _check_uplo(UPLO)
+    if not _is_t(a):
+        return _np.linalg.eigvalsh(a, UPLO=UPLO)
+    return eigh(a, UPLO).eigenvalues
+
+
+def eig(a):
+    """``numpy.linalg.eig``: values only (the results are complex); use eigh for a symmetric
+    matrix."""
+    if not _is_t(a):
+        return _np.linalg.eig(a)
+    _no_grad("eig", a, "use eigh for a symmetric matrix")
+    return EigResult(*(type(a)._constant(r) for r in _np.linalg.eig(a._data)))
+
+
+def eigvals(a):
+    """``numpy.linalg.eigvals``: values only (see eig)."""
+    if not _is_t(a):
+        return _np.linalg.eigvals(a)
+    _no_grad("eigvals", a, "use eigvalsh for a symmetric matrix")
+    return type(a)._constant(_np.linalg.eigvals(a._data))
+
+
+def _no_grad(op, a, hint):
+    if _wants_grad(a):
+        raise NotImplementedError(f"{op}: not differentiable in chainrule (its results are "
+                                  f"complex in general); {hint}, or detach() for values")
+
+
+def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
+    """``numpy.linalg.svd``: ``SVDResult(U, S, Vh)``. Gradients of U and Vh are defined for
+    losses that do not depend on the signs of singular vectors (and, with repeated singular
+    values, on the basis of their subspace; otherwise ``LinAlgError``). With ``full_matrices``
+    the completing columns of U (rows of Vh) get no gradient, as in PyTorch."""
+    if not _is_t(a):
+        return _np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv,
+                              hermitian=hermitian)
+    a, s = _prep("svd", a, square=hermitian)
+    if hermitian:
+        return _svd_hermitian(a, compute_uv)
+    if not compute_uv:
+        return svdvals(a)
+    m, n = s[-2:]
+    u, sv, vh = _d._unpack(_apply(_d.SVD, (a,), (bool(full_matrices),)),
+                           _d._svd_cores(m, n, bool(full_matrices)))
+    return SVDResult(u, sv, vh)
+
+
+def _svd_hermitian(a, compute_uv):
+    # NumPy's construction from eigh: s = |w| sorted down, U = V sorted, Vh = (V sign(w))^T.
+    w, v = eigh(a)
+    order = _np.argsort(_np.abs(w._data), axis=-1)[..., ::-1]
+    sv = _take_along_axis(_abs(w), order, -1)
+    if not compute_uv:
+        return sv
+    sgn = _np.take_along_axis(_np.sign(w._data), order, axis=-1)
+    u = _take_along_axis(v, _np.broadcast_to(order[..., None, :], v.shape), -1)
+    return SVDResult(u, sv, _mT(u * sgn[..., None, :]))
+
+
+def svdvals(x, /):
+    """``numpy.linalg.svdvals``; differentiable with repeated singular values too."""
+    if not _is_t(x):
+        return _np.linalg.svdvals(x)
+    x, s = _prep("svdvals", x, square=False)
+    m, n = s[-2:]
+    return _d._unpack(_apply(_d.SVD, (x,), (False,)), _d._svd_cores(m, n, False))[1]
+
+
+# --- norms --------------------------------------------------------------------------------------
+def _safe_sqrt(s):
+    """sqrt whose gradient at 0 is 0 (the subgradient PyTorch uses for the 2-norm at 0)."""
+    zero = _data(s) == 0
+    if not _np.any(zero):
+        return _sqrt(s)
+    return _where(zero, 0.0, _sqrt(_where(zero, 1.0, s)))
+
+
+def _keep(ret, shape, axes, keepdims):
+    if not keepdims:
+        return ret
+    return _reshape(ret, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+
+
+def norm(x, ord=None, axis=None, keepdims: bool = False):  # noqa: A002 - NumPy's name
+    """``numpy.linalg.norm``: every vector order (including 0 and ±inf) and matrix order ('fro',
+    'nuc', ±1, ±2, ±inf), over ``axis`` (an int or a pair), with ``keepdims``."""
+    if not _is_t(x):
+        return _np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    _real_only("norm", x)
+    x = _floating(x)
+    shape = _shape(x)
+    nd = len(shape)
+    if axis is None:
+        if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
+            ret = _safe_sqrt(_sum(abs2(x)))
+            return _reshape(ret, (1,) * nd) if keepdims else ret
+        axis = tuple(range(nd))
+    elif not isinstance(axis, tuple):
+        try:
+            axis = (operator.index(axis),)
+        except TypeError:
+            raise TypeError(f"norm: 'axis' must be None, an integer or a tuple of integers, "
+                            f"got {axis!r}") from None
+    axes = tuple(_normalize_dim(a, nd, "norm") for a in axis)
+    if len(axes) == 1:
+        ret = _vector_norm(x, ord, axes[0])
+    elif len(axes) == 2:
+        ret = _matrix_norm(x, ord, axes)
+    else:
+        raise ValueError(f"norm: improper number of dimensions to norm: axis {axis} for an "
+                         f"array of shape {shape}; give one axis (vector) or two (matrix)")
+    return _keep(ret, shape, axes, keepdims)
+
+
+def _vector_norm(x, ord, ax):  # noqa: A002
+    if isinstance(ord, str):
+        raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
+    if ord is None or ord == 2:
+        return _safe_sqrt(_sum(abs2(x), axis=ax))
+    if ord == _np.inf:
+        return _amax(_abs(x), axis=ax)
+    if ord == -_np.inf:
+        return _amin(_abs(x), axis=ax)
+    if ord == 0:
+        return type(x)._constant(_np.sum(x._data != 0, axis=ax).astype(x._data.dtype))
+    if ord == 1:
+        return _sum(_abs(x), axis=ax)
+    return _sum(_abs(x) ** ord, axis=ax) ** (1.0 / ord)
+
+
+def _to_end(x, r, c):
+    """x with axes (r, c) moved to the end, in that order."""
+    nd = len(_shape(x))
+    rest = tuple(i for i in range(nd) if i not in (r, c))
+    return _permute(x, rest + (r, c))
+
+
+def _matrix_norm(x, ord, axes):  # noqa: A002
+    r, c = axes
+    if r == c:
+        raise ValueError(f"norm: duplicate axes given: {axes}")
+    if ord in (2, -2, "nuc"):
+        sv = svdvals(_to_end(x, r, c))
+        return sv[..., 0] if ord == 2 else (sv[..., -1] if ord == -2 else _sum(sv, axis=-1))
+    if ord in (None, "fro", "f"):
+        return _safe_sqrt(_sum(abs2(x), axis=axes))
+    if ord in (1, -1):  # largest (smallest) column sum
+        sums = _sum(_abs(x), axis=r)
+        return (_amax if ord == 1 else _amin)(sums, axis=c - 1 if c > r else c)
+    if ord in (_np.inf, -_np.inf):  # largest (smallest) row sum
+        sums = _sum(_abs(x), axis=c)
+        return (_amax if ord > 0 else _amin)(sums, axis=r - 1 if r > c else r)
+    raise ValueError(f"norm: invalid norm order {ord!r} for matrices; use 'fro', 'nuc', 1, -1, "
+                     f"2, -2, inf or -inf")
+
+
+def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):  # noqa: A002
+    """``numpy.linalg.matrix_norm`` over the last two axes."""
+    if not _is_t(x):
+        return _np.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):  # noqa: A002
+    """``numpy.linalg.vector_norm``: over all axes (None), one axis or several (flattened)."""
+    if not _is_t(x):
+        return _np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
+    shape = _shape(x)
+    nd = len(shape)
+    if axis is None:
+        axes = tuple(range(nd))
+    elif isinstance(axis, tuple):
+        axes = tuple(_normalize_dim(a, nd, "vector_norm") for a in axis)
+    else:
+        axes = (_normalize_dim(axis, nd, "vector_norm"),)
+    rest = tuple(i for i in range(nd) if i not in axes)
+    y = _reshape(_permute(x, rest + axes), tuple(shape[i] for i in rest) + (-1,))
+    ret = norm(y, ord=ord, axis=-1)
+    return _keep(ret, shape, axes, keepdims)
+
+
+def cond(x, p=None):
+    """``numpy.linalg.cond``: differentiable for every ``p`` (2 and -2 through the singular
+    values, the others as norm(x) * norm(inv(x)))."""
+    if not _is_t(x):
+        return _np.linalg.cond(x, p)
+    if p is None or p in (2, -2):
+        sv = svdvals(x)
+        return sv[..., 0] / sv[..., -1] if p != -2 else sv[..., -1] / sv[..., 0]
+    _square("cond", x)
+    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+
+
+def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):  # noqa: N803
+    """``numpy.linalg.matrix_rank``: an integer count (no gradient)."""
+    return _np.linalg.matrix_rank(_data(A), tol=None if tol is None else _data(tol),
+                                  hermitian=hermitian, rtol=None if rtol is None else _data(rtol))
+
+
+# --- pseudo-inverse, least squares, powers ------------------------------------------------------
+_NOVALUE = object()
+
+
+def pinv(a, rcond=None, hermitian: bool = False, *, rtol=_NOVALUE):
+    """``numpy.linalg.pinv`` through the SVD: singular values at or below ``rcond`` (default
+    1e-15; ``rtol=None``: max(M, N) eps) times the largest are dropped. The gradient holds while
+    the rank does not change."""
+    if not _is_t(a):
+        if rtol is _NOVALUE:
+            return _np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+        return _np.linalg.pinv(a, rcond=rcond, hermitian=hermitian, rtol=rtol)
+    a, s = _prep("pinv", a, square=False)
+    m, n = s[-2:]
+    if rcond is None:  # NumPy 2's defaults
+        if rtol is _NOVALUE:
+            rcond = 1e-15
+        else:
+            rcond = _np.finfo(a._data.dtype).eps * max(m, n) if rtol is None else rtol
+    elif rtol is not _NOVALUE:
+        raise ValueError("pinv: `rtol` and `rcond` can't be both set; give one of them")
+    u, sv, vh = svd(a, full_matrices=False, hermitian=hermitian)
+    cutoff = _np.asarray(_data(rcond))[..., None] * _np.max(sv._data, axis=-1, keepdims=True,
+                                                          initial=0.0)
+    large = sv._data > cutoff
+    s_inv = _where(large, 1.0 / _where(large, sv, 1.0), 0.0)
+    return _matmul(_mT(vh) * _reshape(s_inv, s_inv.shape[:-1] + (1, s_inv.shape[-1])), _mT(u))
+
+
+def lstsq(a, b, rcond=None):
+    """``numpy.linalg.lstsq``: ``(x, residuals, rank, s)``. x is pinv(a) @ b (the minimum-norm
+    solution); x, residuals and s are differentiable (exact for full rank, and while the rank
+    does not change)."""
+    if not _is_t(a, b):
+        return _np.linalg.lstsq(a, b, rcond=rcond)
+    sa = _matrix("lstsq", a)
+    _real_only("lstsq", a, b)
+    if len(sa) != 2:
+        raise LinAlgError(f"lstsq: a must be 2-dimensional, got shape {sa}")
+    a, b = _floating(a), _floating(b)
+    sb = _shape(b)
+    if len(sb) not in (1, 2) or sb[0] != sa[0]:
+        raise LinAlgError(f"lstsq: b of shape {sb} does not fit a of shape {sa}: it must have "
+                          f"{sa[0]} rows (1-D or 2-D)")
+    m, n = sa
+    if rcond is None:
+        rcond = _np.finfo(_data(a).dtype).eps * max(m, n)
+    x = _matmul(pinv(a, rcond=rcond), b)
+    sv = svdvals(a)
+    rank = int(_np.sum(_data(sv) > rcond * _np.max(_data(sv), initial=0.0)))
+    if rank == n and m > n:
+        r = b - _matmul(a, x)
+        res = _sum(r * r, axis=0)
+        if len(sb) == 1:
+            res = _reshape(res, (1,))
+    else:
+        res = type(x)._constant(_np.empty((0,), dtype=_data(a).dtype))
+    return x, res, rank, sv
+
+
+def matrix_power(a, n: int):
+    """``numpy.linalg.matrix_power`` by repeated squaring; negative ``n`` inverts first."""
+    if not _is_t(a):
+        return _np.linalg.matrix_power(a, n)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}") from None
+    s = _square("matrix_power", a)
+    _real_only("matrix_power", a)
+    if n == 0:
+        return type(a)._constant(_np.broadcast_to(_np.eye(s[-1], dtype=a._data.dtype), s).copy())
+    if n < 0:
+        a, n = inv(_floating(a)), -n
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else _matmul(result, base)
+        n >>= 1
+        if n:
+            base = _matmul(base, base)
+    return result
+
+
+def multi_dot(arrays, *, out=None):
+    """``numpy.linalg.multi_dot``: a 1-D first (last) array is a row (column) vector."""
+    arrays = list(arrays)
+    if not _is_t(*arrays):
+        return _np.linalg.multi_dot(arrays, out=out)
+    if len(arrays) < 2:
+        raise ValueError("multi_dot: expecting at least two arrays")
+    if out is not None:
+        raise TypeError("multi_dot: out= is not supported for tensors")
+    result = arrays[0]
+    for x in arrays[1:]:
+        result = _matmul(result, x)
+    return result
+
+
+def tensorinv(a, ind: int = 2):
+    """``numpy.linalg.tensorinv``: inv of ``a`` reshaped to a square matrix."""
+    if not _is_t(a):
+        return _np.linalg.tensorinv(a, ind=ind)
+    s = _shape(a)
+    if ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
+    rows, cols = s[:ind], s[ind:]
+    nr = int(_np.prod(rows, dtype=_np.int64))
+    if nr != int(_np.prod(cols, dtype=_np.int64)):
+        raise LinAlgError(f"tensorinv: the first {ind} axes of shape {s} ({nr} elements) must "
+                          f"have as many elements as the others")
+    return _reshape(inv(_reshape(a, (nr, nr))), cols + rows)
+
+
+def tensorsolve(a, b, axes=None):
+    """``numpy.linalg.tensorsolve``: solve after reshaping ``a`` to a square matrix."""
+    if not _is_t(a, b):
+        return _np.linalg.tensorsolve(a, b, axes=axes)
+    nd = len(_shape(a))
+    if axes is not None:
+        rest = [k for k in range(nd) if k not in [x % nd for x in axes]]
+        a = _permute(a, tuple(rest) + tuple(x % nd for x in axes))
+    s = _shape(a)
+    nb = len(_shape(b))
+    xshape = s[nb:]
+    nx = int(_np.prod(xshape, dtype=_np.int64))
+    nrow = int(_np.prod(s[:nb], dtype=_np.int64))
+    if nx != nrow:
+        raise LinAlgError(f"tensorsolve: a of shape {s} is not square after splitting off b's "
+                          f"{nb} axes ({nrow} by {nx})")
+    x = solve(_reshape(a, (nrow, nx)), _reshape(b, (nrow,)))
+    return _reshape(x, xshape)
+
+
+# --- NumPy 2's array-API additions ------------------------------------------------------------
+_LEVI_CIVITA = _np.zeros((3, 3, 3))
+for _i, _j, _k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+    _LEVI_CIVITA[_i, _j, _k], _LEVI_CIVITA[_i, _k, _j] = 1.0, -1.0
+
+
+def cross(x1, x2, /, *, axis: int = -1):
+    """``numpy.linalg.cross`` of 3-element vectors along ``axis``."""
+    if not _is_t(x1, x2):
+        return _np.linalg.cross(x1, x2, axis=axis)
+    s1, s2 = _shape(x1), _shape(x2)
+    if not s1 or not s2 or s1[axis] != 3 or s2[axis] != 3:
+        raise ValueError(f"cross: both inputs must have 3 elements along axis {axis}, got "
+                         f"shapes {s1} and {s2}")
+    a, b = (_moveaxis_last(x, axis) for x in (x1, x2))
+    eps = _LEVI_CIVITA.astype(_np.result_type(_data(x1).dtype, _data(x2).dtype, 1.0))
+    out = _einsum("...i,...j,ijk->...k", a, b, eps)
+    return _moveaxis_back(out, axis)
+
+
+def _moveaxis_last(x, axis):
+    nd = len(_shape(x))
+    ax = _normalize_dim(axis, nd, "cross")
+    return _permute(x, tuple(i for i in range(nd) if i != ax) + (ax,))
+
+
+def _moveaxis_back(x, axis):
+    nd = len(_shape(x))
+    ax = axis % nd
+    order = list(range(nd - 1))
+    order.insert(ax, nd - 1)
+    return _permute(x, tuple(order))
+
+
+def outer(x1, x2, /):
+    """``numpy.linalg.outer`` of two 1-D arrays."""
+    if not _is_t(x1, x2):
+        return _np.linalg.outer(x1, x2)
+    if len(_shape(x1)) != 1 or len(_shape(x2)) != 1:
+        raise ValueError(f"outer: both inputs must be 1-D, got shapes {_shape(x1)} and "
+                         f"{_shape(x2)}")
+    return _einsum("i,j->ij", x1, x2)
+
+
+def diagonal(x, /, *, offset: int = 0):
+    """``numpy.linalg.diagonal``: the diagonal of the last two axes."""
+    if not _is_t(x):
+        return _np.linalg.diagonal(x, offset=offset)
+    m, n = _matrix("diagonal", x)[-2:]
+    rows = _np.arange(max(0, -offset), min(m, n - offset))
+    return _getitem(x, (Ellipsis, rows, rows + offset))
+
+
+def trace(x, /, *, offset: int = 0, dtype=None):
+    """``numpy.linalg.trace`` over the last two axes."""
+    if not _is_t(x):
+        return _np.linalg.trace(x, offset=offset, dtype=dtype)
+    r = _sum(diagonal(x, offset=offset), axis=-1)
+    return r if dtype is None else r.astype(dtype)
+
+
+def matmul(x1, x2, /):
+    """``numpy.linalg.matmul``."""
+    return _matmul(x1, x2) if _is_t(x1, x2) else _np.linalg.matmul(x1, x2)
+
+
+def vecdot(x1, x2, /, *, axis: int = -1):
+    """``numpy.linalg.vecdot``: the dot product along ``axis`` (broadcasting)."""
+    if not _is_t(x1, x2):
+        return _np.linalg.vecdot(x1, x2, axis=axis)
+    _real_only("vecdot", x1, x2)
+    return _sum(x1 * x2, axis=axis)
+
+
+def matrix_transpose(x, /):
+    """``numpy.linalg.matrix_transpose``: swap the last two axes."""
+    if not _is_t(x):
+        return _np.linalg.matrix_transpose(x)
+    _matrix("matrix_transpose", x)
+    return _mT(x)
+
+
+def tensordot(x1, x2, /, *, axes=2):
+    """``numpy.linalg.tensordot``."""
+    if not _is_t(x1, x2):
+        return _np.linalg.tensordot(x1, x2, axes=axes)
+    return _tensordot(x1, x2, axes)
+
+
+__all__ = [
+    "LinAlgError", "SlogdetResult", "EighResult", "SVDResult", "QRResult", "EigResult",
+    "inv", "solve", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "eig", "eigvals",
+    "svd", "svdvals", "norm", "matrix_norm", "vector_norm", "cond", "matrix_rank", "pinv",
+    "lstsq", "matrix_power", "multi_dot", "tensorinv", "tensorsolve", "cross", "outer",
+    "diagonal", "trace", "matmul", "vecdot", "matrix_transpose", "tensordot",
+]

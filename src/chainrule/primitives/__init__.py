@@ -5,8 +5,9 @@ ufuncs), ``special`` (special functions), ``complex`` (real, imag, conj, angle),
 ``shape`` (shape and indexing), ``array_ops`` (sorting, cumulative products and other array
 operations), ``linalg`` (products), ``decompositions`` (inverse, solve, factorisations),
 ``fft``, ``signal`` (convolution of signals), ``conv`` (sliding windows for convolution and
-pooling). Each module defines its primitives (forward kernel, reverse rules, forward rules side
-by side) and the public functions that apply them. ``REGISTRY`` maps names to primitives.
+pooling), ``views`` (writing through a view). Each module defines its primitives (forward
+kernel, reverse rules, forward rules side by side) and the public functions that apply them.
+``REGISTRY`` maps names to primitives.
 """
 
 from . import (
@@ -22,10 +23,11 @@ from . import (
     shape,
     signal,
     special,
+    views,
 )
 from ._core import REGISTRY, Primitive
 
 __all__ = [
     "REGISTRY", "Primitive", "array_ops", "complex", "conv", "decompositions", "elementwise",
-    "fft", "linalg", "math", "reduction", "shape", "signal", "special",
+    "fft", "linalg", "math", "reduction", "shape", "signal", "special", "views",
 ]

@@ -161,18 +161,52 @@ class Primitive:
         return apply(self, args[:nin], args[nin:])
 
 
-def elementwise(name: str, impl: Callable, *, save=(), d=None, nin: int | None = None):
+def _conjugated(d: Callable) -> Callable:
+    """The reverse rule of a one-input holomorphic function with real Taylor coefficients, from
+    its forward rule: ``conj(d(conj(v)))`` = v * conj(f'(z)) on complex data, ``d`` on real."""
+    def vjp(v, *saved):
+        if v.dtype.kind != "c":
+            return d(v, *saved)
+        conj = REGISTRY["conj"]
+        return apply(conj, (d(apply(conj, (v,)), *saved),))
+    return vjp
+
+
+def _real_only(name: str, d: Callable) -> Callable:
+    """The reverse rule of an operation of several inputs whose rule has no complex form yet."""
+    def vjp(v, *saved):
+        if v.dtype.kind == "c":
+            raise TypeError(f"{name}: not differentiable for complex inputs; differentiate "
+                            f"the real and imaginary parts as real tensors instead")
+        return d(v, *saved)
+    return vjp
+
+
+def elementwise(name: str, impl: Callable, *, save=(), d=None, vjp=None, nin: int | None = None):
     """An elementwise primitive, given by its partial derivatives.
 
     ``d`` holds one rule per input, ``rule(v, *saved)``, that multiplies ``v`` by that input's
-    partial derivative. An elementwise Jacobian is diagonal, hence its own transpose, so one
-    rule serves both modes: the reverse rule (followed by the engine's sum back to the input's
-    shape under broadcasting) and the forward rule.
+    partial derivative. An elementwise Jacobian is diagonal, hence its own transpose, so on real
+    data one rule serves both modes: the reverse rule (followed by the engine's sum back to the
+    input's shape under broadcasting) and the forward rule.
+
+    On complex data the forward rule ``v * f'(z)`` stays right, but the reverse rule must be
+    ``v * conj(f'(z))`` (docs/architecture.md, "Complex numbers"). ``vjp``, when given, holds
+    the reverse rules (written to test ``v.dtype`` inline: no cost on real data). Without it, a
+    one-input primitive gets ``conj(d(conj(v)))`` (right for functions with real Taylor
+    coefficients: sin, exp, arcsinh, gamma, ...), at the price of one extra call per reverse
+    rule, and a primitive of several inputs refuses complex cotangents (a real input of a
+    complex result needs the real part of its gradient, which ``d`` cannot know).
     """
     if callable(d):
         d = (d,)
     n = nin if nin is not None else len(d)
-    return Primitive(name, impl, nin=n, save=save, vjp=d, jvp=d, elementwise=True)
+    if vjp is None:
+        vjp = tuple(None if r is None else _conjugated(r) if n == 1 else _real_only(name, r)
+                    for r in d)
+    elif callable(vjp):
+        vjp = (vjp,)
+    return Primitive(name, impl, nin=n, save=save, vjp=vjp, jvp=d, elementwise=True)
 
 
 def nondifferentiable(name: str, impl: Callable, nin: int = 1):

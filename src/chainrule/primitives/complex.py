@@ -1,3 +1,117 @@
-"""Placeholder: filled in by the issue-4 work (see docs/architecture.md)."""
+"""Complex-number primitives: real, imag, conj, angle.
 
-__all__: list[str] = []
+Convention (PyTorch's, docs/semantics.md "Complex numbers"): for a real loss L of a complex
+z = x + iy, the gradient is dL/dx + i dL/dy, and a complex cotangent g of an output w stands for
+dL/d(Re w) + i dL/d(Im w). So the reverse rule of a real-linear map is its adjoint for the real
+inner product Re(conj(a) b): real's is g + 0j, imag's is 1j * g, conj's is conj(g).
+
+On real inputs ``real`` and ``conj`` return their input itself (nothing recorded) and ``imag``
+returns zeros, as NumPy does; so rules can call ``conj`` on real data at no cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import Primitive, apply, dtype_of, register, tensor_types
+from .elementwise import astype, where
+
+__all__ = ["real", "imag", "conj", "conjugate", "angle"]
+
+
+def _data(x):
+    return x._data if type(x) in tensor_types else x
+
+
+def _is_complex(x) -> bool:
+    return np.iscomplexobj(_data(x))
+
+
+def _real_dtype(dtype):
+    return np.empty(0, dtype).real.dtype
+
+
+REAL = Primitive(
+    "real", lambda z: z.real.copy(), save=(dtype_of(0),),
+    # A real cotangent becomes g + 0j: the imaginary part of z does not reach L.
+    vjp=lambda g, in_dtype: astype(g, in_dtype),
+    jvp=lambda t, in_dtype: real(t), linear=True,
+)
+IMAG = Primitive(
+    "imag", lambda z: z.imag.copy(), save=(dtype_of(0),),
+    vjp=lambda g, in_dtype: astype(g, in_dtype) * 1j,
+    jvp=lambda t, in_dtype: imag(t), linear=True,
+)
+# conj is real-linear but not complex-linear; its adjoint for Re(conj(a) b) is conj itself.
+CONJ = Primitive("conj", np.conjugate, vjp=lambda g: conj(g), jvp=lambda t: conj(t),
+                 linear=True)
+
+
+def _angle_d(z):
+    """d angle = Im(conj(z) dz) / |z|^2, i.e. the gradient 1j * z / |z|^2 (0 at z = 0, as
+    PyTorch)."""
+    r2 = real(z * conj(z))
+    zero = r2 == 0
+    return where(zero, 0, z / where(zero, 1, r2))
+
+
+ANGLE = Primitive(
+    "angle", lambda z: np.angle(z), save=(0,),
+    vjp=lambda g, z: g * (_angle_d(z) * 1j) if _is_complex(z) else g * 0.0,
+    jvp=lambda t, z: imag(t * conj(_angle_d(z))) if _is_complex(z) else real(t) * 0.0,
+)
+
+register(REAL, IMAG, CONJ, ANGLE)
+
+
+def real(x):
+    """The real part (NumPy's ``real``); a real input is returned as it is."""
+    if not _is_complex(x):
+        return x
+    return apply(REAL, (x,))
+
+
+def imag(x):
+    """The imaginary part (NumPy's ``imag``); zeros (a constant) for a real input."""
+    if not _is_complex(x):
+        d = np.zeros_like(_data(x))
+        return type(x)._constant(d) if type(x) in tensor_types else d
+    return apply(IMAG, (x,))
+
+
+def conj(x):
+    """The complex conjugate; a real input is returned as it is (no copy, nothing recorded)."""
+    if not _is_complex(x):
+        return x
+    return apply(CONJ, (x,))
+
+
+conjugate = conj
+
+
+def abs2(x):
+    """``|x| ** 2``, real: ``x * x`` for real input, ``real(x)**2 + imag(x)**2`` for complex
+    (what variances and 2-norms need; ``x * x`` would be wrong for complex)."""
+    if not _is_complex(x):
+        return x * x
+    re, im = real(x), imag(x)
+    return re * re + im * im
+
+
+def angle(z, deg: bool = False):
+    """The argument of ``z`` in (-pi, pi] (degrees with ``deg=True``); its gradient is
+    1j * z / |z|^2, and 0 at z = 0 and for real inputs (as PyTorch)."""
+    if type(z) not in tensor_types:
+        return np.angle(z, deg=deg)
+    a = apply(ANGLE, (z,))
+    return a * (180.0 / np.pi) if deg else a
+
+
+def iscomplexobj(x) -> bool:
+    """True when ``x`` has a complex dtype (NumPy's ``iscomplexobj``)."""
+    return _is_complex(x)
+
+
+def isrealobj(x) -> bool:
+    """True when ``x`` does not have a complex dtype (NumPy's ``isrealobj``)."""
+    return not _is_complex(x)

@@ -36,64 +36,243 @@ def _zero(v, *saved):
 
 def _sigmoid(x):
     # exp(-log(1 + exp(-x))): no overflow for any x, full relative precision in both tails.
+    if np.iscomplexobj(x):  # logaddexp has no complex loop
+        return 1 / (1 + np.exp(-x))
     return np.exp(-np.logaddexp(0, -x))
 
 
-# --- binary arithmetic -------------------------------------------------------------------
-ADD = elementwise("add", np.add, d=(lambda v: v, lambda v: v))
-SUB = elementwise("sub", np.subtract, d=(lambda v: v, lambda v: -v))
-MUL = elementwise("mul", np.multiply, save=(0, 1), d=(lambda v, x, y: v * y,
-                                                      lambda v, x, y: x * v))
-DIV = elementwise("div", np.true_divide, save=(1, ANS), d=(lambda v, y, ans: v / y,
-                                                           lambda v, y, ans: -(v * ans) / y))
-POW = elementwise("pow", np.power, save=(0, 1, ANS), d=(
+# --- complex data -----------------------------------------------------------------------------
+# Reverse rules of holomorphic functions multiply by conj(f'(z)) (docs/architecture.md, "Complex
+# numbers"); each checks the cotangent's dtype inline (one attribute test, no extra call, so real
+# arrays pay nearly nothing). A real input of a binary operation whose result is complex gets the
+# real part of its gradient; `add`, `sub`, `div` and `where` save the input dtypes for that.
+_F64 = np.dtype(np.float64)  # tests start with `v.dtype is _F64`: the common case, an identity
+
+
+def _real(x):
+    """Real data (or a dtype that is not complex)."""
+    return (x if isinstance(x, np.dtype) else x.dtype).kind != "c"
+
+
+def _for(r, like):
+    """``r`` as the gradient of an input with the data or dtype ``like``: its real part when
+    that input is real (the transpose of promoting a real input to complex)."""
+    return _cx.real(r) if _real(like) else r
+
+
+def _real_only(name, v):
+    if v.dtype.kind == "c":
+        raise TypeError(f"{name}: not differentiable for complex inputs (complex numbers have no "
+                        f"order); apply it to the real part, the imaginary part or abs() "
+                        f"instead")
+
+
+def _mul_dx(v, x, y):
+    return v * y if v.dtype is _F64 or v.dtype.kind != "c" else _for(v * _cx.conj(y), x)
+
+
+def _mul_dy(v, x, y):
+    return x * v if v.dtype is _F64 or v.dtype.kind != "c" else _for(_cx.conj(x) * v, y)
+
+
+def _div_dx(v, y, ans, kx, ky):
+    return v / y if v.dtype is _F64 or v.dtype.kind != "c" else _for(v / _cx.conj(y), kx)
+
+
+def _div_dy(v, y, ans, kx, ky):
+    if v.dtype is _F64 or v.dtype.kind != "c":
+        return -(v * ans) / y
+    return _for(-(v * _cx.conj(ans / y)), ky)
+
+
+def _pow_partial_x(x, y):
     # y * x ** (y - 1), with d/dx x ** 0 = 0 at x = 0 too (PyTorch's convention), not 0 * inf.
-    lambda v, x, y, ans: v * y * x ** where(logical_and(x == 0, y == 0), 1, y - 1),
+    return y * x ** where(logical_and(x == 0, y == 0), 1, y - 1)
+
+
+def _pow_partial_y(x, ans):
     # 0 ** y contributes nothing to the exponent's gradient (PyTorch's convention), not nan.
-    lambda v, x, y, ans: v * ans * log(where(x == 0, 1, x)),
-))
-MAXIMUM = elementwise("maximum", np.maximum, save=(0, 1), d=(
-    lambda v, x, y: where(x == y, v * 0.5, where(x > y, v, 0)),
-    lambda v, x, y: where(x == y, v * 0.5, where(x < y, v, 0)),
-))
-MINIMUM = elementwise("minimum", np.minimum, save=(0, 1), d=(
-    lambda v, x, y: where(x == y, v * 0.5, where(x < y, v, 0)),
-    lambda v, x, y: where(x == y, v * 0.5, where(x > y, v, 0)),
-))
-REMAINDER = elementwise("remainder", np.remainder, save=(0, 1), d=(
-    lambda v, x, y: v,
-    lambda v, x, y: -(v * floor(x / y)),
-))
-FLOOR_DIVIDE = elementwise("floor_divide", np.floor_divide, d=(_zero, _zero))
-WHERE = elementwise("where", np.where, save=(0,), d=(
+    return ans * log(where(x == 0, 1, x))
+
+
+def _pow_dx(v, x, y, ans):
+    if v.dtype is _F64 or v.dtype.kind != "c":
+        return v * _pow_partial_x(x, y)
+    return _for(v * _cx.conj(_pow_partial_x(x, y)), x)
+
+
+def _pow_dy(v, x, y, ans):
+    if v.dtype is _F64 or v.dtype.kind != "c":
+        return v * _pow_partial_y(x, ans)
+    return _for(v * _cx.conj(_pow_partial_y(x, ans)), y)
+
+
+def _add_dx(v, kx, ky):
+    return v if v.dtype is _F64 or v.dtype.kind != "c" or kx.kind == "c" else _cx.real(v)
+
+
+def _add_dy(v, kx, ky):
+    return v if v.dtype is _F64 or v.dtype.kind != "c" or ky.kind == "c" else _cx.real(v)
+
+
+def _sub_dy(v, kx, ky):
+    return -v if v.dtype is _F64 or v.dtype.kind != "c" or ky.kind == "c" else -_cx.real(v)
+
+
+def _where_dx(v, c, kx, ky):
+    return _for(where(c, v, 0), kx) if v.dtype.kind == "c" else where(c, v, 0)
+
+
+def _where_dy(v, c, kx, ky):
+    return _for(where(c, 0, v), ky) if v.dtype.kind == "c" else where(c, 0, v)
+
+
+def _exp_vjp(v, ans):
+    return v * ans if v.dtype is _F64 or v.dtype.kind != "c" else v * _cx.conj(ans)
+
+
+def _log_vjp(v, x):
+    return v / x if v.dtype is _F64 or v.dtype.kind != "c" else v / _cx.conj(x)
+
+
+def _sqrt_vjp(v, ans):
+    return v / (ans * 2) if v.dtype is _F64 or v.dtype.kind != "c" else v / _cx.conj(ans * 2)
+
+
+def _sin_vjp(v, x):  # cos(conj(z)) = conj(cos(z))
+    return v * cos(x) if v.dtype is _F64 or v.dtype.kind != "c" else v * cos(_cx.conj(x))
+
+
+def _cos_vjp(v, x):
+    return -(v * sin(x)) if v.dtype is _F64 or v.dtype.kind != "c" else -(v * sin(_cx.conj(x)))
+
+
+def _tanh_vjp(v, ans):
+    if v.dtype is _F64 or v.dtype.kind != "c":
+        return v * (1 - ans * ans)
+    return v * _cx.conj(1 - ans * ans)
+
+
+def _unary(fprime):
+    """The reverse rule ``v * conj(f'(x))`` from ``fprime(x) = f'(x)`` (for the less common
+    functions; the frequent ones below inline the same test; see also _core.elementwise)."""
+    def rule(v, x):
+        return v * fprime(x) if v.dtype.kind != "c" else v * _cx.conj(fprime(x))
+    return rule
+
+
+def _maxmin_rule(name, x_wins):
+    def rule(v, x, y):
+        _real_only(name, v)
+        return where(x == y, v * 0.5, where(x_wins(x, y), v, 0))
+    return rule
+
+
+# --- binary arithmetic -------------------------------------------------------------------
+# `d` is the forward rule (v times f'(z): right for complex tangents as it stands); `vjp`, where
+# given, is the reverse rule with the conjugation above.
+_DTYPES = (dtype_of(0), dtype_of(1))
+ADD = elementwise("add", np.add, save=_DTYPES, d=(lambda v, kx, ky: v, lambda v, kx, ky: v),
+                  vjp=(_add_dx, _add_dy))
+SUB = elementwise("sub", np.subtract, save=_DTYPES, d=(lambda v, kx, ky: v,
+                                                       lambda v, kx, ky: -v),
+                  vjp=(_add_dx, _sub_dy))
+MUL = elementwise("mul", np.multiply, save=(0, 1), d=(lambda v, x, y: v * y,
+                                                      lambda v, x, y: x * v),
+                  vjp=(_mul_dx, _mul_dy))
+DIV = elementwise("div", np.true_divide, save=(1, ANS) + _DTYPES,
+                  d=(lambda v, y, ans, kx, ky: v / y, lambda v, y, ans, kx, ky: -(v * ans) / y),
+                  vjp=(_div_dx, _div_dy))
+POW = elementwise("pow", np.power, save=(0, 1, ANS), d=(
+    lambda v, x, y, ans: v * _pow_partial_x(x, y),
+    lambda v, x, y, ans: v * _pow_partial_y(x, ans),
+), vjp=(_pow_dx, _pow_dy))
+_MAXIMUM_D = (_maxmin_rule("maximum", lambda x, y: x > y),
+              _maxmin_rule("maximum", lambda x, y: y > x))
+MAXIMUM = elementwise("maximum", np.maximum, save=(0, 1), d=_MAXIMUM_D, vjp=_MAXIMUM_D)
+_MINIMUM_D = (_maxmin_rule("minimum", lambda x, y: x < y),
+              _maxmin_rule("minimum", lambda x, y: y < x))
+MINIMUM = elementwise("minimum", np.minimum, save=(0, 1), d=_MINIMUM_D, vjp=_MINIMUM_D)
+# NumPy refuses complex data for these two: their rules need no complex form.
+_REMAINDER_D = (lambda v, x, y: v, lambda v, x, y: -(v * floor(x / y)))
+REMAINDER = elementwise("remainder", np.remainder, save=(0, 1), d=_REMAINDER_D,
+                        vjp=_REMAINDER_D)
+FLOOR_DIVIDE = elementwise("floor_divide", np.floor_divide, d=(_zero, _zero),
+                           vjp=(_zero, _zero))
+WHERE = elementwise("where", np.where, save=(0, dtype_of(1), dtype_of(2)), d=(
     None,
-    lambda v, c: where(c, v, 0),
-    lambda v, c: where(c, 0, v),
-))
+    lambda v, c, kx, ky: where(c, v, 0),
+    lambda v, c, kx, ky: where(c, 0, v),
+), vjp=(None, _where_dx, _where_dy))
 
 # --- unary ----------------------------------------------------------------------------------
-NEG = elementwise("neg", np.negative, d=lambda v: -v)
-EXP = elementwise("exp", np.exp, save=(ANS,), d=lambda v, ans: v * ans)
-EXPM1 = elementwise("expm1", np.expm1, save=(ANS,), d=lambda v, ans: v * (ans + 1))
-LOG = elementwise("log", np.log, save=(0,), d=lambda v, x: v / x)
-LOG1P = elementwise("log1p", np.log1p, save=(0,), d=lambda v, x: v / (x + 1))
-SQRT = elementwise("sqrt", np.sqrt, save=(ANS,), d=lambda v, ans: v / (ans * 2))
-SIN = elementwise("sin", np.sin, save=(0,), d=lambda v, x: v * cos(x))
-COS = elementwise("cos", np.cos, save=(0,), d=lambda v, x: -(v * sin(x)))
-TAN = elementwise("tan", np.tan, save=(ANS,), d=lambda v, ans: v * (ans * ans + 1))
-TANH = elementwise("tanh", np.tanh, save=(ANS,), d=lambda v, ans: v * (1 - ans * ans))
-SIGMOID = elementwise("sigmoid", _sigmoid, save=(ANS,), d=lambda v, ans: v * (ans * (1 - ans)))
-# A product with the bool mask: three times faster than `where` in NumPy.
-RELU = elementwise("relu", lambda x: np.maximum(x, 0), save=(ANS,),
-                   d=lambda v, ans: v * (ans > 0))
+# Real-coefficient holomorphic functions: the reverse rule is v * conj(f'(z)).
+NEG = elementwise("neg", np.negative, d=lambda v: -v, vjp=lambda v: -v)
+EXP = elementwise("exp", np.exp, save=(ANS,), d=lambda v, ans: v * ans, vjp=_exp_vjp)
+EXPM1 = elementwise("expm1", np.expm1, save=(ANS,), d=lambda v, ans: v * (ans + 1),
+                    vjp=_unary(lambda ans: ans + 1))
+LOG = elementwise("log", np.log, save=(0,), d=lambda v, x: v / x, vjp=_log_vjp)
+LOG1P = elementwise("log1p", np.log1p, save=(0,), d=lambda v, x: v / (x + 1),
+                    vjp=_unary(lambda x: 1 / (x + 1)))
+SQRT = elementwise("sqrt", np.sqrt, save=(ANS,), d=lambda v, ans: v / (ans * 2), vjp=_sqrt_vjp)
+SIN = elementwise("sin", np.sin, save=(0,), d=lambda v, x: v * cos(x), vjp=_sin_vjp)
+COS = elementwise("cos", np.cos, save=(0,), d=lambda v, x: -(v * sin(x)), vjp=_cos_vjp)
+TAN = elementwise("tan", np.tan, save=(ANS,), d=lambda v, ans: v * (ans * ans + 1),
+                  vjp=_unary(lambda ans: ans * ans + 1))
+TANH = elementwise("tanh", np.tanh, save=(ANS,), d=lambda v, ans: v * (1 - ans * ans),
+                   vjp=_tanh_vjp)
+SIGMOID = elementwise("sigmoid", _sigmoid, save=(ANS,), d=lambda v, ans: v * (ans * (1 - ans)),
+                      vjp=_unary(lambda ans: ans * (1 - ans)))
+
+
+def _relu_d(v, ans):
+    if v.dtype.kind == "c":
+        _real_only("relu", v)
+    # A product with the bool mask: three times faster than `where` in NumPy.
+    return v * (ans > 0)
+
+
+RELU = elementwise("relu", lambda x: np.maximum(x, 0), save=(ANS,), d=_relu_d, vjp=_relu_d)
 ERF = elementwise("erf", _backend.erf, save=(0,),
-                  d=lambda v, x: v * (exp(-(x * x)) * _TWO_OVER_SQRT_PI))
-ABS = elementwise("abs", np.abs, save=(0,), d=lambda v, x: v * sign(x))
-SIGN = elementwise("sign", np.sign, d=_zero)
-FLOOR = elementwise("floor", np.floor, d=_zero)
-CEIL = elementwise("ceil", np.ceil, d=_zero)
-ROUND = elementwise("round", np.round, d=_zero)
-TRUNC = elementwise("trunc", np.trunc, d=_zero)
+                  d=lambda v, x: v * (exp(-(x * x)) * _TWO_OVER_SQRT_PI),
+                  vjp=_unary(lambda x: exp(-(x * x)) * _TWO_OVER_SQRT_PI))
+
+
+def _sgn(z):
+    """z / |z| for complex z, 0 at 0 (NumPy 2's sign)."""
+    r = abs(z)
+    zero = r == 0
+    return where(zero, 0, z / where(zero, 1, r))
+
+
+def _abs_vjp(v, x):
+    if not _real(x):  # |z| is real: the gradient is g * z / |z| (0 at 0, as PyTorch)
+        return _cx.real(v) * _sgn(x)
+    return v * sign(x)
+
+
+def _abs_jvp(v, x):
+    if not _real(x):  # d|z| = Re(conj(z) dz) / |z|
+        return _cx.real(v * _cx.conj(_sgn(x)))
+    return v * sign(x)
+
+
+def _sign_rule(v, x):
+    if _real(x):
+        return zeros_like(v)
+    # sign(z) = z / |z| moves on the unit circle: the tangential part of v over |z| (a
+    # self-adjoint map); 0 at 0, as PyTorch's sgn.
+    s = _sgn(x)
+    r = abs(x)
+    return where(r == 0, 0, (v - s * _cx.real(_cx.conj(s) * v)) / where(r == 0, 1, r))
+
+
+ABS = Primitive("abs", np.abs, save=(0,), vjp=_abs_vjp, jvp=_abs_jvp, elementwise=True)
+SIGN = elementwise("sign", np.sign, save=(0,), d=_sign_rule, vjp=_sign_rule)
+FLOOR = elementwise("floor", np.floor, d=_zero, vjp=_zero)
+CEIL = elementwise("ceil", np.ceil, d=_zero, vjp=_zero)
+ROUND = elementwise("round", np.round, d=_zero, vjp=_zero)
+TRUNC = elementwise("trunc", np.trunc, d=_zero, vjp=_zero)
 
 
 def _clip_impl(x, lo, hi):
@@ -108,13 +287,35 @@ def _clip_mask(x, lo, hi):
     return (x >= lo) & (x <= hi)
 
 
-CLIP = elementwise("clip", _clip_impl, save=(0,), nin=1,
-                   d=lambda v, x, lo, hi: where(_clip_mask(x, lo, hi), v, 0))
+def _clip_d(v, x, lo, hi):
+    _real_only("clip", v)
+    return where(_clip_mask(x, lo, hi), v, 0)
 
-# Casting: the gradient is cast back to the input's dtype.
-CAST = Primitive("cast", lambda x, dtype: x.astype(dtype), save=(dtype_of(0),),
-                 vjp=lambda g, in_dtype, dtype: astype(g, in_dtype),
-                 jvp=lambda t, in_dtype, dtype: astype(t, dtype))
+
+CLIP = elementwise("clip", _clip_impl, save=(0,), nin=1, d=_clip_d, vjp=_clip_d)
+
+
+def _cast_vjp(g, in_dtype, dtype):
+    if in_dtype.kind != "c" and _cx.iscomplexobj(g):
+        g = _cx.real(g)  # real -> complex: the imaginary part never reached the input
+    return astype(g, in_dtype)
+
+
+def _cast_jvp(t, in_dtype, dtype):
+    if dtype.kind != "c" and _cx.iscomplexobj(t):
+        t = _cx.real(t)  # complex -> real keeps the real part (NumPy's astype)
+    return astype(t, dtype)
+
+
+def _cast_impl(x, dtype):
+    if x.dtype.kind == "c" and dtype.kind != "c":
+        return x.real.astype(dtype)  # NumPy's astype would also warn (ComplexWarning)
+    return x.astype(dtype)
+
+
+# Casting: the gradient is cast back to the input's dtype (its real part for a real input);
+# complex -> real keeps the real part, whose gradient is g + 0j.
+CAST = Primitive("cast", _cast_impl, save=(dtype_of(0),), vjp=_cast_vjp, jvp=_cast_jvp)
 
 # --- no derivative: comparisons and logic return bool arrays --------------------------------
 EQ = nondifferentiable("eq", np.equal, 2)
@@ -231,3 +432,6 @@ def astype(x, dtype):
         return apply(CAST, (x,), (dtype,))
     x = np.asarray(x)
     return x if x.dtype == dtype else x.astype(dtype)
+
+
+from . import complex as _cx  # noqa: E402 - complex builds on this module (astype, where)

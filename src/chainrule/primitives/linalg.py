@@ -7,6 +7,8 @@ import string
 import numpy as np
 
 from ._core import INPUTS, Primitive, apply, per_input, register, tensor_types
+from .complex import conj
+from .elementwise import _for
 from .reduction import sum_to
 from .shape import broadcast_to, reshape
 
@@ -100,9 +102,23 @@ def _matmul_jvp(t, a, b, wrt_a):
     return reshape(r, lead + tuple(out_shape) + tail)
 
 
+# Complex data: the reverse rules use the conjugate transpose of the other operand, and a real
+# operand of a complex product gets the real part of its gradient.
+def _matmul_vjp_a(g, a, b):
+    if g.dtype.kind != "c":
+        return _matmul_da(g, a, b)
+    return _for(_matmul_da(g, a, conj(b)), a)
+
+
+def _matmul_vjp_b(g, a, b):
+    if g.dtype.kind != "c":
+        return _matmul_db(g, a, b)
+    return _for(_matmul_db(g, conj(a), b), b)
+
+
 MATMUL = Primitive(
     "matmul", _matmul_impl, nin=2, save=(0, 1),
-    vjp=(_matmul_da, _matmul_db),
+    vjp=(_matmul_vjp_a, _matmul_vjp_b),
     jvp=(lambda t, a, b: _matmul_jvp(t, a, b, True), lambda t, a, b: _matmul_jvp(t, a, b, False)),
 )
 
@@ -200,6 +216,15 @@ def _data(x):
     return x._data if type(x) in tensor_types else x
 
 
+def _einsum_vjp(i, g, *saved):
+    if g.dtype.kind != "c":
+        return _einsum_rule(i, g, *saved)
+    # Complex: contract with the conjugates of the other operands; real part for a real one.
+    *ops, spec = saved
+    ops = [o if j == i else conj(o) for j, o in enumerate(ops)]
+    return _for(_einsum_rule(i, g, *ops, spec), saved[i])
+
+
 def _einsum_jvp(i, t, *saved):
     # einsum is linear in each operand: the same contraction with operand i's tangent.
     *ops, spec = saved
@@ -211,7 +236,7 @@ def _einsum_jvp(i, t, *saved):
     return einsum(",".join(ins) + "->" + out, *ops)
 
 
-EINSUM = Primitive("einsum", _einsum_impl, nin=None, save=(INPUTS,), vjp=per_input(_einsum_rule),
+EINSUM = Primitive("einsum", _einsum_impl, nin=None, save=(INPUTS,), vjp=per_input(_einsum_vjp),
                    jvp=per_input(_einsum_jvp))
 
 register(MATMUL, SWAPLAST, EINSUM)

@@ -74,11 +74,19 @@ def _extremum_mask(x, ans, axis, keepdims):
 
 
 def _extremum_vjp(v, x, ans, axis, keepdims):
+    _no_complex(x)
     mask, count = _extremum_mask(x, ans, axis, keepdims)
     return where(mask, _restore(v, x.shape, axis, keepdims) / count, 0)
 
 
+def _no_complex(x):
+    if _data(x).dtype.kind == "c":
+        raise TypeError("amax/amin: not differentiable for complex inputs (complex numbers have "
+                        "no order); reduce the real part or abs() instead")
+
+
 def _extremum_jvp(t, x, ans, axis, keepdims):
+    _no_complex(x)
     mask, count = _extremum_mask(x, ans, axis, keepdims)
     return sum(where(mask, t / count, 0), axis, keepdims)
 
@@ -100,7 +108,12 @@ def _prod_partials(x, ans, axis, keepdims):
 
 
 def _prod_vjp(v, x, ans, axis, keepdims):
-    return _restore(v, x.shape, axis, keepdims) * _prod_partials(x, ans, axis, keepdims)
+    partials = _prod_partials(x, ans, axis, keepdims)
+    if v.dtype.kind == "c":  # complex: v * conj(d prod / d x_i)
+        from .complex import conj
+
+        partials = conj(partials)
+    return _restore(v, x.shape, axis, keepdims) * partials
 
 
 def _prod_jvp(t, x, ans, axis, keepdims):

@@ -1,1 +1,163 @@
-"""Placeholder: filled in by the issue-4 work."""
+"""``chainrule.scipy.linalg``: differentiable parts of ``scipy.linalg``.
+
+Names, signatures and defaults are SciPy's (``cholesky`` and ``cho_factor`` default to the
+upper factor, ``solve_triangular`` to ``lower=False``). Raw arrays in give SciPy's own results;
+any tensor in gives tensors out. ``b`` is a vector when it is 1-D and a (stack of) matrices
+otherwise, as in SciPy. See docs/linalg.md.
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+import scipy.linalg as _sl
+
+from ..numpy import linalg as _nl
+from ..primitives import decompositions as _d
+from ..primitives._core import apply as _apply
+from ..primitives._core import tensor_types as _tt
+from ..primitives.linalg import SWAPLAST as _SWAPLAST
+from ..primitives.shape import reshape as _reshape
+
+LinAlgError = _np.linalg.LinAlgError
+
+_TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}
+
+
+def _is_t(*xs) -> bool:
+    return any(type(x) in _tt for x in xs)
+
+
+def _shape(x):
+    return x._data.shape if type(x) in _tt else _np.shape(x)
+
+
+def _mT(x):
+    return _apply(_SWAPLAST, (x,))
+
+
+def _as_matrix_rhs(op, a_shape, b):
+    """``b`` as a (stack of) matrices, and whether it was a vector."""
+    sb = _shape(b)
+    n = a_shape[-1]
+    vector = len(sb) == 1
+    if (sb[0] if vector else (sb[-2] if len(sb) >= 2 else None)) != n:
+        raise ValueError(f"{op}: shapes of a {a_shape} and b {sb} are incompatible: b must be a "
+                         f"vector of length {n} or a (stack of) matrices with {n} rows")
+    return (_reshape(b, (n, 1)) if vector else b), vector
+
+
+def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False,
+                     overwrite_b: bool = False, check_finite: bool = True):
+    """``scipy.linalg.solve_triangular``: x with ``a x = b`` (``trans=1``: ``a^T x = b``),
+    reading only one triangle of ``a``. Differentiable in ``a`` (that triangle) and ``b``."""
+    if not _is_t(a, b):
+        return _sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal,
+                                    overwrite_b=overwrite_b, check_finite=check_finite)
+    if trans not in _TRANS:
+        raise ValueError(f"solve_triangular: invalid trans {trans!r}; use 0 ('N'), 1 ('T') or "
+                         f"2 ('C')")
+    sa = _nl._square("solve_triangular", a)
+    _nl._real_only("solve_triangular", a, b)
+    a, b = _nl._floating(a), _nl._floating(b)
+    bm, vector = _as_matrix_rhs("solve_triangular", sa, b)
+    if _TRANS[trans]:  # a^T is triangular on the other side
+        a, lower = _mT(a), not lower
+    x = _d.solve_triangular(a, bm, bool(lower), bool(unit_diagonal))
+    return x[..., 0] if vector else x
+
+
+def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
+    """``scipy.linalg.cholesky``: the upper factor U with A = U^T U by default (SciPy's
+    default), the lower with ``lower=True``."""
+    if not _is_t(a):
+        return _sl.cholesky(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+    return _nl.cholesky(a, upper=not lower)
+
+
+def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
+    """``scipy.linalg.cho_factor``: ``(c, lower)``. For tensors the unused triangle of ``c``
+    holds zeros (SciPy leaves arbitrary values there)."""
+    if not _is_t(a):
+        return _sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+    return cholesky(a, lower=lower), lower
+
+
+def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):
+    """``scipy.linalg.cho_solve``: x with ``A x = b`` from ``cho_factor``'s result; two
+    triangular solves, differentiable in the factor and ``b``."""
+    c, lower = c_and_lower
+    if not _is_t(c, b):
+        return _sl.cho_solve((c, lower), b, overwrite_b=overwrite_b, check_finite=check_finite)
+    lo = c if lower else _mT(c)  # only the factor's triangle is read
+    y = solve_triangular(lo, b, lower=True)
+    return solve_triangular(lo, y, trans=1, lower=True)
+
+
+def expm(A):
+    """``scipy.linalg.expm``; its derivative is the Fréchet derivative, computed with expm of a
+    block-triangular matrix twice the size (the reverse rule uses A^T)."""
+    if not _is_t(A):
+        return _sl.expm(A)
+    A, _ = _nl._prep("expm", A)
+    return _d.expm(A)
+
+
+def sqrtm(A, disp=True, blocksize=64):
+    """``scipy.linalg.sqrtm`` for matrices with a real square root (eigenvalues off the
+    negative real axis). The derivative solves the Sylvester equation X dX + dX X = dA, which is
+    well posed when no two eigenvalues of X sum to zero: stable for symmetric positive definite
+    matrices and close to them, ill-conditioned as eigenvalues approach 0."""
+    if not _is_t(A):
+        return _sl.sqrtm(A)
+    A, _ = _nl._prep("sqrtm", A)
+    return _d.sqrtm(A)
+
+
+def logm(A, disp=True):
+    """``scipy.linalg.logm`` for matrices with a real logarithm (no eigenvalue on the closed
+    negative real axis); the derivative is the Fréchet derivative by the block-triangular
+    identity, as for expm."""
+    if not _is_t(A):
+        return _sl.logm(A)
+    A, _ = _nl._prep("logm", A)
+    return _d.logm(A)
+
+
+def solve_sylvester(a, b, q):
+    """``scipy.linalg.solve_sylvester``: X with ``a X + X b = q``, differentiable in all three."""
+    if not _is_t(a, b, q):
+        return _sl.solve_sylvester(a, b, q)
+    _nl._square("solve_sylvester", a)
+    _nl._square("solve_sylvester", b)
+    _nl._real_only("solve_sylvester", a, b, q)
+    return _d.solve_sylvester(*(_nl._floating(x) for x in (a, b, q)))
+
+
+def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
+          check_finite: bool = True, assume_a=None, transposed: bool = False):
+    """``scipy.linalg.solve`` (for tensors an LU solve whatever ``assume_a`` says; the values
+    agree to rounding)."""
+    if not _is_t(a, b):
+        return _sl.solve(a, b, lower=lower, overwrite_a=overwrite_a, overwrite_b=overwrite_b,
+                         check_finite=check_finite, assume_a=assume_a, transposed=transposed)
+    if transposed:
+        a = _mT(a)
+    return _nl.solve(a, b)
+
+
+def inv(a, overwrite_a: bool = False, check_finite: bool = True):
+    """``scipy.linalg.inv``."""
+    if not _is_t(a):
+        return _sl.inv(a, overwrite_a=overwrite_a, check_finite=check_finite)
+    return _nl.inv(a)
+
+
+def det(a, overwrite_a: bool = False, check_finite: bool = True):
+    """``scipy.linalg.det``; its gradient is the cofactor matrix (singular matrices too)."""
+    if not _is_t(a):
+        return _sl.det(a, overwrite_a=overwrite_a, check_finite=check_finite)
+    return _nl.det(a)
+
+
+__all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "expm", "sqrtm", "logm",
+           "solve_sylvester", "solve", "inv", "det", "LinAlgError"]

@@ -1,0 +1,81 @@
+"""Writing through a view: the primitive behind in-place changes of views (PyTorch's CopySlices).
+
+``copy_slices(base, value, steps)`` is ``base`` with the part that the view ``steps`` select
+replaced by ``value``. ``steps`` is the chain of view primitives from the base to the view, each
+``(primitive, saved, params)`` as recorded (see autograd/inplace.py). The result is linear in
+``base`` and ``value`` together:
+
+- the base's rules keep the gradient outside the view's region (``where(region, 0, g)``);
+- the value's reverse rule reads the view's part of the gradient (the steps' forward rules,
+  which accept leading batch axes) and its forward rule places a tangent into the region (the
+  steps' reverse rules, in reverse order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import Primitive, register, shape_of
+
+
+def _view_of(array, steps):
+    v = array
+    for prim, _saved, params in steps:
+        v = prim.impl(v, *params)
+    return v
+
+
+def _region(shape, steps):
+    """A bool array of the base's shape, True where the view lies."""
+    mask = np.zeros(shape, dtype=bool)
+    v = _view_of(mask, steps)
+    if not np.shares_memory(v, mask):  # pragma: no cover - the steps were views when recorded
+        raise RuntimeError("copy_slices: the view steps no longer give a view of the base")
+    v[...] = True
+    return mask
+
+
+def _copy_slices_impl(base, value, steps):
+    out = np.array(base, copy=True, order="K")  # the same memory order: the steps stay views
+    v = _view_of(out, steps)
+    if not np.shares_memory(v, out):  # pragma: no cover - see _region
+        raise RuntimeError("copy_slices: the view steps no longer give a view of the base")
+    v[...] = value
+    return out
+
+
+def _outside(g, shape, steps):
+    from .elementwise import where
+
+    return where(_region(shape, steps), 0, g)
+
+
+def _read_view(g, steps):
+    for prim, saved, params in steps:
+        g = prim.jvp[0](g, *saved, *params)
+    return g
+
+
+def _place(t, steps):
+    for prim, saved, params in reversed(steps):
+        t = prim.vjp[0](t, *saved, *params)
+    return t
+
+
+def _place_value(t, shape, steps):
+    from .elementwise import where
+
+    # The steps' reverse rules give zeros outside the region already; `where` keeps the tangent
+    # exact where a view step would sum (it never does for a writable view).
+    return where(_region(shape, steps), _place(t, steps), 0)
+
+
+COPY_SLICES = Primitive(
+    "copy_slices", _copy_slices_impl, nin=2, save=(shape_of(0),),
+    vjp=(lambda g, shape, steps: _outside(g, shape, steps),
+         lambda g, shape, steps: _read_view(g, steps)),
+    jvp=(lambda t, shape, steps: _outside(t, shape, steps),
+         lambda t, shape, steps: _place_value(t, shape, steps)),
+    linear=True,
+)
+register(COPY_SLICES)

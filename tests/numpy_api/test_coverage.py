@@ -1,0 +1,64 @@
+"""docs/numpy_coverage.md is generated from the code (chainrule.numpy._coverage): it must be
+current, its sample table must name real functions, and no derivative may disagree with finite
+differences."""
+
+from __future__ import annotations
+
+import pytest
+
+import chainrule.numpy as np
+from chainrule.numpy import _coverage
+
+REGENERATE = "python -m chainrule.numpy._coverage"
+
+
+@pytest.fixture(scope="module")
+def sections():
+    return _coverage.rows()
+
+
+def test_committed_table_is_current():
+    committed = _coverage.DOC_PATH.read_text() if _coverage.DOC_PATH.exists() else ""
+    assert committed == _coverage.render(), (
+        f"docs/numpy_coverage.md is stale: run `{REGENERATE}` and commit the result")
+
+
+def test_every_sample_names_a_function():
+    import chainrule.scipy.special
+    import chainrule.scipy.stats
+
+    roots = {"": np, "linalg.": np.linalg, "fft.": np.fft,
+             "scipy.special.": chainrule.scipy.special, "scipy.stats.": chainrule.scipy.stats}
+    for key in _coverage.SAMPLES:
+        prefix = max((p for p in roots if key.startswith(p)), key=len)
+        obj = roots[prefix]
+        for part in key[len(prefix):].split("."):
+            if part != "*":
+                obj = getattr(obj, part)
+        assert callable(obj) or key.endswith(".*"), key
+
+
+def test_no_derivative_disagrees_with_finite_differences(sections):
+    bad = [f"{r.name}: {r.notes}" for rs in sections.values() for r in rs
+           if "WRONG" in (r.reverse, r.forward) or "error" in (r.reverse, r.forward)]
+    assert not bad, "derivatives that disagree with finite differences or fail:\n" + \
+        "\n".join(bad)
+
+
+def test_every_differentiable_function_was_checked(sections):
+    unchecked = [r.name for rs in sections.values() for r in rs if r.reverse == "?"]
+    assert not unchecked, (f"no sample input for {unchecked}: add a line to SAMPLES in "
+                           f"chainrule/numpy/_coverage.py, then run `{REGENERATE}`")
+
+
+def test_table_flags_a_dropped_gradient():
+    """The probe is not fooled by a function that returns the right values without a
+    gradient."""
+
+    def dropped(x):
+        return np.asarray(x.detach() if hasattr(x, "detach") else x) * 2.0
+
+    rev, fwd, _ = _coverage.probe(dropped, (_coverage.V,))
+    assert (rev, fwd) == ("WRONG", "WRONG")
+    rev, fwd, notes = _coverage.probe(np.sin, (_coverage.V,))
+    assert (rev, fwd) == ("yes", "yes") and "sin" in notes
