@@ -19,8 +19,10 @@ from .autograd.graph import AccumulateGrad, RemovableHandle
 from .primitives import complex as _CX
 from .primitives import elementwise as E
 from .primitives import linalg as L
+from .primitives import math as M
 from .primitives import reduction as R
 from .primitives import shape as S
+from .primitives import special as SP
 from .primitives._core import apply as _apply
 
 _record = dispatch.record
@@ -1032,5 +1034,61 @@ for _prim, _name in ((E.EXP, "exp_"), (E.EXPM1, "expm1_"), (E.LOG, "log_"), (E.L
     setattr(Tensor, _name, _unary_inplace(_prim, _name))
 Tensor.negative_ = Tensor.neg_
 Tensor.absolute_ = Tensor.abs_
+
+# PyTorch's elementwise methods for the math and special-function families: one delegation each.
+_METHODS_UNARY = {
+    "asin": M.arcsin, "acos": M.arccos, "atan": M.arctan, "arcsin": M.arcsin,
+    "arccos": M.arccos, "arctan": M.arctan, "sinh": M.sinh, "cosh": M.cosh, "asinh": M.arcsinh,
+    "acosh": M.arccosh, "atanh": M.arctanh, "arcsinh": M.arcsinh, "arccosh": M.arccosh,
+    "arctanh": M.arctanh, "exp2": M.exp2, "log2": M.log2, "log10": M.log10, "sinc": M.sinc,
+    "square": M.square, "reciprocal": M.reciprocal, "deg2rad": M.deg2rad, "rad2deg": M.rad2deg,
+    "positive": M.positive, "fix": M.fix, "signbit": M.signbit, "frexp": M.frexp,
+    "lgamma": SP.gammaln, "digamma": SP.digamma, "erfc": SP.erfc, "erfinv": SP.erfinv,
+    "i0": SP.i0, "logit": SP.logit,
+}
+_METHODS_BINARY = {
+    "logaddexp": M.logaddexp, "logaddexp2": M.logaddexp2, "hypot": M.hypot, "atan2": M.arctan2,
+    "arctan2": M.arctan2, "fmod": M.fmod, "fmax": M.fmax, "fmin": M.fmin,
+    "copysign": M.copysign, "float_power": M.float_power, "ldexp": M.ldexp,
+    "heaviside": M.heaviside, "xlogy": SP.xlogy,
+}
+
+
+def _delegate(fn, name, binary):
+    if binary:
+        def method(self, other):
+            return fn(self, other)
+    else:
+        def method(self):
+            return fn(self)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``{fn.__name__}`` of this tensor (see chainrule.numpy / chainrule.scipy)."
+    return method
+
+
+for _name, _fn in _METHODS_UNARY.items():
+    setattr(Tensor, _name, _delegate(_fn, _name, False))
+for _name, _fn in _METHODS_BINARY.items():
+    setattr(Tensor, _name, _delegate(_fn, _name, True))
+
+
+def _polygamma(self, n):
+    """PyTorch's ``x.polygamma(n)``: the n-th derivative of digamma at x."""
+    return SP.polygamma(n, self)
+
+
+def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+    return M.nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _cumprod(self, dim):
+    from .primitives.array_ops import cumprod
+
+    return cumprod(self, dim)
+
+
+Tensor.polygamma = _polygamma
+Tensor.nan_to_num = _nan_to_num
+Tensor.cumprod = _cumprod
 
 dispatch.install_tensor_type(Tensor)

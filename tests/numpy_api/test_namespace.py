@@ -318,3 +318,22 @@ def test_submodules_refuse_numpy_names_they_lack():
     with pytest.raises(AttributeError, match="no attribute 'no_such_function'"):
         np.fft.no_such_function  # noqa: B018
     assert np.linalg.LinAlgError is onp.linalg.LinAlgError
+
+
+def test_readme_example():
+    """The snippet in README.md: a NumPy loss made differentiable by its import."""
+    import numpy
+
+    import chainrule.numpy as cnp
+    from chainrule import grad
+
+    def loss(w, X, y):
+        return cnp.mean(cnp.logaddexp(0, -y * (X @ w))) + 0.1 * cnp.linalg.norm(w) ** 2
+
+    X, y = numpy.eye(3) + 0.1, numpy.array([1.0, -1.0, 1.0])
+    w = numpy.array([0.3, -0.2, 0.5])
+    g = grad(loss)(w, X, y)
+    assert isinstance(g, numpy.ndarray)
+    eps = 1e-6
+    num = [(loss(w + eps * e, X, y) - loss(w - eps * e, X, y)) / (2 * eps) for e in numpy.eye(3)]
+    numpy.testing.assert_allclose(g, num, rtol=1e-6)
