@@ -320,7 +320,7 @@ def test_submodules_refuse_numpy_names_they_lack():
     assert np.linalg.LinAlgError is onp.linalg.LinAlgError
 
 
-def test_readme_example():
+def test_readme_logistic_loss_example():
     """The snippet in README.md: a NumPy loss made differentiable by its import."""
     import numpy
 
