@@ -605,20 +605,30 @@ SOLVE_SYLVESTER = Primitive(
 )
 
 
-def _sqrtm_impl(a):
-    from scipy.linalg import sqrtm as kernel
+def _real_matrix_function(name: str, what: str):
+    """A stacked kernel for scipy.linalg's ``name`` that insists on a real result."""
 
-    out = np.empty(a.shape, dtype=np.result_type(a, 1.0))
-    for idx in np.ndindex(*a.shape[:-2]):
-        r = kernel(a[idx])
-        if np.iscomplexobj(r):
-            if np.max(np.abs(r.imag), initial=0.0) > 1e-10 * max(np.max(np.abs(r.real)), 1.0):
-                raise ValueError(
-                    "sqrtm: the matrix has no real square root (an eigenvalue on the negative "
-                    "real axis); differentiable sqrtm needs a real result")
-            r = r.real
-        out[idx] = r
-    return out
+    def impl(a):
+        import scipy.linalg
+
+        kernel = getattr(scipy.linalg, name)
+        out = np.empty(a.shape, dtype=np.result_type(a, 1.0))
+        for idx in np.ndindex(*a.shape[:-2]):
+            r = kernel(a[idx])
+            if np.iscomplexobj(r):
+                if np.max(np.abs(r.imag), initial=0.0) > \
+                        1e-10 * max(np.max(np.abs(r.real)), 1.0):
+                    raise ValueError(
+                        f"{name}: the matrix has no real {what} (an eigenvalue on the negative "
+                        f"real axis); differentiable {name} needs a real result")
+                r = r.real
+            out[idx] = r
+        return out
+
+    return impl
+
+
+_sqrtm_impl = _real_matrix_function("sqrtm", "square root")
 
 
 # X X = A:  X dX + dX X = dA, a Sylvester equation; its adjoint has X^T in place of X.
@@ -628,20 +638,7 @@ SQRTM = Primitive(
     jvp=lambda t, x: solve_sylvester(x, x, t),
 )
 
-def _logm_impl(a):
-    from scipy.linalg import logm as kernel
-
-    out = np.empty(a.shape, dtype=np.result_type(a, 1.0))
-    for idx in np.ndindex(*a.shape[:-2]):
-        r = kernel(a[idx])
-        if np.iscomplexobj(r):
-            if np.max(np.abs(r.imag), initial=0.0) > 1e-10 * max(np.max(np.abs(r.real)), 1.0):
-                raise ValueError(
-                    "logm: the matrix has no real logarithm (an eigenvalue on the negative real "
-                    "axis); differentiable logm needs a real result")
-            r = r.real
-        out[idx] = r
-    return out
+_logm_impl = _real_matrix_function("logm", "logarithm")
 
 
 # The Fréchet derivative by the same block-triangular identity as expm's.
