@@ -102,6 +102,20 @@ def _check_leaf(t, op):
                 f"under `with chainrule.no_grad():`, or work on a clone (y = x.clone()).")
 
 
+def _is_own_view(t, index, value) -> bool:
+    """Whether ``value`` is the view ``t[index]`` itself (same root, same memory)."""
+    if type(value) not in dispatch._tensor_types:
+        return False
+    root = _inplace.view_root_of(t)
+    if _inplace.view_root_of(value) is not (t if root is None else root):
+        return False
+    target = t._data[index]
+    v = value._data
+    return (isinstance(target, np.ndarray) and v.shape == target.shape
+            and v.strides == target.strides
+            and v.__array_interface__["data"][0] == target.__array_interface__["data"][0])
+
+
 def _check_writeable(t, op):
     if not t._data.flags.writeable:
         raise RuntimeError(f"{op}: the tensor's memory is read-only (it is a broadcast "
@@ -618,6 +632,11 @@ class Tensor:
             return
         _check_leaf(self, "setitem")
         if S._is_basic(index):
+            if _is_own_view(self, index, value):
+                # x[i] op= v: Python wrote through the view x[i] already (its __iop__), and now
+                # assigns that same view back; the memory and the graph hold it already.
+                _inplace.bump(self._data, "setitem")
+                return
             items = index if type(index) is tuple else (index,)
             if not any(it is Ellipsis for it in items):
                 items = items + (Ellipsis,)  # a 0-d view, never a scalar copy

@@ -197,6 +197,9 @@ def test_version_counter_matches_torch():
     vc.zero_()
     vt.zero_()
     assert c._version == t._version == vc._version == vt._version == 4
+    c[1] += 2.0  # the view's add_, then setitem of that same view: two changes, as in torch
+    t[1] += 2.0
+    assert c._version == t._version == 6
 
 
 # --- the version check fires exactly when it should ---------------------------------------------

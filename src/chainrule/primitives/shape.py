@@ -86,7 +86,12 @@ def _batched_index(index, k):
 def _getitem_impl(x, index, basic, nd):
     k = x.ndim - nd  # leading batch axes
     if not k:
-        return x[index]
+        r = x[index]
+        if basic and type(r) is not np.ndarray:
+            # NumPy gives a scalar copy for x[i, j]; x[i, j, ...] is the 0-d view (PyTorch's
+            # x[i, j] is a view too, so writing into it changes x)
+            r = x[(index if type(index) is tuple else (index,)) + (Ellipsis,)]
+        return r
     r = x[_batched_index(index, k)]
     front = _advanced_front(index)
     if front:  # NumPy put the advanced axes before the batch axes: put them back after
