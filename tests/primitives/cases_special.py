@@ -1,7 +1,6 @@
 """Primitive-table cases for the special functions (chainrule.primitives.special). Arguments
-whose derivative is not provided (Bessel orders, zeta's exponent, polygamma's order, the shape
-arguments of the shape-derivative primitives) are passed as integer constants. Merged into
-tests/primitives/test_primitive_table.py."""
+with no derivative, or no second derivative (Bessel orders, zeta's exponent, polygamma's order),
+are passed as integer constants. Merged into tests/primitives/test_primitive_table.py."""
 
 from __future__ import annotations
 
@@ -9,11 +8,6 @@ import numpy as np
 from tests.helpers import positive, rand
 
 _ORDERS = np.array([[0, 1, 2]])
-# The shape arguments of gammainc, betainc and stdtr have first derivatives only (tested in
-# tests/scipy_api/test_special.py); here they are integer constants so that the table's second
-# order checks run in x.
-_A = np.array([[1], [3]])
-_B = np.array([2, 1, 4])
 
 CASES = {
     "gamma": ((positive((2, 3), 1),), ()),
@@ -48,13 +42,20 @@ CASES = {
     "kv": ((_ORDERS, positive((2, 3), 33, 0.5, 4.0)), ()),
     "ive": ((_ORDERS, np.array([[0.5, -1.2, 2.0], [-0.3, 3.0, -2.5]])), ()),
     "kve": ((_ORDERS, positive((2, 3), 34, 0.5, 4.0)), ()),
-    "kv_dv": ((np.array([[1], [2]]), positive((3,), 50, 0.5, 4.0)), (False,)),
-    "gammainc": ((_A, positive((3,), 36, 0.2, 4.0)), ()),
-    "gammaincc": ((_A, positive((3,), 38, 0.2, 4.0)), ()),
-    "gammainc_da": ((_A, positive((3,), 39, 0.2, 4.0)), ()),
-    "betainc": ((_A, _B, positive((2, 3), 42, 0.1, 0.9)), ()),
-    "betaincc": ((_A, _B, positive((2, 3), 45, 0.1, 0.9)), ()),
-    "betainc_da": ((_A, _B, positive((2, 3), 46, 0.1, 0.9)), ()),
-    "betainc_db": ((_A, _B, positive((2, 3), 47, 0.1, 0.9)), ()),
-    "stdtr": ((np.array([[1], [5]]), rand((3,), 49, -3.0, 3.0)), ()),
+    "kv_dv": ((np.array([[1], [2]]), positive((3,), 50, 0.5, 4.0)), (False, 1)),
+    # the order derivative of iv and ive: first order in v; every order in x (x > 0)
+    "iv_dv": ((np.array([[-1], [0], [2]]), positive((4,), 51, 0.5, 4.0)), (False, 1)),
+    "jy_dv": ((np.array([[-1], [0], [2]]), positive((4,), 54, 0.5, 4.0)), ("jv", 1)),
+    # gammainc's shape a: derivatives of order up to 4 (second order of gammainc_da's n = 2)
+    "gammainc": ((positive((2, 1), 35, 0.5, 4.0), positive((3,), 36, 0.2, 4.0)), ()),
+    "gammaincc": ((positive((2, 1), 37, 0.5, 4.0), positive((3,), 38, 0.2, 4.0)), ()),
+    "gammainc_da": ((positive((2, 1), 40, 0.5, 4.0), positive((3,), 39, 0.2, 4.0)), (2,)),
+    "betainc": ((positive((2, 1), 41, 0.5, 4.0), positive((3,), 43, 0.5, 4.0),
+                 positive((2, 3), 42, 0.1, 0.9)), ()),
+    "betaincc": ((positive((2, 1), 44, 0.5, 4.0), positive((3,), 48, 0.5, 4.0),
+                  positive((2, 3), 45, 0.1, 0.9)), ()),
+    # d/da; the table's second order reaches d3/da3, d3/da2 db, d3/da db2 (and x)
+    "betainc_d": ((positive((2, 1), 46, 0.5, 4.0), positive((2,), 52, 0.5, 4.0),
+                   positive((2, 2), 47, 0.1, 0.9)), (1, 0)),
+    "stdtr": ((positive((2, 1), 53, 1.0, 6.0), rand((3,), 49, -3.0, 3.0)), ()),
 }

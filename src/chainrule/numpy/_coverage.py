@@ -187,12 +187,12 @@ SAMPLES: dict[str, tuple] = {
     "fft.rfftfreq": (4, Const(0.5)),
     "scipy.special.multigammaln": (G + 1.0, 2),
     "scipy.special.polygamma": (1, G),
-    "scipy.special.iv": (Const(1.5), V),  # derivatives in x; the order is data
-    "scipy.special.ive": (Const(1.5), V),
-    "scipy.special.jv": (Const(1.5), V),
-    "scipy.special.kv": (Const(1.5), V),
-    "scipy.special.kve": (Const(1.5), V),
-    "scipy.special.yv": (Const(1.5), V),
+    "scipy.special.iv": (V + 1.0, V + 0.5),  # differentiable in the order and in x
+    "scipy.special.ive": (V + 1.0, V + 0.5),
+    "scipy.special.jv": (V + 1.0, V + 0.5),
+    "scipy.special.kv": (V + 1.0, V + 0.5),
+    "scipy.special.kve": (V + 1.0, V + 0.5),
+    "scipy.special.yv": (V + 1.0, V + 0.5),
     "scipy.special.zeta": (Const(G + 1.0), V),
     "scipy.special.betainc": (G, G + 0.5, V),
     "scipy.special.betaincc": (G, G + 0.5, V),
