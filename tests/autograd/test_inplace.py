@@ -378,3 +378,35 @@ def test_mark_dirty_matches_torch():
     leaf = cr.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         make(cr).apply(leaf)
+
+
+@pytest.mark.parametrize("op", ["zero_", "fill_", "copy_"])
+def test_constant_written_over_a_graph_tensor_stays_in_the_graph(op):
+    """As in torch: y.zero_() keeps y requiring grad; the old value's gradient is 0."""
+    grads = []
+    for lib in (cr, torch):
+        x = lib.tensor(np.ones(3), requires_grad=True)
+        y = x * 2
+        v = y[0:2]
+        args = {"zero_": (), "fill_": (1.5,), "copy_": (lib.tensor(np.arange(3.0)),)}[op]
+        getattr(y, op)(*args)
+        assert y.requires_grad and v.requires_grad
+        (v.sum() + (y * x).sum()).backward()
+        grads.append(to_numpy(x.grad))
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("through_view", [False, True])
+def test_retain_grad_follows_the_tensor_through_an_inplace_change(through_view):
+    res = []
+    for lib in (cr, torch):
+        x = lib.tensor(np.arange(1.0, 4.0), requires_grad=True)
+        y = x * 1
+        y.retain_grad()
+        if through_view:
+            y[1].mul_(2)
+        else:
+            y.mul_(2)
+        (y * y).sum().backward()
+        res.append(to_numpy(y.grad))
+    np.testing.assert_array_equal(res[0], res[1])

@@ -142,3 +142,31 @@ def test_errors():
     with pytest.raises(np.linalg.LinAlgError, match=r"^expm: the last two dimensions must be "
                                                     r"square, got shape \(2, 3\)"):
         SL.expm(leaf(rnd((2, 3))))
+
+
+@pytest.mark.parametrize("assume_a", [None, "sym", "her", "pos", "diagonal", "tridiagonal",
+                                      "upper triangular", "lower triangular"])
+@pytest.mark.parametrize("lower", [False, True])
+def test_solve_reads_what_scipy_reads(assume_a, lower):
+    """assume_a selects the part of a that SciPy reads; values agree, and the gradient agrees
+    with finite differences of SciPy's own function."""
+    import scipy.linalg as ssl
+
+    from chainrule.scipy import linalg as cl
+
+    a = np.array([[2.0, 1.0, 0.5], [0.3, 3.0, 0.2], [0.1, 0.4, 4.0]])
+    b = np.array([1.0, 1.0, 2.0])
+    for tr in (False, True):
+        got = cl.solve(cr.tensor(a), b, assume_a=assume_a, lower=lower, transposed=tr)
+        ref = ssl.solve(a, b, assume_a=assume_a, lower=lower, transposed=tr)
+        np.testing.assert_allclose(got.numpy(), ref, rtol=1e-12)
+    g = cr.grad(lambda m: (cl.solve(m, b, assume_a=assume_a, lower=lower) ** 2).sum())(a)
+    eps = 1e-6
+    num = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        d = np.zeros_like(a)
+        d[idx] = eps
+        f = [(ssl.solve(a + s * d, b, assume_a=assume_a, lower=lower) ** 2).sum()
+             for s in (1, -1)]
+        num[idx] = (f[0] - f[1]) / (2 * eps)
+    np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)

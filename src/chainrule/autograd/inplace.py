@@ -288,11 +288,23 @@ def _replay(root, steps):
 
 
 def _take_graph(t, r) -> None:
-    """``t`` (whose memory already holds ``r``'s values) takes over ``r``'s graph and tangents."""
+    """``t`` (whose memory already holds ``r``'s values) takes over ``r``'s graph and tangents;
+    a ``retain_grad`` of ``t`` moves to the new graph (it retains the new value's gradient, as
+    in PyTorch)."""
+    old = t._edge
     t._edge = r._edge
     fw = getattr(r, "_fw", None)
     if fw or getattr(t, "_fw", None):
         t._fw = fw
+    if old is not None and old[0].hooks and t.retains_grad:
+        from .engine import RetainGrad
+
+        mine = [h for h in old[0].hooks if type(h) is RetainGrad and h.ref() is t]
+        for h in mine:
+            old[0].hooks.remove(h)
+        if t._edge is not None and mine:
+            node = t._edge[0]
+            node.hooks = (node.hooks or []) + mine
 
 
 def _protect_saved(r, data) -> None:
@@ -341,6 +353,12 @@ def rebase(t, r, temporary: bool = False) -> None:
         _take_graph(root, apply(COPY_SLICES, (root, r), (info.steps,)))
         views = getattr(root, "_view", None)
     else:
+        if r._edge is None and (t._edge is not None or getattr(t, "_fw", None)):
+            # A constant written over a tensor in the graph (fill_, zero_, copy_ of a constant):
+            # it stays in the graph with a zero gradient to its old value, as in PyTorch.
+            from ..primitives.elementwise import where
+
+            r = where(np.ones(r._data.shape, dtype=bool), r, t)
         _take_graph(t, r)
         views = info
     if type(views) is ViewSet:

@@ -46,6 +46,12 @@ def _assemble() -> dict:
         for name in getattr(mod, "__all__", ()):
             ns[name] = getattr(mod, name)
             _KINDS[name] = getattr(ns[name], "_chainrule_kind", "chainrule")
+    # The functions from the layers below _arrays take single arrays: a list holding tensors is
+    # stacked differentiably first (_arrays' own functions do that themselves).
+    own = {id(getattr(_arrays, n)) for n in _arrays.__all__}
+    for name, obj in ns.items():
+        if _KINDS[name] == "chainrule" and callable(obj) and id(obj) not in own:
+            ns[name] = _arrays._stack_nested_args(obj)
     for name, obj in ns.items():
         uf = getattr(_np, name, None)
         if isinstance(uf, _np.ufunc) and callable(obj) and not hasattr(obj, "_chainrule_ufunc"):

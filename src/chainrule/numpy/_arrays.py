@@ -29,7 +29,7 @@ from ..primitives import reduction as R
 from ..primitives import shape as S
 from ..primitives._core import apply, tensor_types
 from ..primitives.array_ops import cumprod as _cumprod
-from ..primitives.complex import abs2
+from ..primitives.complex import abs2, conj
 
 _NV = np._NoValue  # NumPy's "argument not given" marker, kept so signatures match NumPy's
 
@@ -41,6 +41,27 @@ def _has_tensor(obj) -> bool:
     if isinstance(obj, (list, tuple)):
         return builtins.any(_has_tensor(o) for o in obj)
     return False
+
+
+def _is_nested(a) -> bool:
+    return (type(a) is list or type(a) is tuple) and _has_tensor(a)
+
+
+def _stack_nested_args(fn: Callable) -> Callable:
+    """``fn`` with its list or tuple arguments that hold tensors made into differentiable
+    arrays first: NumPy would convert such a list with ``asarray``, and the tensors inside must
+    not lose their gradients (``np.linalg.det([[x, 1], [2, y]])``). For functions whose array
+    arguments are single arrays (not sequences of arrays, as ``concatenate`` takes)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if builtins.any(_is_nested(a) for a in args) or \
+                builtins.any(_is_nested(v) for v in kwargs.values()):
+            args = tuple(_arr(a) if _is_nested(a) else a for a in args)
+            kwargs = {k: _arr(v) if _is_nested(v) else v for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _numpy_fallback(np_func: Callable):
@@ -233,6 +254,7 @@ def _var(a, axis, dtype, ddof, keepdims, where, mean_, correction, op):
         a = E.where(w, a, 0)
         fd = _float_dtype(d.dtype)
         n_k = np.sum(w, axis=ax, keepdims=True).astype(fd)
+        fd = np.finfo(fd).dtype  # the variance itself is real, also for complex data
         n = np.sum(w, axis=ax, keepdims=kd).astype(fd)
     mu = R.sum(a, ax, True) / n_k if mean_ is _NV else mean_
     dev = a - mu
@@ -1804,8 +1826,8 @@ def dot(a, b, out=None):
 
 @_numpy_fallback(np.vdot)
 def vdot(a, b, /):
-    """``numpy.vdot``: the dot product of the flattened arrays (real inputs)."""
-    a, b = S.reshape(_arr(a), (-1,)), S.reshape(_arr(b), (-1,))
+    """``numpy.vdot``: the dot product of the flattened arrays, the first conjugated."""
+    a, b = S.reshape(conj(_arr(a)), (-1,)), S.reshape(_arr(b), (-1,))
     if _d(a).size != _d(b).size:
         raise ValueError(f"vdot: vectors have different lengths ({_d(a).size} and "
                          f"{_d(b).size})")
@@ -1865,6 +1887,8 @@ def _gufunc(op, x1, x2, out, axes, axis, keepdims, signature, dtype, spec, core)
     if k1 is None or k2 is None or k1 != k2:
         raise ValueError(f"{op}: the core dimensions of shapes {s1} and {s2} do not match "
                          f"(signature {spec})")
+    if op in ("vecdot", "vecmat"):  # NumPy conjugates the vector operand (a no-op when real)
+        x1 = conj(x1)
     return L.einsum(spec, x1, x2)
 
 
@@ -1872,7 +1896,7 @@ def _gufunc(op, x1, x2, out, axes, axis, keepdims, signature, dtype, spec, core)
 def vecdot(x1, x2, /, out=None, *, axes=_NV, axis=_NV, keepdims=False, casting="same_kind",
            order="K", dtype=None, subok=True, signature=None):
     """``numpy.vecdot``: the dot product over the last axis (or ``axis``), broadcasting the
-    others (real inputs)."""
+    others; the first operand is conjugated."""
     return _gufunc("vecdot", x1, x2, out, axes, axis, keepdims, signature, dtype,
                    "...i,...i->...", 1)
 

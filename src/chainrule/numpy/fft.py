@@ -26,3 +26,14 @@ __all__ = [
     "fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "fftn", "ifftn", "rfft2", "irfft2",
     "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift", "fftfreq", "rfftfreq",
 ]
+
+
+def _accept_nested_lists() -> None:
+    # A list holding tensors is an array argument too: its gradients must flow.
+    from ._arrays import _stack_nested_args
+
+    for name in __all__:
+        globals()[name] = _stack_nested_args(globals()[name])
+
+
+_accept_nested_lists()

@@ -18,6 +18,8 @@ from ..primitives import decompositions as _d
 from ..primitives._core import apply as _apply
 from ..primitives._core import tensor_types as _tt
 from ..primitives.complex import abs2
+from ..primitives.complex import conj as _conj
+from ..primitives.complex import real as _real
 from ..primitives.elementwise import abs as _abs
 from ..primitives.elementwise import sqrt as _sqrt
 from ..primitives.elementwise import where as _where
@@ -203,7 +205,7 @@ def eigh(a, UPLO: str = "L"):  # noqa: N803 - NumPy's name
     a, s = _prep("eigh", a)
     n = s[-1]
     w, v = _d._unpack(_apply(_d.EIGH, (a,), (UPLO,)), [(n,), (n, n)])
-    return EighResult(w, v)
+    return EighResult(_real(w), v)  # real eigenvalues, also of a complex Hermitian matrix
 
 
 def eigvalsh(a, UPLO: str = "L"):  # noqa: N803
@@ -253,7 +255,7 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
     m, n = s[-2:]
     u, sv, vh = _d._unpack(_apply(_d.SVD, (a,), (bool(full_matrices),)),
                            _d._svd_cores(m, n, bool(full_matrices)))
-    return SVDResult(u, sv, vh)
+    return SVDResult(u, _real(sv), vh)
 
 
 def _svd_hermitian(a, compute_uv):
@@ -274,7 +276,7 @@ def svdvals(x, /):
         return _np.linalg.svdvals(x)
     x, s = _prep("svdvals", x, square=False)
     m, n = s[-2:]
-    return _d._unpack(_apply(_d.SVD, (x,), (False,)), _d._svd_cores(m, n, False))[1]
+    return _real(_d._unpack(_apply(_d.SVD, (x,), (False,)), _d._svd_cores(m, n, False))[1])
 
 
 # --- norms --------------------------------------------------------------------------------------
@@ -336,7 +338,15 @@ def _vector_norm(x, ord, ax):  # noqa: A002
         return type(x)._constant(_np.sum(x._data != 0, axis=ax).astype(x._data.dtype))
     if ord == 1:
         return _sum(_abs(x), axis=ax)
-    return _sum(_abs(x) ** ord, axis=ax) ** (1.0 / ord)
+    if ord < 0:
+        return _sum(_abs(x) ** ord, axis=ax) ** (1.0 / ord)
+    # |x|^p and s^(1/p) have infinite slopes at 0: there the gradient is taken as 0 (PyTorch's
+    # subgradient), not 0 * inf = nan
+    ax_ = _abs(x)
+    small = ax_._data == 0
+    s = _sum(_where(small, 0.0, _where(small, 1.0, ax_) ** ord), axis=ax)
+    zero = s._data == 0
+    return _where(zero, 0.0, _where(zero, 1.0, s) ** (1.0 / ord))
 
 
 def _to_end(x, r, c):
@@ -399,7 +409,10 @@ def cond(x, p=None):
         sv = svdvals(x)
         return sv[..., 0] / sv[..., -1] if p != -2 else sv[..., -1] / sv[..., 0]
     _square("cond", x)
-    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+    try:
+        return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+    except _np.linalg.LinAlgError:  # singular: NumPy's answer is inf (no gradient there)
+        return type(x)._constant(_np.linalg.cond(x._data, p))
 
 
 def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):  # noqa: N803
@@ -434,7 +447,9 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=_NOVALUE):
                                                           initial=0.0)
     large = sv._data > cutoff
     s_inv = _where(large, 1.0 / _where(large, sv, 1.0), 0.0)
-    return _matmul(_mT(vh) * _reshape(s_inv, s_inv.shape[:-1] + (1, s_inv.shape[-1])), _mT(u))
+    # V S^-1 U^H: the conjugate transposes (no-ops on real data)
+    return _matmul(_conj(_mT(vh)) * _reshape(s_inv, s_inv.shape[:-1] + (1, s_inv.shape[-1])),
+                   _conj(_mT(u)))
 
 
 def lstsq(a, b, rcond=None):
@@ -460,7 +475,7 @@ def lstsq(a, b, rcond=None):
     rank = int(_np.sum(_data(sv) > rcond * _np.max(_data(sv), initial=0.0)))
     if rank == n and m > n:
         r = b - _matmul(a, x)
-        res = _sum(r * r, axis=0)
+        res = _sum(abs2(r), axis=0)
         if len(sb) == 1:
             res = _reshape(res, (1,))
     else:
@@ -638,3 +653,16 @@ __all__ = [
     "lstsq", "matrix_power", "multi_dot", "tensorinv", "tensorsolve", "cross", "outer",
     "diagonal", "trace", "matmul", "vecdot", "matrix_transpose", "tensordot",
 ]
+
+
+def _accept_nested_lists() -> None:
+    # A list holding tensors is an array argument too (multi_dot takes a list of arrays itself).
+    from ._arrays import _stack_nested_args
+
+    for name in __all__:
+        fn = globals()[name]
+        if callable(fn) and not isinstance(fn, type) and name != "multi_dot":
+            globals()[name] = _stack_nested_args(fn)
+
+
+_accept_nested_lists()

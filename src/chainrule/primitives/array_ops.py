@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import ANS, Primitive, apply, register, tensor_types
+from .complex import conj
 from .elementwise import where
 from .reduction import cumsum, sum
 from .shape import flip, normalize_dim, reshape
@@ -42,6 +43,15 @@ def _zero_masks(x, axis):
 # Written this way the rules stay exact as functions of x, so they differentiate again, and
 # they cost O(n) per zero instead of forming n products of n - 1 factors.
 def _cumprod_vjp(g, x, ans, axis):
+    if _data(x).dtype.kind == "c":
+        # cumprod is holomorphic: its reverse rule is J^H g = conj(J^T conj(g))
+        # (docs/semantics.md, "Complex numbers")
+        return conj(_cumprod_vjp_t(conj(g), x, ans, axis))
+    return _cumprod_vjp_t(g, x, ans, axis)
+
+
+def _cumprod_vjp_t(g, x, ans, axis):
+    """J^T g (no conjugation)."""
     if not np.any(_data(x) == 0):  # d ans[k] / d x[i] = ans[k] / x[i] for i <= k
         return _rev_cumsum(g * ans, axis) / x
     before, first = _zero_masks(x, axis)
@@ -49,7 +59,7 @@ def _cumprod_vjp(g, x, ans, axis):
     yp = cumprod(xp, axis)
     x_z = sum(where(first, x, 0), axis, True)
     return where(before, _rev_cumsum(g * ans, axis) / where(before, x, 1),
-                 where(first, _rev_cumsum(g * yp, axis), x_z * _cumprod_vjp(g, xp, yp, axis)))
+                 where(first, _rev_cumsum(g * yp, axis), x_z * _cumprod_vjp_t(g, xp, yp, axis)))
 
 
 def _cumprod_jvp(t, x, ans, axis):

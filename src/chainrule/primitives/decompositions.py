@@ -290,8 +290,10 @@ def _unpack(p, cores):
 
 
 def _np_pack(*arrays_and_cores):
-    return np.concatenate([a.reshape(a.shape[: a.ndim - c] + (-1,)) for a, c in arrays_and_cores],
-                          axis=-1)
+    # the core size is spelled out: -1 is ambiguous for an empty stack
+    return np.concatenate([a.reshape(a.shape[: a.ndim - c]
+                                     + (int(np.prod(a.shape[a.ndim - c:], dtype=np.int64)),))
+                           for a, c in arrays_and_cores], axis=-1)
 
 
 # --- symmetric eigendecomposition ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import Primitive, apply, register, tensor_types
+from .complex import conj
 from .reduction import sum_to
 from .shape import flip, getitem, reshape
 
@@ -126,7 +127,7 @@ def correlate(a, v, mode: str = "valid"):
     if type(a) not in tensor_types and type(v) not in tensor_types:
         return np.correlate(a, v, mode)
     n, m = _numpy_1d("correlate", a, v, mode)
-    return _numpy_mode(convolve_full(a, flip(v), 1), n, m, mode, correlate=True)
+    return _numpy_mode(convolve_full(a, conj(flip(v)), 1), n, m, mode, correlate=True)
 
 
 __all__ = ["convolve", "correlate"]

@@ -135,14 +135,39 @@ def solve_sylvester(a, b, q):
 
 def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
           check_finite: bool = True, assume_a=None, transposed: bool = False):
-    """``scipy.linalg.solve`` (for tensors an LU solve whatever ``assume_a`` says; the values
-    agree to rounding)."""
+    """``scipy.linalg.solve``. For tensors, ``assume_a`` reads the part of ``a`` that SciPy
+    reads (one triangle for 'sym', 'her' and 'pos'; the diagonal; the band of 'tridiagonal';
+    a triangle for the triangular kinds) and the system is solved by LU (or a triangular
+    solve): the values agree with SciPy's to rounding, and the gradient flows to that part."""
     if not _is_t(a, b):
         return _sl.solve(a, b, lower=lower, overwrite_a=overwrite_a, overwrite_b=overwrite_b,
                          check_finite=check_finite, assume_a=assume_a, transposed=transposed)
+    from ..numpy import _arrays as _na
+
+    kind = _ASSUME.get(assume_a)
+    if kind is None:
+        raise ValueError(f"solve: assume_a={assume_a!r} is not one of {sorted(_ASSUME, key=str)}")
+    if kind == "triangular":
+        tri_lower = assume_a in ("lower triangular", "lower")
+        return solve_triangular(a, b, trans=1 if transposed else 0, lower=tri_lower)
+    if kind == "sym":
+        tri = _na.tril(a) if lower else _na.triu(a)
+        strict = _na.tril(a, -1) if lower else _na.triu(a, 1)
+        a = tri + _mT(strict)  # the other triangle mirrored (real matrices)
+    elif kind == "diagonal":
+        a = _na.tril(_na.triu(a))
+    elif kind == "tridiagonal":
+        a = _na.tril(_na.triu(a, -1), 1)
     if transposed:
         a = _mT(a)
     return _nl.solve(a, b)
+
+
+# SciPy's names for assume_a, and what part of ``a`` each reads.
+_ASSUME = {None: "general", "gen": "general", "general": "general", "sym": "sym",
+           "symmetric": "sym", "her": "sym", "hermitian": "sym", "pos": "sym",
+           "positive definite": "sym", "diagonal": "diagonal", "tridiagonal": "tridiagonal",
+           "upper triangular": "triangular", "lower triangular": "triangular"}
 
 
 def inv(a, overwrite_a: bool = False, check_finite: bool = True):

@@ -12,6 +12,7 @@ import numpy as _np
 import scipy.signal as _ss
 
 from ..primitives._core import tensor_types as _tt
+from ..primitives.complex import conj as _conj
 from ..primitives.shape import flip as _flip
 from ..primitives.shape import getitem as _getitem
 from ..primitives.signal import _check_real, convolve_full
@@ -71,7 +72,7 @@ def correlate(in1, in2, mode: str = "full", method: str = "auto"):
     if type(in1) not in _tt and type(in2) not in _tt:
         return _ss.correlate(in1, in2, mode=mode, method=method)
     s1, s2 = _check("correlate", in1, in2, mode, method)
-    flipped = _flip(in2) if s2 else in2
+    flipped = _conj(_flip(in2) if s2 else in2)  # SciPy conjugates in2 (a no-op when real)
     return _mode(_full(in1, flipped, s1, s2), s1, s2, mode)
 
 

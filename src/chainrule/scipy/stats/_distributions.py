@@ -450,7 +450,11 @@ class cauchy_gen(_Continuous):
     def _ppf(self, q):
         from ...primitives.elementwise import tan
 
-        return tan((q - 0.5) * np.pi)
+        # tan(pi (q - 1/2)) in the middle; in the tails -1 / tan(pi q) and 1 / tan(pi (1 - q))
+        # keep their relative precision (1 - q is exact for q >= 1/2)
+        with np.errstate(divide="ignore"):
+            tails = where(q < 0.5, -1 / tan(np.pi * q), 1 / tan(np.pi * (1 - q)))
+        return where(abs(q - 0.5) < 0.25, tan((q - 0.5) * np.pi), tails)
 
     def _isf(self, q):
         return -self._ppf(q)
