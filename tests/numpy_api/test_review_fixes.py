@@ -83,3 +83,26 @@ def test_cauchy_quantiles_keep_their_precision_in_the_tails():
         onp.testing.assert_allclose(stats.cauchy.ppf(cr.tensor(q)).item(), ss.cauchy.ppf(q),
                                     rtol=1e-14, atol=1e-300)
     onp.testing.assert_allclose(cr.grad(stats.cauchy.ppf)(0.5), onp.pi, rtol=1e-14)
+
+
+def test_interp_of_complex_values():
+    fp = onp.array([1 + 2j, 0.5 - 1j])
+    x = onp.array([0.5, 0.25])
+    onp.testing.assert_allclose(np.interp(x, onp.arange(2.0), cr.tensor(fp)).numpy(),
+                                onp.interp(x, [0.0, 1.0], fp))
+    w = onp.array([1 - 1j, 2 + 1j])
+    g = cr.grad(lambda f: np.real(np.sum(np.interp(x, onp.arange(2.0), f) * w)))(fp)
+    # the gradient of Re(sum w_k (a_k f0 + b_k f1)) is conj(sum w_k a_k), conj(sum w_k b_k)
+    a = onp.array([[0.5, 0.5], [0.75, 0.25]])
+    onp.testing.assert_allclose(g, onp.conj(w @ a), rtol=1e-14)
+
+
+def test_density_zero_on_the_support_edge_gives_no_nan():
+    """gamma/beta pdf at x = 0 (a > 1) is 0 there: the gradient of a sum of densities in the
+    shape is the sum over the other points (not nan), and at the edge itself (a kink: 0 outside
+    the support) the x-derivative is taken as 0."""
+    g = cr.grad(lambda a: np.sum(stats.gamma.pdf(onp.array([0.0, 1.0]), a)))(2.5)
+    f = lambda a: ss.gamma.pdf(1.0, a)  # noqa: E731
+    onp.testing.assert_allclose(g, (f(2.5 + 1e-6) - f(2.5 - 1e-6)) / 2e-6, rtol=1e-7)
+    gx = cr.grad(lambda x: np.sum(stats.beta.pdf(x, 2.0, 3.0)))(onp.array([0.0, 0.5, 1.0]))
+    onp.testing.assert_allclose(gx, [0.0, -3.0, 0.0], atol=1e-12)

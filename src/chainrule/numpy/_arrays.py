@@ -2043,8 +2043,9 @@ def interp(x, xp, fp, left=None, right=None, period=None):
                          f"{xpd.shape[0]})")
     if xpd.size == 0:
         raise ValueError("interp: array of sample points is empty")
-    # NumPy interpolates real data in float64, whatever the input dtypes.
-    x, xp, fp = (E.astype(v, np.float64) for v in (x, xp, fp))
+    # NumPy interpolates in float64 (complex128 for complex fp), whatever the input dtypes.
+    x, xp = (E.astype(v, np.float64) for v in (x, xp))
+    fp = E.astype(fp, np.complex128 if fpd.dtype.kind == "c" else np.float64)
     if period is not None:
         period = builtins.abs(float(_d(period)))
         if period == 0:

@@ -187,6 +187,13 @@ class _Continuous(_Distribution):
     def logpdf(self, x, *args, **kwds):
         shapes, scale, y, inside, valid = self._prepare(x, args, kwds, "logpdf")
         lp = self._logpdf(_safe(y, inside, self._inside), *shapes)
+        dead = np.isneginf(np.asarray(_data(lp))) & inside
+        if np.any(dead):
+            # A zero density on the support's edge (gamma or beta at 0 with a > 1): evaluate
+            # there at an inner point and mask, so that no 0 * inf reaches the gradient (the
+            # density's derivative there is taken as 0).
+            inside = inside & ~dead
+            lp = self._logpdf(_safe(y, inside, self._inside), *shapes)
         if _is_tensor(scale) or np.any(_data(scale) != 1):
             lp = lp - log(scale)
         return _masked(_masked(lp, inside, -np.inf), valid, np.nan)
