@@ -114,10 +114,17 @@ def _index_add_impl(g, index, shape, basic, nd):
     return out
 
 
+def _getitem_vjp(g, shape, out_shape, index, basic, nd):
+    # The input may itself have carried b leading batch axes (a batched tangent indexed inside
+    # a forward rule): the index applies to its last nd axes, so the scatter treats those b
+    # axes, like g's own extra axes, as batch.
+    b = len(shape) - nd
+    return apply(INDEX_ADD, (g,), (index, tuple(shape[b:]), basic, len(out_shape) - b))
+
+
 GETITEM = Primitive(
     "getitem", _getitem_impl, save=(shape_of(0), OUT_SHAPE),
-    vjp=lambda g, shape, out_shape, index, basic, nd: apply(
-        INDEX_ADD, (g,), (index, shape, basic, len(out_shape))),
+    vjp=_getitem_vjp,
     jvp=lambda t, shape, out_shape, index, basic, nd: apply(
         GETITEM, (t,), (index, basic, nd)),
     linear=True,
