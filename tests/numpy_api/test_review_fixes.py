@@ -106,3 +106,15 @@ def test_density_zero_on_the_support_edge_gives_no_nan():
     onp.testing.assert_allclose(g, (f(2.5 + 1e-6) - f(2.5 - 1e-6)) / 2e-6, rtol=1e-7)
     gx = cr.grad(lambda x: np.sum(stats.beta.pdf(x, 2.0, 3.0)))(onp.array([0.0, 0.5, 1.0]))
     onp.testing.assert_allclose(gx, [0.0, -3.0, 0.0], atol=1e-12)
+
+
+def test_result_dtypes_of_cov_vander_polyval_are_numpys():
+    x32 = onp.array([1.0, 2.0, 3.0], dtype=onp.float32)
+    t = cr.tensor(x32)
+    assert np.cov(t).dtype == onp.cov(x32).dtype == onp.float64
+    assert np.corrcoef(t, t[::-1]).dtype == onp.float64
+    assert np.vander(t).dtype == onp.vander(x32).dtype
+    ints = onp.array([1, 2])
+    assert np.vander(cr.tensor(ints)).dtype == onp.vander(ints).dtype
+    assert np.polyval(t, 2.0).dtype == onp.polyval(x32, 2.0).dtype
+    onp.testing.assert_allclose(np.vander(t).numpy(), onp.vander(x32))

@@ -257,6 +257,8 @@ def setdiff1d(ar1, ar2, assume_unique=False):
 @numpy_unless_tensor(np.polyval)
 def polyval(p, x):
     """Horner's scheme: differentiable in the coefficients and in ``x``."""
+    if not hasattr(x, "shape"):
+        x = np.asarray(x)  # NumPy takes x as an array: a Python float is float64, not weak
     n = _shape(p)[0]
     y = x * 0.0
     for i in range(n):
@@ -322,7 +324,8 @@ def vander(x, N=None, increasing=False):  # noqa: N803 - NumPy's argument name
     """The Vandermonde matrix: columns are powers of ``x``."""
     n = _shape(x)[0] if N is None else N
     powers = range(n) if increasing else range(n - 1, -1, -1)
-    cols = [x ** p if p else x * 0.0 + 1.0 for p in powers]
+    x = _ns().astype(x, np.promote_types(unwrap(x).dtype, int))  # NumPy's result dtype
+    cols = [x ** p for p in powers]  # x ** 0 is 1, with derivative 0
     return _ns().stack(cols, axis=1) if cols else np.zeros((_shape(x)[0], 0))
 
 
@@ -347,7 +350,10 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     cnp = _ns()
     if fweights is not None or aweights is not None:
         raise NotImplementedError("cov: fweights and aweights are not supported on tensors")
-    x = cnp.atleast_2d(m if dtype is None else cnp.astype(m, dtype))
+    if dtype is None:  # NumPy computes in at least float64
+        dtype = np.result_type(unwrap(m), np.float64) if y is None else \
+            np.result_type(unwrap(m), unwrap(y), np.float64)
+    x = cnp.atleast_2d(cnp.astype(m, dtype))
     if not rowvar and _shape(x)[0] != 1:
         x = cnp.transpose(x)
     if y is not None:
