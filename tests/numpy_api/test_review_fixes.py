@@ -118,3 +118,14 @@ def test_result_dtypes_of_cov_vander_polyval_are_numpys():
     assert np.vander(cr.tensor(ints)).dtype == onp.vander(ints).dtype
     assert np.polyval(t, 2.0).dtype == onp.polyval(x32, 2.0).dtype
     onp.testing.assert_allclose(np.vander(t).numpy(), onp.vander(x32))
+
+
+def test_result_dtypes_of_average_lstsq_rank_and_scipy_det_logm():
+    from chainrule.scipy import linalg as sl
+
+    a32 = cr.tensor(onp.eye(2, dtype=onp.float32) * 2)
+    assert sl.det(a32).dtype == onp.float64 and sl.logm(a32).dtype == onp.float64
+    rank = np.linalg.lstsq(cr.tensor(onp.eye(2)), onp.ones(2), rcond=None)[2]
+    assert rank == 2 and onp.asarray(rank).dtype == onp.int32
+    scl = np.average(cr.tensor([1.0, 2.0]), weights=[1, 1], returned=True)[1]
+    assert scl.dtype == onp.float64

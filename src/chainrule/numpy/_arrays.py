@@ -553,7 +553,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NV):
         return avg
     if _d(scl).shape != _d(avg).shape:
         scl = S.broadcast_to(scl, _d(avg).shape)
-    return avg, scl
+    return avg, E.astype(scl, _d(avg).dtype)  # NumPy: the weights' sum in the result's dtype
 
 
 # --- logical reductions and index queries: values only ------------------------------------------

@@ -472,7 +472,7 @@ def lstsq(a, b, rcond=None):
         rcond = _np.finfo(_data(a).dtype).eps * max(m, n)
     x = _matmul(pinv(a, rcond=rcond), b)
     sv = svdvals(a)
-    rank = int(_np.sum(_data(sv) > rcond * _np.max(_data(sv), initial=0.0)))
+    rank = _np.int32(_np.sum(_data(sv) > rcond * _np.max(_data(sv), initial=0.0)))  # LAPACK's
     if rank == n and m > n:
         r = b - _matmul(a, x)
         res = _sum(abs2(r), axis=0)

@@ -20,6 +20,15 @@ from ..primitives.shape import reshape as _reshape
 
 LinAlgError = _np.linalg.LinAlgError
 
+def _as_double(a):
+    """SciPy computes det and logm in double precision (float32 in, float64 out)."""
+    from ..primitives.elementwise import astype
+
+    kind = a._data.dtype.kind
+    return astype(a, _np.complex128 if kind == "c" else _np.float64) if kind in "fc" and \
+        a._data.dtype.itemsize < (16 if kind == "c" else 8) else a
+
+
 _TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}
 
 
@@ -119,7 +128,7 @@ def logm(A, disp=True):
     identity, as for expm."""
     if not _is_t(A):
         return _sl.logm(A)
-    A, _ = _nl._prep("logm", A)
+    A, _ = _nl._prep("logm", _as_double(A))
     return _d.logm(A)
 
 
@@ -181,7 +190,7 @@ def det(a, overwrite_a: bool = False, check_finite: bool = True):
     """``scipy.linalg.det``; its gradient is the cofactor matrix (singular matrices too)."""
     if not _is_t(a):
         return _sl.det(a, overwrite_a=overwrite_a, check_finite=check_finite)
-    return _nl.det(a)
+    return _nl.det(_as_double(a))
 
 
 __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "expm", "sqrtm", "logm",
