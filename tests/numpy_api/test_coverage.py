@@ -40,7 +40,7 @@ def test_every_sample_names_a_function():
 
 def test_no_derivative_disagrees_with_finite_differences(sections):
     bad = [f"{r.name}: {r.notes}" for rs in sections.values() for r in rs
-           if "WRONG" in (r.reverse, r.forward) or "error" in (r.reverse, r.forward)]
+           if {"WRONG", "error"} & {r.reverse, r.forward, r.second}]
     assert not bad, "derivatives that disagree with finite differences or fail:\n" + \
         "\n".join(bad)
 
@@ -58,7 +58,37 @@ def test_table_flags_a_dropped_gradient():
     def dropped(x):
         return np.asarray(x.detach() if hasattr(x, "detach") else x) * 2.0
 
-    rev, fwd, _ = _coverage.probe(dropped, (_coverage.V,))
+    rev, fwd, _, _ = _coverage.probe(dropped, (_coverage.V,))
     assert (rev, fwd) == ("WRONG", "WRONG")
-    rev, fwd, notes = _coverage.probe(np.sin, (_coverage.V,))
-    assert (rev, fwd) == ("yes", "yes") and "sin" in notes
+    rev, fwd, notes, second = _coverage.probe(np.sin, (_coverage.V,))
+    assert (rev, fwd, second) == ("yes", "yes", "yes") and "sin" in notes
+
+
+def test_every_first_order_derivative_has_a_checked_second_order(sections):
+    """Each function whose gradient agrees with finite differences also has its v^T H v (forward
+    over reverse) checked against finite differences of that gradient."""
+    missing = [r.name for rs in sections.values() for r in rs
+               if r.reverse in ("yes", "yes (0)") and r.second != "yes"]
+    assert not missing, f"second order not confirmed for {missing}"
+
+
+def test_second_order_check_flags_a_wrong_hessian():
+    """A function whose gradient is right but not differentiable (its backward uses detached
+    values) is caught by the second-order column."""
+    import chainrule as cr
+
+    @cr.custom_vjp
+    def cube(x):
+        return x ** 3
+
+    def fwd(x):
+        return x ** 3, x
+
+    def bwd(x, g):
+        xd = x.detach() if hasattr(x, "detach") else x
+        return (g * 3 * np.asarray(xd) ** 2,)
+
+    cube.defvjp(fwd, bwd)
+    rev, fwd_mode, _, second = _coverage.probe(cube, (_coverage.V,))
+    assert rev == "yes" and second == "WRONG"
+    assert _coverage.probe(lambda x: x ** 3, (_coverage.V,))[3] == "yes"

@@ -226,6 +226,7 @@ class Row:
     reverse: str  # "yes", "yes (0)", "no", "WRONG", "error", "n/a", "-"
     forward: str
     notes: str
+    second: str = "-"  # forward over reverse (v^T H v) against finite differences of the gradient
 
 
 def _is_float(a) -> bool:
@@ -318,15 +319,15 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6 * (1 + abs(b)))
 
 
-def probe(f, args) -> tuple[str, str, str]:
-    """(reverse, forward, notes) for ``f`` at ``args``."""
+def probe(f, args) -> tuple[str, str, str, str]:
+    """(reverse, forward, notes, second order) for ``f`` at ``args``."""
     import chainrule as cr
 
     s = _Scalarised(f, args)
     if not any(k in "fc" for k in s.kinds):
-        return "no", "no", "no derivative: integer or bool result"
+        return "no", "no", "no derivative: integer or bool result", "-"
     if not s.slots:
-        return "-", "-", "constant: no float argument at the sample"
+        return "-", "-", "constant: no float argument at the sample", "-"
     xs = [_get(args, slot) for slot in s.slots]
     rng = np.random.default_rng(1)
     vs = [rng.standard_normal(x.shape) for x in xs]
@@ -337,12 +338,12 @@ def probe(f, args) -> tuple[str, str, str]:
         fd = (float(np.real(_values(s(*[x + h * v for x, v in zip(xs, vs)]))))
               - float(np.real(_values(s(*[x - h * v for x, v in zip(xs, vs)]))))) / (2 * h)
     except Exception as e:  # noqa: BLE001 - the sample sits on an edge of the domain
-        return "?", "?", f"not checked: finite differences fail at the sample ({e})"
+        return "?", "?", f"not checked: finite differences fail at the sample ({e})", "-"
     try:
         prims = _graph_prims(s, xs)
     except (NotImplementedError, TypeError) as e:  # a clear refusal to differentiate
         first = str(e).split(";")[0].split(". ")[0]
-        return "refused", "refused", f"{type(e).__name__}: {first}"
+        return "refused", "refused", f"{type(e).__name__}: {first}", "-"
     notes = ", ".join(prims[:8]) + (", ..." if len(prims) > 8 else "")
     verdicts = []
     for mode in ("reverse", "forward"):
@@ -370,7 +371,39 @@ def probe(f, args) -> tuple[str, str, str]:
             verdicts.append("yes (0)" if zero and fd == 0 else "yes")
     if all(v == "yes (0)" for v in verdicts):
         notes = (notes + "; " if notes else "") + "derivative 0 (piecewise constant)"
-    return verdicts[0], verdicts[1], notes
+    second = "-"
+    if verdicts[0] in ("yes", "yes (0)"):
+        second, extra = _second_order(s, xs, vs)
+        notes += extra
+    return verdicts[0], verdicts[1], notes, second
+
+
+def _second_order(s, xs, vs) -> tuple[str, str]:
+    """v^T H v by forward over reverse against central differences of v^T grad."""
+    import chainrule as cr
+
+    argnums = tuple(range(len(xs)))
+
+    def along(*ys):
+        gs = cr.grad(s, argnums=argnums)(*ys)
+        return sum(float(np.sum(np.real(_values(g)) * v)) for g, v in zip(gs, vs))
+
+    h = 1e-5
+    try:
+        fd = (along(*[x + h * v for x, v in zip(xs, vs)])
+              - along(*[x - h * v for x, v in zip(xs, vs)])) / (2 * h)
+    except Exception:  # noqa: BLE001 - the gradient itself fails near the sample
+        return "?", "; second order not checked"
+    try:
+        _, t = cr.jvp(lambda *ys: cr.grad(s, argnums=argnums)(*ys), tuple(xs), tuple(vs))
+        d = sum(float(np.sum(np.real(_values(ti)) * v)) for ti, v in zip(t, vs))
+    except NotImplementedError:
+        return "refused", "; second order: NotImplementedError"
+    except Exception as e:  # noqa: BLE001 - the table reports what fails
+        return "error", f"; second order: {type(e).__name__}"
+    if not math.isclose(d, fd, rel_tol=1e-3, abs_tol=1e-4 * (1 + abs(fd))):
+        return "WRONG", f"; second order {d:.6g} vs finite differences {fd:.6g}"
+    return "yes", ""
 
 
 def _arg(args, slot):
@@ -414,8 +447,8 @@ def _probe_name(key: str, f) -> Row:
         if not s.finite:
             continue
         with _quiet():
-            rev, fwd, notes = probe(f, args)
-        return Row(key, rev, fwd, notes)
+            rev, fwd, notes, second = probe(f, args)
+        return Row(key, rev, fwd, notes, second)
     if refusal is not None:
         first = str(refusal).split(";")[0].split(". ")[0]
         return Row(key, "refused", "refused", f"NotImplementedError: {first}")
@@ -509,7 +542,9 @@ def render() -> str:
       "(tests/numpy_api/test_coverage.py fails when this file is stale). See docs/numpy.md.\n\n")
     w("Each function was called at a small sample input; its outputs were reduced to one number\n"
       "with fixed weights, and the derivative of that number by `chainrule.grad` (reverse) and\n"
-      "`chainrule.jvp` (forward) was compared with central finite differences.\n\n")
+      "`chainrule.jvp` (forward) was compared with central finite differences; the second\n"
+      "order column compares v^T H v by forward over reverse with central differences of\n"
+      "the gradient.\n\n")
     w("- **yes**: agrees with finite differences; **yes (0)**: the derivative is 0\n"
       "  (piecewise constant, such as `floor`);\n"
       "- **no**: the result is an integer or bool array (nothing to differentiate);\n"
@@ -526,9 +561,10 @@ def render() -> str:
             counts[r.reverse] = counts.get(r.reverse, 0) + 1
         w(f"{len(rs)} functions: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
           + " (reverse mode).\n\n")
-        w("| function | reverse | forward | notes |\n| --- | --- | --- | --- |\n")
+        w("| function | reverse | forward | second order | notes |\n"
+          "| --- | --- | --- | --- | --- |\n")
         for r in rs:
-            w(f"| `{r.name}` | {r.reverse} | {r.forward} | {_cell(r.notes)} |\n")
+            w(f"| `{r.name}` | {r.reverse} | {r.forward} | {r.second} | {_cell(r.notes)} |\n")
         w("\n")
     w("## Not provided\n\n")
     w("These public NumPy names raise `chainrule.numpy.NotDifferentiableError` (an\n"
