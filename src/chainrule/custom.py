@@ -12,7 +12,7 @@ import numpy as np
 
 from ._pytree import flatten, unflatten
 from .autograd import dispatch
-from .autograd.dispatch import is_tensor, split_level, tangents_of, wrap
+from .autograd.dispatch import is_tensor, split_level, tangents_of, with_tangent, wrap
 from .autograd.engine import execute
 from .autograd.function import connect
 from .autograd.grad_mode import enable_grad, no_grad, state
@@ -250,11 +250,7 @@ class custom_jvp(_Custom):
         new = []
         for o, t in zip(o_leaves, to_leaves):
             if is_tensor(o) and np.issubdtype(o._data.dtype, np.inexact) and t is not None:
-                n = wrap(o._data, o._edge)
-                fw = dict(tangents_of(o) or {})
-                fw[level] = t if is_tensor(t) else wrap(np.asarray(t, dtype=o._data.dtype))
-                n._fw = fw
-                o = n
+                o = with_tangent(o, level, t)
             new.append(o)
         return unflatten(o_td, new), holder
 

@@ -672,8 +672,10 @@ class Tensor:
             _check_leaf(self, op)
             r = _record(prim, inputs, ())
             _check_inplace(r._data, data, op)
-            _inplace._protect_saved(r, data)  # the op's own node may have saved self
             if r._data.dtype != data.dtype:
+                # the op's own node may have saved self: protect it before the cast's node
+                # hides it from assign
+                _inplace._protect_saved(r, data)
                 r = E.astype(r, data.dtype)
             _check_writeable(self, op)
             _inplace.assign(self, r, op)
@@ -744,33 +746,32 @@ class Tensor:
 
     def copy_(self, src):
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
-        if _recording(self, (src,)):
-            _check_leaf(self, "copy_")
-            return self._write(src, "copy_")
-        mask = np.ones(self._data.shape, dtype=bool)
-        return self._inplace(E.WHERE, (mask, src, self), "copy_")
+        return self._update(src, "copy_")
 
     def fill_(self, value):
-        if _recording(self, (value,)):
-            _check_leaf(self, "fill_")
-            return self._write(value, "fill_")
-        mask = np.ones(self._data.shape, dtype=bool)
-        return self._inplace(E.WHERE, (mask, value, self), "fill_")
+        return self._update(value, "fill_")
 
     def zero_(self):
         return self.fill_(0)
 
     def _update(self, new, op):
-        """``self`` takes the value ``new`` (computed out of place from ``self``) in place."""
+        """``self`` takes the value ``new`` (broadcast to its shape; for most methods computed
+        out of place from ``self``) in place."""
         tt = dispatch._tensor_types
         if _recording(self, (new,)):
             _check_leaf(self, op)
             return self._write(new, op)
+        data = self._data
         res = new._data if type(new) in tt else np.asarray(new)
-        _check_inplace(res, self._data, op)
+        if res.shape != data.shape and res.ndim <= data.ndim:
+            try:
+                res = np.broadcast_to(res, data.shape)
+            except ValueError:
+                pass  # _check_inplace names the mismatch
+        _check_inplace(res, data, op)
         _check_plain_write(self, op)
-        np.copyto(self._data, res, casting="unsafe")
-        _inplace.bump(self._data, op)
+        np.copyto(data, res, casting="unsafe")
+        _inplace.bump(data, op)
         return self
 
     def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names

@@ -256,6 +256,16 @@ def split_level(x, level):
     return p, fw[level]
 
 
+def with_tangent(o, level, t):
+    """A tensor with ``o``'s data and graph, carrying the tangent ``t`` at ``level`` (and
+    ``o``'s tangents at the other levels): the output of a custom forward rule."""
+    n = wrap(o._data, o._edge)
+    fw = dict(tangents_of(o) or {})
+    fw[level] = t if is_tensor(t) else wrap(_asarray(t, dtype=o._data.dtype))
+    n._fw = fw
+    return n
+
+
 def record_dual(prim, inputs, params):
     """Forward mode: the result of ``prim`` and its tangent at the inputs' highest open level.
 

@@ -31,7 +31,7 @@ from ..primitives._core import per_input
 from ..primitives.reduction import sum_to
 from ..primitives.shape import broadcast_to, concatenate, reshape
 from . import dispatch, inplace
-from .dispatch import is_tensor, split_level, tangents_of, wrap
+from .dispatch import is_tensor, split_level, tangents_of, with_tangent, wrap
 from .grad_mode import no_grad, state
 from .graph import Node
 
@@ -504,11 +504,7 @@ def _apply_dual(cls, args, kwargs, level):
     for o, t in zip(outs, tres):
         if is_tensor(o) and t is not None and not any(o is m for m in ctx._non_diff) and \
                 np.issubdtype(o._data.dtype, np.inexact):
-            n = wrap(o._data, o._edge)
-            fw = dict(tangents_of(o) or {})
-            fw[level] = t if is_tensor(t) else wrap(np.asarray(t, dtype=o._data.dtype))
-            n._fw = fw
-            o = n
+            o = with_tangent(o, level, t)
         new.append(o)
     if fb is not None:
         # Reverse mode later runs backward on the saved values: make them the dual tensors, so

@@ -523,21 +523,20 @@ class _Discrete(_Distribution):
     def pmf(self, k, *args, **kwds):
         return exp(self.logpmf(k, *args, **kwds))
 
-    def cdf(self, k, *args, **kwds):
-        shapes, kk, kd, sd, valid = self._prepare(k, args, kwds, "cdf")
+    def _tail(self, k, args, kwds, method, formula, below_fill):
+        """cdf (``below_fill`` 0) or sf (1): ``formula`` on the support, constants outside."""
+        shapes, kk, kd, sd, valid = self._prepare(k, args, kwds, method)
         below, above = kd < 0, self._above(kd, *sd)
         inside = ~below & ~above
-        r = self._cdf(floor(_safe(kk, inside, 0.0)), *shapes)
-        r = _masked(_masked(r, ~below, 0.0), ~above, 1.0)
+        r = formula(floor(_safe(kk, inside, 0.0)), *shapes)
+        r = _masked(_masked(r, ~below, below_fill), ~above, 1.0 - below_fill)
         return _masked(r, valid, np.nan)
 
+    def cdf(self, k, *args, **kwds):
+        return self._tail(k, args, kwds, "cdf", self._cdf, 0.0)
+
     def sf(self, k, *args, **kwds):
-        shapes, kk, kd, sd, valid = self._prepare(k, args, kwds, "sf")
-        below, above = kd < 0, self._above(kd, *sd)
-        inside = ~below & ~above
-        r = self._sf(floor(_safe(kk, inside, 0.0)), *shapes)
-        r = _masked(_masked(r, ~below, 1.0), ~above, 0.0)
-        return _masked(r, valid, np.nan)
+        return self._tail(k, args, kwds, "sf", self._sf, 1.0)
 
     def logcdf(self, k, *args, **kwds):
         return log(self.cdf(k, *args, **kwds))
