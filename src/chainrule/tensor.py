@@ -640,10 +640,7 @@ class Tensor:
             items = index if type(index) is tuple else (index,)
             if not any(it is Ellipsis for it in items):
                 items = items + (Ellipsis,)  # a 0-d view, never a scalar copy
-            view = S.getitem(self, items)
-            if getattr(view, "_view", None) is None:  # pragma: no cover - NumPy gave a copy
-                raise RuntimeError(f"setitem: index {index!r} did not give a view")
-            view._write(value, "setitem", temporary=True)
+            S.getitem(self, items)._write(value, "setitem", temporary=True)
             return
         shape = self._data.shape
         count = np.zeros(shape, dtype=np.int64)

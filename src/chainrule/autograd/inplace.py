@@ -33,6 +33,7 @@ import weakref
 import numpy as np
 
 from ..primitives._core import apply
+from ..primitives.elementwise import where
 from ..primitives.views import COPY_SLICES
 from . import dispatch
 from .graph import _seq
@@ -356,8 +357,6 @@ def rebase(t, r, temporary: bool = False) -> None:
         if r._edge is None and (t._edge is not None or getattr(t, "_fw", None)):
             # A constant written over a tensor in the graph (fill_, zero_, copy_ of a constant):
             # it stays in the graph with a zero gradient to its old value, as in PyTorch.
-            from ..primitives.elementwise import where
-
             r = where(np.ones(r._data.shape, dtype=bool), r, t)
         _take_graph(t, r)
         views = info
