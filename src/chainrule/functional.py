@@ -20,7 +20,7 @@ from .autograd import forward_ad as fwd
 from .autograd.api import grad as _grad
 from .autograd.dispatch import is_tensor, tangents_of, wrap
 from .autograd.engine import execute
-from .autograd.grad_mode import enable_grad, no_grad
+from .autograd.grad_mode import enable_grad, no_grad, transform_scope
 from .primitives._core import apply
 from .primitives.shape import RESHAPE
 
@@ -44,8 +44,10 @@ class _reverse_scope:
         _depth.reverse += 1
         self._mode = enable_grad()
         self._mode.__enter__()
+        self._scope = transform_scope().__enter__()
 
     def __exit__(self, *exc):
+        self._scope.__exit__(*exc)
         self._mode.__exit__(*exc)
         _depth.reverse -= 1
 
@@ -251,7 +253,8 @@ def jvp(f, primals, tangents, has_aux: bool = False):
     with fwd.dual_level():
         made = [_forward_leaf(p, "jvp") for p in p_leaves]
         duals = [fwd.make_dual(m[0], t) for m, t in zip(made, t_leaves)]
-        res = f(*unflatten(p_td, duals))
+        with transform_scope():
+            res = f(*unflatten(p_td, duals))
         out, aux = _split_aux(res, has_aux, "jvp")
         o_leaves, o_td = flatten(out)
         outs, tans = [], []
@@ -420,7 +423,8 @@ def jacfwd(f, argnums=0, has_aux: bool = False, chunk_size: int | None = None):
                 for a, (td, cnt) in zip(inputs.nums, inputs.trees):
                     args_d[a] = unflatten(td, duals[k:k + cnt])
                     k += cnt
-                res = f(*args_d, **kwargs)
+                with transform_scope():
+                    res = f(*args_d, **kwargs)
                 out, aux = _split_aux(res, has_aux, "jacfwd")
                 o_leaves, o_td = flatten(out)
                 o_shapes = [np.shape(o._data if is_tensor(o) else o) for o in o_leaves]

@@ -12,6 +12,7 @@ class _State(threading.local):
     # Class attributes are each thread's defaults.
     grad_enabled = True
     inference = False
+    transforms = 0  # functional transforms (grad, jvp, ...) evaluating their function
 
 
 state = _State()
@@ -23,6 +24,25 @@ def is_grad_enabled() -> bool:
 
 def is_inference_mode_enabled() -> bool:
     return state.inference
+
+
+def in_transform() -> bool:
+    """Whether a functional transform (``grad``, ``jvp``, ``jacobian``, ...) is evaluating its
+    function in this thread: there, turning a traced value into a Python number or a NumPy
+    array would lose its derivative, so the Tensor's conversions raise."""
+    return state.transforms > 0
+
+
+class transform_scope:
+    """Marks the evaluation of a functional transform's function (see ``in_transform``)."""
+
+    def __enter__(self):
+        state.transforms += 1
+        return self
+
+    def __exit__(self, *exc):
+        state.transforms -= 1
+        return False
 
 
 class _Mode:
