@@ -28,7 +28,7 @@ def assert_same(a, b, where="obj"):
     """Equal values of the same types, dtypes and shapes, all the way down."""
     assert type(a) is type(b), f"{where}: {type(a)} vs {type(b)}"
     if isinstance(a, (cr.Tensor, np.ndarray, np.generic)):
-        x, y = np.asarray(a), np.asarray(b)
+        x, y = (np.asarray(v.detach() if isinstance(v, cr.Tensor) else v) for v in (a, b))
         assert x.dtype == y.dtype and x.shape == y.shape, where
         np.testing.assert_array_equal(x, y, err_msg=where)
         if isinstance(a, cr.Tensor):

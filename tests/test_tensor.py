@@ -111,9 +111,11 @@ def test_numpy_on_tensor_requiring_grad_errors():
 
 def test_array_protocol():
     x = leaf([1.0, 2.0])
-    a = np.asarray(x)  # like torch, np.asarray works on tensors (no graph)
+    a = np.asarray(x.detach())  # like torch, np.asarray works on tensors without grad
     np.testing.assert_array_equal(a, [1.0, 2.0])
-    assert np.asarray(x, dtype=np.float32).dtype == np.float32
+    assert np.asarray(x.detach(), dtype=np.float32).dtype == np.float32
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(x)  # and refuses one that requires grad, as torch
 
 
 def test_python_scalars_from_tensors():

@@ -62,31 +62,58 @@ def mean(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, dtype=Non
     return s / _count(d.shape, ax)
 
 
-def var(x, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=False,
+def _correction(dim, unbiased, correction, ddof, op):
+    """``(dim, c)``: the axes and the number subtracted from the count, from PyTorch's
+    ``var(input, unbiased)``, ``var(input, dim, unbiased, keepdim)`` and ``correction=``
+    overloads and NumPy's ``ddof=``."""
+    if isinstance(dim, (bool, np.bool_)):  # PyTorch's var(input, unbiased): over all elements
+        if unbiased is not None:
+            raise TypeError(f"{op}: got the bools {dim!r} and {unbiased!r} as dim and unbiased; "
+                            f"a bool second argument already is unbiased (PyTorch's "
+                            f"{op}(input, unbiased)); pass {op}(x, dim, unbiased) for one axis")
+        dim, unbiased = None, bool(dim)
+    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):
+        raise TypeError(f"{op}: unbiased must be a bool, got {unbiased!r} of type "
+                        f"{type(unbiased).__name__}; the positional order is {op}(x, dim, "
+                        f"unbiased, keepdim); for another correction pass correction={unbiased!r}")
+    given = [name for name, v in (("unbiased", unbiased), ("ddof", ddof),
+                                  ("correction", None if correction is _MISSING else correction))
+             if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{op}: pass only one of {' and '.join(given)}: each sets the number "
+                        f"subtracted from the count (unbiased=True is correction=1, "
+                        f"unbiased=False is correction=0; ddof is NumPy's name for correction)")
+    if ddof is not None:
+        return dim, ddof
+    if unbiased is not None:
+        return dim, 1 if unbiased else 0
+    return dim, 1 if correction is _MISSING or correction is None else correction
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=None,
         axis=_MISSING, keepdims=False):
-    """Variance. The default follows PyTorch (correction=1, unbiased); pass ``ddof=0`` or
-    ``correction=0`` for NumPy's default (the population variance)."""
+    """Variance over ``dim``/``axis`` (all elements when None). PyTorch's overloads:
+    ``var(x, unbiased)`` (a bool second argument: all elements), ``var(x, dim, unbiased,
+    keepdim)`` and ``correction=``. The default follows PyTorch (correction=1, unbiased); pass
+    ``ddof=0``, ``correction=0`` or ``unbiased=False`` for NumPy's default (the population
+    variance)."""
+    dim, c = _correction(dim, unbiased, correction, ddof, "var")
     d = _data(x)
     ax = normalize_axis(pick_axis(dim, axis, "var"), d.ndim, "var")
-    if ddof is not None:
-        c = ddof
-    elif unbiased is not None:
-        c = 1 if unbiased else 0
-    else:
-        c = 1 if correction is _MISSING or correction is None else correction
     dev = x - mean(x, ax, keepdim=True)
     n = builtins.max(_count(d.shape, ax) - c, 0)
     return sum(abs2(dev), ax, pick_keep(keepdim, keepdims)) / n  # real for complex x too
 
 
-def std(x, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=False,
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=None,
         axis=_MISSING, keepdims=False):
-    """Standard deviation: ``sqrt(var(...))`` with the same arguments and defaults.
+    """Standard deviation: ``sqrt(var(...))`` with the same arguments (PyTorch's overloads
+    ``std(x, unbiased)`` and ``std(x, dim, unbiased, keepdim)`` included) and defaults.
 
     Where the variance is 0 (constant input), sqrt has no derivative; as in PyTorch the
     gradient is taken as 0 there, not nan."""
-    v = var(x, dim, correction=correction, unbiased=unbiased, ddof=ddof, keepdim=keepdim,
-            axis=axis, keepdims=keepdims)
+    dim, c = _correction(dim, unbiased, correction, ddof, "std")
+    v = var(x, dim, keepdim=keepdim, correction=c, axis=axis, keepdims=keepdims)
     zero = v == 0
     return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
@@ -169,6 +196,8 @@ def log_softmax(x, dim=None, *, axis=_MISSING):
 def unsqueeze(x, dim):
     """Insert an axis of length 1 at ``dim`` (NumPy's expand_dims)."""
     s = _data(x).shape
+    if isinstance(dim, (bool, np.bool_)):
+        raise TypeError(f"unsqueeze: got the bool {dim!r} as dim; dims are ints")
     d = int(dim)
     if not -len(s) - 1 <= d <= len(s):
         raise IndexError(f"unsqueeze: dim {d} is out of range for a tensor of {len(s)} "

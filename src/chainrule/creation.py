@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .autograd.conversion import check_number
 from .autograd.dispatch import wrap
 from .tensor import Tensor
 
@@ -34,12 +35,20 @@ def _shape(shape, op="zeros"):
     return tuple(out)
 
 
+def _values(data):
+    """``data`` with its tensors (in nested lists too) replaced by their values: PyTorch's copy.
+    Inside a functional transform a traced value is refused (its derivative would be lost)."""
+    if isinstance(data, Tensor):
+        check_number(data, "chainrule.tensor(x), which copies x's values into a new leaf,")
+        return data._data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, (Tensor, list, tuple)) for d in data):
+        return [_values(d) for d in data]
+    return data
+
+
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays, tensors)."""
-    if isinstance(data, Tensor):
-        data = data._data
-    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-        data = [d._data if isinstance(d, Tensor) else d for d in data]
+    data = _values(data)
     try:
         arr = np.array(data, dtype=dtype)
     except ValueError as exc:

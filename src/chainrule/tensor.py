@@ -12,6 +12,7 @@ import weakref
 import numpy as np
 
 from . import composite as C
+from .autograd import conversion as _conv
 from .autograd import dispatch
 from .autograd import inplace as _inplace
 from .autograd.grad_mode import state as _grad_state
@@ -30,6 +31,8 @@ _record1 = dispatch.record1
 _record2 = dispatch.record2
 _wrap = dispatch.wrap
 _MISSING = C._MISSING
+_ARRAY_OP = ("numpy.asarray() / numpy.array() (also what NumPy calls for ndarray[i:j] = value, "
+             "and for a list holding tensors given to a NumPy function)")
 
 
 class _Size(int):
@@ -177,6 +180,7 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
         if type(data) in dispatch._tensor_types:
+            _conv.check_number(data, "Tensor(x), a new leaf holding x's values,")
             data = data._data
         arr = np.asarray(data, dtype=dtype)
         self._data = arr
@@ -377,25 +381,34 @@ class Tensor:
         return self
 
     # --- conversion -----------------------------------------------------------------------------
+    # Conversions to NumPy arrays and Python numbers (autograd/conversion.py; docs/semantics.md
+    # "No silent loss of derivatives"): inside a functional transform a traced value refuses
+    # them all; outside, numbers are free and arrays need a tensor that does not require grad
+    # (PyTorch's rules).
     def numpy(self) -> np.ndarray:
         """The underlying array (shared memory)."""
-        if self._edge is not None:
-            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use "
-                               "t.detach().numpy()")
+        if self._edge is not None or _grad_state.transforms:
+            _conv.check_array(self, ".numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._edge is not None or _grad_state.transforms:
+            _conv.check_array(self, _ARRAY_OP)
         if dtype is not None and dtype != self._data.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
 
     def item(self):
+        if _grad_state.transforms:
+            _conv.check_number(self, ".item()")
         if self._data.size != 1:
             raise RuntimeError(f"item: a tensor with {self._data.size} elements cannot be "
                                f"converted to a Python scalar; only one-element tensors can")
         return self._data.item()
 
     def tolist(self):
+        if _grad_state.transforms:
+            _conv.check_number(self, ".tolist()")
         return self._data.tolist()
 
     def astype(self, dtype) -> Tensor:
@@ -501,10 +514,20 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self):
+        if _grad_state.transforms:
+            _conv.check_number(self, "float() (also what NumPy calls for ndarray[i] = value)")
         return float(self._data)
 
     def __int__(self):
+        if _grad_state.transforms:
+            _conv.check_number(self, "int() (also what NumPy calls for int_ndarray[i] = value)")
         return int(self._data)
+
+    def __complex__(self):
+        if _grad_state.transforms:
+            _conv.check_number(self, "complex() (also what NumPy calls for complex_ndarray[i] = "
+                                     "value)")
+        return complex(self._data)
 
     def __index__(self):
         if not np.issubdtype(self._data.dtype, np.integer) or self._data.size != 1:
@@ -908,15 +931,19 @@ class Tensor:
     def prod(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
         return R.prod(self, C.pick_axis(dim, axis, "prod"), C.pick_keep(keepdim, keepdims))
 
-    def var(self, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=False,
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=None,
             axis=_MISSING, keepdims=False):
-        return C.var(self, dim, correction=correction, unbiased=unbiased, ddof=ddof,
-                     keepdim=keepdim, axis=axis, keepdims=keepdims)
+        """PyTorch's overloads: ``x.var(unbiased)`` (a bool: all elements) and
+        ``x.var(dim, unbiased, keepdim)``; see ``chainrule.var``."""
+        return C.var(self, dim, unbiased, keepdim, correction=correction, ddof=ddof,
+                     axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, *, correction=_MISSING, unbiased=None, ddof=None, keepdim=False,
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=None,
             axis=_MISSING, keepdims=False):
-        return C.std(self, dim, correction=correction, unbiased=unbiased, ddof=ddof,
-                     keepdim=keepdim, axis=axis, keepdims=keepdims)
+        """PyTorch's overloads: ``x.std(unbiased)`` (a bool: all elements) and
+        ``x.std(dim, unbiased, keepdim)``; see ``chainrule.std``."""
+        return C.std(self, dim, unbiased, keepdim, correction=correction, ddof=ddof,
+                     axis=axis, keepdims=keepdims)
 
     def max(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
         return C.max(self, dim, keepdim, axis=axis, keepdims=keepdims)

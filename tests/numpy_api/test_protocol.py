@@ -262,8 +262,10 @@ def test_uncovered_numpy_function_is_a_clear_error():
         np.nextafter(x, 5.0)
 
 
-def test_array_conversion_is_unchanged():
+def test_array_conversion_of_tensors_without_grad():
     x = leaf([1.0, 2.0])
-    a = np.asarray(x)
+    a = np.asarray(x.detach())
     assert type(a) is np.ndarray
     np.testing.assert_array_equal(a, [1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"requires grad.*detach\(\)\.numpy\(\)"):
+        np.asarray(x)  # PyTorch's rule: the gradient would be lost

@@ -1,8 +1,9 @@
 """Autograd: graph nodes, the backward engine, grad mode, forward mode and derivative checks."""
 
-from . import forward_ad, function, inplace, profiler
+from . import conversion, forward_ad, function, inplace, profiler
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .api import backward, grad
+from .conversion import TracedConversionError
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
@@ -22,5 +23,5 @@ __all__ = [
     "is_grad_enabled",
     "is_inference_mode_enabled", "no_grad", "once_differentiable", "profiler",
     "save_on_disk", "saved_tensors_hooks",
-    "set_detect_anomaly", "set_grad_enabled",
+    "set_detect_anomaly", "set_grad_enabled", "TracedConversionError",
 ]

@@ -1960,7 +1960,9 @@ def _sublist(sub):
 @_numpy_fallback(np.einsum)
 def einsum(*operands, out=None, optimize=False, **kwargs):
     """``numpy.einsum``: the string form (implicit output and ellipses included) and the
-    sublist form; ``optimize`` is accepted (the contraction order is chosen internally)."""
+    sublist form; ``optimize`` is accepted (the contraction order is chosen internally). As in
+    NumPy, a list after the subscripts is one array-like operand (tensors in it are stacked
+    differentiably); ``chainrule.einsum`` reads it as the list of operands (torch.einsum)."""
     _no_out(out, "einsum")
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("casting", None)

@@ -248,8 +248,25 @@ def matmul(a, b):
 
 
 def einsum(subscripts: str, *operands):
-    """``numpy.einsum``, differentiable in every operand (ellipses, diagonals and implicit
-    output included)."""
+    """``numpy.einsum``'s string form, differentiable in every operand (ellipses, diagonals and
+    implicit output included). As ``torch.einsum``, the operands may also come as one list or
+    tuple: ``einsum('ij,jk->ik', [a, b])``. (``chainrule.numpy.einsum`` keeps NumPy's meaning,
+    where a list is one array-like operand.)"""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: the first argument must be the subscripts string, such as "
+                        f"'ij,jk->ik', got {type(subscripts).__name__}; for NumPy's sublist "
+                        f"form use chainrule.numpy.einsum")
+    listed = len(operands) == 1 and type(operands[0]) in (list, tuple)
+    if listed:  # PyTorch's einsum(equation, [a, b, ...]): the list holds the operands
+        operands = tuple(operands[0])
     shapes = [(o._data if type(o) in tensor_types else np.asarray(o)).shape for o in operands]
-    ins, out = _parse_einsum(subscripts, shapes)
+    try:
+        ins, out = _parse_einsum(subscripts, shapes)
+    except ValueError as exc:
+        if not listed:
+            raise
+        raise ValueError(f"{exc}. A single list or tuple after the subscripts holds the "
+                         f"operands (as in torch.einsum); to pass nested lists as one array, "
+                         f"convert it first (chainrule.tensor(...)) or use "
+                         f"chainrule.numpy.einsum, which reads a list as one array") from None
     return apply(EINSUM, operands, ((tuple(ins), out),))

@@ -234,6 +234,10 @@ def normalize_dim(axis, ndim: int, op: str) -> int:
     """One axis as a non-negative int, or an IndexError naming ``op``. As in PyTorch, a 0-d
     array accepts the axes 0 and -1."""
     n = max(ndim, 1)
+    if isinstance(axis, (bool, np.bool_)):  # int(True) would silently be axis 1
+        raise TypeError(f"{op}: got the bool {axis!r} as an axis; axes are ints (both PyTorch "
+                        f"and NumPy refuse bools here). For keepdim pass keepdim={axis!r} by "
+                        f"name")
     a = int(axis)
     if not -n <= a < n:
         raise IndexError(f"{op}: axis {a} is out of range for an array of {ndim} dimension(s); "
