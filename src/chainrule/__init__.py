@@ -12,8 +12,10 @@ from . import (
     func,  # noqa: F401 - tunes malloc at import (see _backend.tune_malloc)
     nn,
     optim,
+    viz,  # chainrule.viz.draw_graph (README)
 )
 from ._default_dtype import get_default_dtype, set_default_dtype
+from ._pytree import ravel_pytree  # noqa: F401 - JAX's name, also in chainrule.func
 from .autograd import (
     enable_grad,
     inference_mode,

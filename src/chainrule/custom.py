@@ -12,10 +12,13 @@ import numpy as np
 
 from ._pytree import flatten, unflatten
 from .autograd import dispatch
+from .autograd.conversion import TracedConversionError
 from .autograd.dispatch import is_tensor, split_level, tangents_of, with_tangent, wrap
 from .autograd.engine import execute
-from .autograd.function import connect
+from .autograd.function import CustomNode, _CustomPrim, connect
 from .autograd.grad_mode import enable_grad, no_grad, state
+from .functional import _recorded
+from .primitives._core import per_input
 
 __all__ = ["custom_jvp", "custom_vjp"]
 
@@ -115,9 +118,21 @@ class custom_vjp(_Custom):
         f.defvjp(f_fwd, f_bwd)
 
     With ``nondiff_argnums``, those arguments come first in ``bwd(*nondiff, res, g)`` and get
-    no cotangent. ``fwd`` runs with recording on, so residuals stay connected to the inputs and
-    the derivative can be differentiated again. ``jacrev`` calls ``bwd`` once per cotangent row.
-    Forward mode (``jvp``, ``jacfwd``, ``hessian``) differentiates ``fwd`` itself.
+    no cotangent. The custom node owns the output's graph however ``fwd`` computed it: with
+    chainrule operations, or with plain NumPy as JAX users write it. ``jacrev`` calls ``bwd``
+    once per cotangent row.
+
+    ``fwd`` is first called on the inputs as they are, with recording on, so that residuals it
+    computes with chainrule operations stay connected to the inputs and the derivative can be
+    differentiated again. If it converts a traced input to NumPy (``np.asarray(x)``), it is
+    called again on plain values (as JAX calls it): residuals that are the inputs themselves are
+    reconnected, and a higher derivative that would need the derivative of another residual
+    raises an error instead of leaving it out.
+
+    Forward mode (``jvp``, ``jacfwd``, ``hessian``) differentiates ``fwd`` when it is written
+    with chainrule operations; otherwise it transposes ``bwd`` (which is linear in its
+    cotangent: J t is the gradient of <bwd(res, u), t> with respect to u), so ``bwd`` must then
+    be written with chainrule operations in ``g``.
     """
 
     def __init__(self, fun, nondiff_argnums=()):
@@ -135,28 +150,225 @@ class custom_vjp(_Custom):
         if getattr(self._inside, "depth", 0):
             return self.fun(*args)
         nondiff, pos, leaves, trees = self._split(args)
-        if not _live(leaves):
-            if dispatch.fw_levels and any(is_tensor(x) and tangents_of(x) for x in leaves):
-                with self._rule():
-                    return self.fwd(*args)[0]  # forward mode differentiates fwd
+        if not (_live(leaves) or _top_level(leaves)):
             return self.fun(*args)
-        with self._rule():
-            res = self.fwd(*args)
-        if not (isinstance(res, (tuple, list)) and len(res) == 2):
-            raise TypeError(f"custom_vjp {self.__name__}: fwd must return a pair (output, "
-                            f"residuals)")
-        out, residuals = res
+        return self._call(args, nondiff, pos, leaves, trees)[0]
+
+    def _call(self, args, nondiff, pos, leaves, trees, owner=None):
+        """``(output, residuals, positions of residual leaves without a derivative)``.
+
+        ``owner`` is given once fwd is known to be NumPy code (forward mode, transposing bwd):
+        fwd is then called on plain values and residuals that are inputs become the leaves of
+        ``owner`` (the inputs with the tangents of every level), so that the reverse rule sees
+        them (forward over reverse)."""
+        level = _top_level(leaves)
+        if level:
+            if owner is None:
+                # Forward mode differentiates fwd, unless it is NumPy code.
+                try:
+                    with self._rule():
+                        out, residuals = self._pair(self.fwd(*args))
+                except TracedConversionError:
+                    out = None
+                if out is not None and not any(_is_float(o) and not is_tensor(o)
+                                               for o in flatten(out)[0]):
+                    if _live(leaves):
+                        out = self._connect(out, residuals, (), nondiff, leaves, trees)
+                    return out, residuals, ()
+            return self._transposed(args, nondiff, pos, leaves, trees, level, owner or leaves)
+        if owner is None:
+            out, residuals, poisoned = self._run_fwd(args, pos, trees, leaves)
+        else:
+            out, residuals, poisoned = self._plain_fwd(args, pos, trees, leaves, owner)
+        if _live(leaves):
+            out = self._connect(out, residuals, poisoned, nondiff, leaves, trees)
+        else:
+            o_leaves, o_td = flatten(out)
+            out = unflatten(o_td, [_as_output(o) for o in o_leaves])
+        return out, residuals, poisoned
+
+    def _connect(self, out, residuals, poisoned, nondiff, leaves, trees):
+        """The outputs, owned by a custom node whose rule is ``bwd``."""
         o_leaves, o_td = flatten(out)
+        o_leaves = [_as_output(o) for o in o_leaves]
         bwd = self.bwd
         name = self.__name__
 
         def run(st, grads, tensor_mode):
             ct = unflatten(o_td, grads)
-            return _per_arg(f"custom_vjp {name}", bwd(*nondiff, residuals, ct), trees, leaves,
+            res = residuals
+            if poisoned and state.grad_enabled:
+                res = _poison(residuals, poisoned, st, name)
+            return _per_arg(f"custom_vjp {name}", bwd(*nondiff, res, ct), trees, leaves,
                             "bwd rule")
 
         new, _ = connect(f"CustomVjp[{name}]Backward", leaves, o_leaves, run)
         return unflatten(o_td, list(new))
+
+    def _pair(self, res):
+        if not (isinstance(res, (tuple, list)) and len(res) == 2):
+            raise TypeError(f"custom_vjp {self.__name__}: fwd must return a pair (output, "
+                            f"residuals)")
+        return res
+
+    def _run_fwd(self, args, pos, trees, leaves):
+        """fwd on the inputs as they are; on plain values if it is NumPy code."""
+        try:
+            with self._rule():
+                out, residuals = self._pair(self.fwd(*args))
+            return out, residuals, ()
+        except TracedConversionError:
+            pass
+        return self._plain_fwd(args, pos, trees, leaves, leaves)
+
+    def _plain_fwd(self, args, pos, trees, leaves, owner):
+        """fwd is NumPy code: call it on plain values, as JAX does; residuals that are inputs
+        become the matching leaves of ``owner``, the others carry no derivative."""
+        plain = [wrap(x._data) if is_tensor(x) else x for x in leaves]
+        with self._rule():
+            out, residuals = self._pair(self.fwd(*_rebuild(args, pos, trees, plain)))
+        back = {id(p): x for p, x in zip(plain, owner) if is_tensor(x)}
+        r_leaves, r_td = flatten(residuals)
+        poisoned = []
+        for k, r in enumerate(r_leaves):
+            if id(r) in back:
+                r_leaves[k] = back[id(r)]  # an input itself: keeps its derivative
+            elif _is_float(r):
+                poisoned.append(k)
+        return out, unflatten(r_td, r_leaves), tuple(poisoned)
+
+    def _transposed(self, args, nondiff, pos, leaves, trees, level, owner):
+        """Forward mode at ``level`` for a fwd written in NumPy: the primal output from the
+        levels below, its tangent J t by transposing bwd."""
+        name = self.__name__
+        p_leaves, t_leaves = [], []
+        for x in leaves:
+            p, t = split_level(x, level) if is_tensor(x) else (x, None)
+            p_leaves.append(p)
+            t_leaves.append(t)
+        p_args = _rebuild(args, pos, trees, p_leaves)
+        out, residuals, poisoned = self._call(p_args, nondiff, pos, p_leaves, trees, owner)
+        if poisoned and any(_traced(p) for p in p_leaves):
+            raise TracedConversionError(
+                f"custom_vjp {name}: forward mode over a derivative of this function (or a "
+                f"derivative of its tangent) needs the derivative of a residual that fwd "
+                f"computed with NumPy; it has none (fwd converts traced values to NumPy, so it "
+                f"is called on plain values). Write fwd with chainrule operations (import "
+                f"chainrule.numpy as np), or return the inputs themselves as residuals and "
+                f"compute from them in bwd.")
+        # bwd at this level: residuals with the tangents of the levels below it only
+        r_leaves, r_td = flatten(residuals)
+        res = unflatten(r_td, [_below(r, level) for r in r_leaves])
+        o_leaves, o_td = flatten(out)
+        us = [wrap(np.zeros_like(o._data)).requires_grad_() if _is_float(o) else None
+              for o in o_leaves]
+        try:
+            with enable_grad():
+                cts = self.bwd(*nondiff, res, unflatten(o_td, [
+                    u if u is not None else o for u, o in zip(us, o_leaves)]))
+        except TracedConversionError as e:
+            what = str(e).split(" inside a functional transform")[0].split(". ")[0]
+            raise TracedConversionError(
+                f"custom_vjp {name}: forward mode (jvp, jacfwd, hessian, hvp) of a fwd written "
+                f"in NumPy transposes bwd, which must then be written with chainrule "
+                f"operations in its cotangent g, but bwd converts it to NumPy ({what}). Write "
+                f"fwd or bwd with chainrule operations (import chainrule.numpy as np), or "
+                f"define the function with custom_jvp") from e
+        ct_leaves = _per_arg(f"custom_vjp {name}", cts, trees, leaves, "bwd rule")
+        roots, seeds = [], []
+        for c, t in zip(ct_leaves, t_leaves):
+            if t is not None and is_tensor(c) and c._edge is not None:
+                roots.append(c._edge)
+                seeds.append(t)
+        capture = {}
+        for k, u in enumerate(us):
+            if u is not None:
+                capture.setdefault(u._edge[0], []).append(k)
+        got = {}
+        if roots:
+            rec = any(_recorded(t) for t in t_leaves) or any(_recorded(p) for p in p_leaves)
+            got = execute(roots, seeds, retain_graph=False, create_graph=rec, capture=capture,
+                          accumulate=False)
+        new = []
+        for k, o in enumerate(o_leaves):
+            if us[k] is not None and is_tensor(o):
+                g = got.get(k)
+                if g is None:
+                    g = wrap(np.zeros(_lead(t_leaves, leaves) + o._data.shape, o._data.dtype))
+                o = with_tangent(o, level, g)
+            new.append(o)
+        return unflatten(o_td, new), residuals, poisoned
+
+
+def _top_level(leaves) -> int:
+    level = 0
+    if dispatch.fw_levels:
+        for x in leaves:
+            fw = tangents_of(x) if is_tensor(x) else None
+            if fw:
+                level = max(level, max(fw))
+    return level
+
+
+def _below(x, level):
+    """``x`` without its tangents at ``level`` and the levels opened after it."""
+    fw = tangents_of(x) if is_tensor(x) else None
+    if not fw or max(fw) < level:
+        return x
+    t = wrap(x._data, x._edge)
+    rest = {k: v for k, v in fw.items() if k < level}
+    if rest:
+        t._fw = rest
+    return t
+
+
+def _traced(x) -> bool:
+    """Whether some outer derivative flows through ``x``: recorded, or carrying tangents."""
+    return is_tensor(x) and (_recorded(x) or bool(tangents_of(x)))
+
+
+def _lead(t_leaves, leaves):
+    """The batch axes of the tangents (jacfwd pushes several at once)."""
+    for t, x in zip(t_leaves, leaves):
+        if t is not None:
+            return tuple(t.shape[:len(t.shape) - np.ndim(x._data if is_tensor(x) else x)])
+    return ()
+
+
+def _is_float(x) -> bool:
+    d = x._data if is_tensor(x) else x
+    if isinstance(d, (float, complex)):
+        return True
+    return isinstance(d, np.ndarray) and d.dtype.kind in "fc"
+
+
+def _as_output(o):
+    """An output of a custom rule as a tensor the custom node can own (NumPy values included)."""
+    if is_tensor(o) or not _is_float(o):
+        return o
+    return wrap(np.asarray(o))
+
+
+def _poison(residuals, positions, st, name):
+    """The residuals, with those that carry no derivative (computed by NumPy code in fwd) tied
+    to a node that raises if a higher derivative reaches them."""
+    r_leaves, r_td = flatten(residuals)
+    node = CustomNode(_CustomPrim(f"CustomVjp[{name}]Residuals",
+                                  per_input(functools.partial(_residual_error, name))),
+                      st.next, ())
+    for k in positions:
+        r = r_leaves[k]
+        r_leaves[k] = wrap(np.asarray(r._data if is_tensor(r) else r), (node, 0))
+    return unflatten(r_td, r_leaves)
+
+
+def _residual_error(name, i, g, *saved):
+    raise TracedConversionError(
+        f"custom_vjp {name}: this higher derivative needs the derivative of a residual that fwd "
+        f"computed with NumPy (fwd converts a traced value to NumPy, so it was called on plain "
+        f"values and its residuals carry no derivative). Write fwd with chainrule operations "
+        f"(import chainrule.numpy as np), or return the inputs themselves as residuals and "
+        f"compute from them in bwd.")
 
 
 class custom_jvp(_Custom):
@@ -190,9 +402,12 @@ class custom_jvp(_Custom):
         return self._eval(self._args(args, kwargs))[0]
 
     def _eval(self, args):
-        """(output, the reverse rule's holder or None)."""
-        if getattr(self._inside, "depth", 0):
-            return self.fun(*args), None
+        """(output, the reverse rule's holder or None).
+
+        Inside its own rule the function is this custom function again, at the levels below
+        the one the rule serves (the rule gets primals without that level's tangent), so that
+        a primal output the rule computes with it (``y = f(x); return y, t * y``) stays
+        differentiable however ``fun`` computes it, NumPy included."""
         nondiff, pos, leaves, trees = self._split(args)
         level = 0
         if dispatch.fw_levels:
@@ -207,14 +422,14 @@ class custom_jvp(_Custom):
         with no_grad():
             out = self.fun(*args)
         o_leaves, o_td = flatten(out)
+        o_leaves = [_as_output(o) for o in o_leaves]  # (NumPy code: the rule owns its graph)
         holder = _Transpose(self, nondiff, pos, trees, args, leaves, o_td)
         new, st = connect(f"CustomJvp[{self.__name__}]Backward", leaves, o_leaves, holder,
                           loop=False)
         return unflatten(o_td, list(new)), (holder if st is not None else None)
 
     def _call_rule(self, nondiff, primals, tangents):
-        with self._rule():
-            res = self.jvp(*nondiff, primals, tangents)
+        res = self.jvp(*nondiff, primals, tangents)
         if not (isinstance(res, (tuple, list)) and len(res) == 2):
             raise TypeError(f"custom_jvp {self.__name__}: the jvp rule must return a pair "
                             f"(primal_out, tangent_out)")
@@ -249,6 +464,7 @@ class custom_jvp(_Custom):
                             f"{len(to_leaves)} leaves, the output {len(o_leaves)}")
         new = []
         for o, t in zip(o_leaves, to_leaves):
+            o = _as_output(o)  # an output computed with NumPy still takes its tangent
             if is_tensor(o) and np.issubdtype(o._data.dtype, np.inexact) and t is not None:
                 o = with_tangent(o, level, t)
             new.append(o)

@@ -12,6 +12,7 @@ own alias of each input (a separate node in the graph), forward transforms on th
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 
@@ -20,7 +21,8 @@ from .autograd import forward_ad as fwd
 from .autograd.api import grad as _grad
 from .autograd.dispatch import is_tensor, tangents_of, wrap
 from .autograd.engine import execute
-from .autograd.grad_mode import enable_grad, no_grad, transform_scope
+from .autograd.grad_mode import enable_grad, state, transform_scope
+from .autograd.graph import _seq as _graph_seq
 from .primitives._core import apply
 from .primitives.shape import RESHAPE
 
@@ -75,19 +77,26 @@ def _reverse_leaf(x, op):
         fw = tangents_of(x)
         if fw:
             t._fw = fw
+        _private.add(t._edge[0])
         return t, True
-    return wrap(_as_float_array(x, op)).requires_grad_(), False
+    t = wrap(_as_float_array(x, op)).requires_grad_()
+    _private.add(t._edge[0])
+    return t, False
 
 
-def _output(value, as_tensor: bool):
+def _output(value, as_tensor: bool, graph: bool | None = None):
     """A result for the caller: a tensor, or a NumPy array (a NumPy scalar when 0-d).
 
     A result that an enclosing transform may still differentiate (it depends on the graph of an
     outer reverse transform, or carries a tangent of an open forward level) stays a tensor even
     for NumPy inputs: turning it into an array would cut it off from the outer derivative.
+    ``graph`` says whether the value's graph is one being recorded for something outside
+    (default: inside an enclosing reverse transform).
     """
+    if graph is None:
+        graph = _depth.reverse > 0
     if is_tensor(value) and not as_tensor and (
-            (_depth.reverse > 0 and value._edge is not None) or tangents_of(value)):
+            (graph and value._edge is not None) or tangents_of(value)):
         as_tensor = True
     if as_tensor:
         return value if is_tensor(value) else wrap(np.asarray(value))
@@ -145,6 +154,30 @@ def _create_graph(inputs):
     return _depth.reverse > 0 or inputs.outer
 
 
+# The leaves that reverse transforms make for their inputs: a closure check (``_mark``) knows
+# them from the tensors the user made.
+_private = weakref.WeakSet()
+
+
+def _mark():
+    """What ``engine.execute`` (``outer``) needs to see whether a function's graph reads a tensor
+    that requires grad from outside (a closure): a sequence number older than every node the
+    transform is about to record, and the transforms' own leaves."""
+    return next(_graph_seq), _private
+
+
+def _recorded(x) -> bool:
+    """Whether an outer reverse derivative flows through ``x``: it has an edge in a graph being
+    recorded, or carries a tangent (at an open forward level) that has one. A derivative
+    computed from such a value (a cotangent or a tangent) must record its own graph."""
+    if not is_tensor(x):
+        return False
+    if x._edge is not None and state.grad_enabled:
+        return True
+    fw = tangents_of(x)
+    return bool(fw) and any(_recorded(t) for t in fw.values())
+
+
 # --- reverse mode ---------------------------------------------------------------------------------
 def value_and_grad(f, argnums=0, has_aux: bool = False):
     """``f``'s value and its gradient with respect to argument(s) ``argnums``.
@@ -154,6 +187,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
     """
 
     def value_and_grad_f(*args, **kwargs):
+        mark = _mark()
         inputs = _Inputs(args, argnums, "grad", _reverse_leaf)
         create = _create_graph(inputs)
         with _reverse_scope():
@@ -166,10 +200,10 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
                             f"outputs, or reduce the output (e.g. .sum())")
         if is_tensor(out) and out._edge is not None:
             gs = _grad(out, inputs.leaves, create_graph=create, allow_unused=True,
-                       materialize_grads=True)
+                       materialize_grads=True, _outer=mark)
         else:  # the output does not depend on the inputs
             gs = [wrap(np.zeros_like(x._data)) for x in inputs.leaves]
-        grads = inputs.rebuild([_output(g, w) for g, w in zip(gs, inputs.was_tensor)])
+        grads = inputs.rebuild([_output(g, w, True) for g, w in zip(gs, inputs.was_tensor)])
         value = _output(out, any(inputs.was_tensor))
         return ((value, aux) if has_aux else value), grads
 
@@ -206,6 +240,7 @@ def vjp(f, *primals, has_aux: bool = False, argnums=None):
     """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` returns the cotangent of each primal
     (a tuple), and may be called many times."""
     nums = tuple(range(len(primals))) if argnums is None else argnums
+    mark = _mark()
     inputs = _Inputs(primals, nums, "vjp", _reverse_leaf)
     create = _create_graph(inputs)
     with _reverse_scope():
@@ -219,14 +254,21 @@ def vjp(f, *primals, has_aux: bool = False, argnums=None):
         if len(ct_leaves) != len(out_leaves):
             raise ValueError(f"vjp: the cotangent has {len(ct_leaves)} leaves but the output "
                              f"has {len(out_leaves)}; give one cotangent per output")
+        # The result is linear in the cotangent: its graph is recorded only when something
+        # outside differentiates it, through the primals or through the cotangent itself (a
+        # cotangent with tangents needs no graph: they flow through the rules as they run).
+        rec = create or _depth.reverse > 0 or any(_recorded(c) for c in ct_leaves)
+        ct_tensor = any(is_tensor(c) for c in ct_leaves)
         pairs = [(o, c) for o, c in zip(out_leaves, ct_leaves) if is_tensor(o) and o._edge]
         if pairs:
             seeds = [c if is_tensor(c) else np.asarray(c, dtype=o._data.dtype) for o, c in pairs]
             gs = _grad([p[0] for p in pairs], inputs.leaves, seeds, retain_graph=True,
-                       create_graph=create, allow_unused=True, materialize_grads=True)
+                       create_graph=rec, allow_unused=True, materialize_grads=True,
+                       _outer=mark)
         else:
             gs = [wrap(np.zeros_like(x._data)) for x in inputs.leaves]
-        r = inputs.rebuild([_output(g, w) for g, w in zip(gs, inputs.was_tensor)])
+        r = inputs.rebuild([_output(g, w or ct_tensor, True)
+                            for g, w in zip(gs, inputs.was_tensor)])
         return r if argnums is not None else (r if isinstance(r, tuple) else (r,))
 
     value = unflatten(out_td, [_output(o, as_tensor) for o in out_leaves])
@@ -266,9 +308,10 @@ def jvp(f, primals, tangents, has_aux: bool = False):
             else:
                 outs.append(o)
                 tans.append(np.zeros_like(np.asarray(o, dtype=float)))
-    as_tensor = any(m[1] for m in made)
-    result = (unflatten(o_td, [_output(o, as_tensor) for o in outs]),
-              unflatten(o_td, [_output(t, as_tensor) for t in tans]))
+    as_tensor = any(m[1] for m in made) or any(is_tensor(t) for t in t_leaves)
+    # (an edge here comes from outside: a traced input or closure, which the results keep)
+    result = (unflatten(o_td, [_output(o, as_tensor, True) for o in outs]),
+              unflatten(o_td, [_output(t, as_tensor, True) for t in tans]))
     return result + (aux,) if has_aux else result
 
 
@@ -276,11 +319,13 @@ def linearize(f, *primals):
     """``(f(*primals), f_jvp)``: ``f_jvp(*tangents)`` gives J tangents without evaluating ``f``
     again (it transposes the recorded reverse pass, itself linear in the cotangent)."""
     inputs = _Inputs(primals, tuple(range(len(primals))), "linearize", _reverse_leaf)
+    create = _create_graph(inputs)
     with _reverse_scope():
         out = f(*inputs.args)
     if not is_tensor(out):
         raise TypeError("linearize: the function must return a single array")
     u = wrap(np.zeros_like(out._data)).requires_grad_()
+    _private.add(u._edge[0])
     if out._edge is not None:
         pulled = _grad(out, inputs.leaves, u, create_graph=True, allow_unused=True,
                        materialize_grads=True)
@@ -290,13 +335,20 @@ def linearize(f, *primals):
 
     def f_jvp(*tangents):
         t_leaves, _ = flatten(tangents)
+        if len(t_leaves) != len(inputs.leaves):
+            raise ValueError(f"linearize: f_jvp got {len(t_leaves)} tangent leaves for "
+                             f"{len(inputs.leaves)} primal leaves; give one tangent per primal")
+        # Linear in the tangents: the graph of the result is recorded only when something
+        # outside differentiates it (through the primals or the tangents).
+        rec = create or _depth.reverse > 0 or any(_recorded(t) for t in t_leaves)
+        t_tensor = as_tensor or any(is_tensor(t) for t in t_leaves)
         pairs = [(p, t) for p, t in zip(pulled, t_leaves) if p._edge is not None]
         if not pairs:
-            return _output(wrap(np.zeros_like(out._data)), as_tensor)
+            return _output(wrap(np.zeros_like(out._data)), t_tensor, rec)
         seeds = [t if is_tensor(t) else np.asarray(t, dtype=p._data.dtype) for p, t in pairs]
-        (r,) = _grad([p for p, _ in pairs], [u], seeds, retain_graph=True, allow_unused=True,
-                     materialize_grads=True)
-        return _output(r, as_tensor)
+        (r,) = _grad([p for p, _ in pairs], [u], seeds, retain_graph=True, create_graph=rec,
+                     allow_unused=True, materialize_grads=True)
+        return _output(r, t_tensor, rec)
 
     return _output(out, as_tensor), f_jvp
 
@@ -328,7 +380,7 @@ def _assemble(blocks, o_shapes, i_shapes, o_td, inputs, as_tensor):
     outside, input structure inside, each of shape out_shape + in_shape."""
     per_out = []
     for k, oshape in enumerate(o_shapes):
-        leaves = [_output(blocks[k][j].reshape(oshape + ishape), as_tensor)
+        leaves = [_output(blocks[k][j].reshape(oshape + ishape), as_tensor, True)
                   for j, ishape in enumerate(i_shapes)]
         per_out.append(inputs.rebuild(leaves))
     return unflatten(o_td, per_out)
@@ -339,6 +391,7 @@ def jacrev(f, argnums=0, has_aux: bool = False, chunk_size: int | None = None):
     (all rows when None). The right mode when there are fewer outputs than inputs."""
 
     def jac(*args, **kwargs):
+        mark = _mark()
         inputs = _Inputs(args, argnums, "jacrev", _reverse_leaf)
         create = _create_graph(inputs)
         with _reverse_scope():
@@ -363,7 +416,7 @@ def jacrev(f, argnums=0, has_aux: bool = False, chunk_size: int | None = None):
                 roots = [o_leaves[k]._edge for k in live]
                 sd = [wrap(seeds[k]) if create else seeds[k] for k in live]
                 got = execute(roots, sd, retain_graph=True, create_graph=create,
-                              capture=capture, accumulate=False)
+                              capture=capture, accumulate=False, outer=mark)
             for j, x in enumerate(inputs.leaves):
                 g = got.get(j)
                 if g is None:
@@ -466,7 +519,8 @@ def jacobian(f, argnums=0, mode: str = "auto", has_aux: bool = False,
             nums = _argnums(argnums, len(args), "jacobian")
             n_in = sum(np.size(x._data if is_tensor(x) else x)
                        for a in nums for x in flatten(args[a])[0])
-            with no_grad():
+            # (grad mode stays on: the function may differentiate something itself)
+            with transform_scope():
                 res = f(*args, **kwargs)
             out = _split_aux(res, has_aux, "jacobian")[0]
             n_out = sum(np.size(o._data if is_tensor(o) else o) for o in flatten(out)[0])

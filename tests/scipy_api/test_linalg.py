@@ -170,3 +170,20 @@ def test_solve_reads_what_scipy_reads(assume_a, lower):
              for s in (1, -1)]
         num[idx] = (f[0] - f[1]) / (2 * eps)
     np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_cho_factor_values_are_scipys(lower):
+    """The factor in one triangle and the matrix's own entries in the other, as SciPy returns;
+    the unused triangle's gradient passes to ``a`` unchanged, and cho_solve does not read it."""
+    a = spd() + np.triu(np.full((3, 3), 0.05), 1)  # not symmetric: the unread part differs
+    c, low = SL.cho_factor(cr.tensor(a), lower=lower)
+    want, wlow = sl.cho_factor(a, lower=lower)
+    assert low is wlow is lower
+    np.testing.assert_allclose(to_numpy(c), want, rtol=1e-12)
+    x = leaf(a)
+    c, _ = SL.cho_factor(x, lower=lower)
+    (g,) = cr.grad(c.sum(), [x])
+    unused = np.triu_indices(3, 1) if lower else np.tril_indices(3, -1)
+    np.testing.assert_array_equal(to_numpy(g)[unused], 1.0)
+    check_grads(lambda t: SL.cho_factor(t, lower=lower)[0], a)

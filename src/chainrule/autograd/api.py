@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dispatch import wrap
+from .dispatch import tangents_of, wrap
 from .engine import _accumulate_into, execute
 from .graph import AccumulateGrad
 
@@ -53,7 +53,14 @@ def _roots_and_seeds(outputs, grad_outputs, create_graph, op):
             if g._data.dtype.kind != "c" and out._data.dtype.kind == "c":
                 g = g.astype(out._data.dtype)  # the complex rules must see a complex cotangent
             if not create_graph:
-                g = g._data
+                # No graph of the backward pass is recorded, but tangents that the gradient
+                # carries (forward over reverse) flow through the rules as they run.
+                fw = tangents_of(g)
+                if fw:
+                    g = wrap(g._data)
+                    g._fw = fw
+                else:
+                    g = g._data
         else:
             g = np.asarray(g)
             g = g.astype(np.result_type(g.dtype, out._data.dtype)
@@ -114,10 +121,13 @@ def grad(
     create_graph: bool = False,
     allow_unused: bool | None = None,
     materialize_grads: bool = False,
+    *,
+    _outer=None,
 ) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched).
 
     With ``create_graph=True`` the result is itself differentiable (higher-order derivatives).
+    (``_outer``: for the functional transforms, see ``engine.execute``.)
     """
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
@@ -135,7 +145,7 @@ def grad(
                                f"create it with requires_grad=True or call requires_grad_()")
         capture.setdefault(t._edge[0], []).append(k)
     results = execute(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
-                      capture=capture, accumulate=False)
+                      capture=capture, accumulate=False, outer=_outer)
     out = []
     for k, t in enumerate(inputs):
         g = results.get(k)

@@ -67,7 +67,8 @@ def _graph_saved(node, saved):
 
 
 def _run_hooks(node, g, create):
-    t = g if create else wrap(g)
+    tensor = create or is_tensor(g)  # (a gradient that carries tangents is a tensor)
+    t = g if tensor else wrap(g)
     hooks = node.hooks
     for h in hooks:
         if type(h) is not RetainGrad:
@@ -84,8 +85,8 @@ def _run_hooks(node, g, create):
         if type(h) is RetainGrad:
             owner = h.ref()
             if owner is not None:
-                _accumulate_into(owner, t if create else t._data, create)
-    return t if create else t._data
+                _accumulate_into(owner, t if tensor else t._data, create)
+    return t if tensor else t._data
 
 
 # References to a gradient array that only the engine holds, as counted inside
@@ -121,12 +122,19 @@ def _accumulate_into(tensor, g, create):
         tensor._grad = old + g
 
 
-def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accumulate=True):
+def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accumulate=True,
+            outer=None):
     """Run backward from ``roots`` (edges) seeded with ``root_grads``.
 
     ``capture`` maps a node to the positions of the requested inputs whose gradient flows into
     it; their gradients are returned in a dict position -> gradient. With ``accumulate`` the
     leaves' ``.grad`` receive their gradients (only captured leaves when ``capture`` is given).
+
+    ``outer`` (with ``capture``; the functional transforms): ``(mark, private)``, a sequence
+    number taken when the transform began and a set of the transforms' own leaf nodes. If the
+    graph reaches a leaf older than the mark that is not one of those (a tensor from outside
+    that requires grad, read by the function as a closure), the gradient may depend on it, and
+    ``create_graph`` is turned on (while grad mode is on) so that it can be differentiated.
     """
     grads = {}
     heap = []
@@ -137,7 +145,16 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
             heappush(heap, (node.seq, node))
         else:
             grads[node] = old + g
-    needed = _needed({e[0] for e in roots}, capture) if capture is not None else None
+    needed = None
+    if capture is not None:
+        if outer is not None and (create_graph or not state.grad_enabled):
+            outer = None  # nothing to decide
+        needed, reached = _needed({e[0] for e in roots}, capture, outer)
+        if reached:
+            create_graph = retain_graph = True  # (the new graph runs through the old one)
+            for node, g in grads.items():
+                if not is_tensor(g):
+                    grads[node] = wrap(np.asarray(g))
     results = {}
     prev_mode = state.grad_enabled
     state.grad_enabled = create_graph
@@ -254,10 +271,13 @@ def _send(grads, heap, child, gi):
         grads[child] = old + gi
 
 
-def _needed(roots, targets):
-    """Nodes from which some target node can be reached (the rest need not run)."""
+def _needed(roots, targets, outer=None):
+    """Nodes from which some target node can be reached (the rest need not run), and whether
+    a leaf from outside was reached (see ``execute``'s ``outer``)."""
     needed = set()
     visited = set()
+    reached = False
+    mark, private = outer if outer is not None else (0, None)
     for r in roots:
         if r in visited:
             continue
@@ -270,10 +290,14 @@ def _needed(roots, targets):
                 stack[-1] = (node, i + 1)
                 e = nxt[i]
                 if e is not None and e[0] not in visited:
-                    visited.add(e[0])
-                    stack.append((e[0], 0))
+                    child = e[0]
+                    visited.add(child)
+                    if (outer is not None and type(child) is AccumulateGrad and child.seq > mark
+                            and child not in private):
+                        reached = True
+                    stack.append((child, 0))
             else:
                 stack.pop()
                 if node in targets or any(e is not None and e[0] in needed for e in nxt):
                     needed.add(node)
-    return needed
+    return needed, reached

@@ -11,7 +11,12 @@ The namespace is assembled in layers, each over the one before (docs/numpy.md):
 3. the ``__all__`` of the NumPy-semantics modules: ``primitives.math``, ``primitives.complex``,
    ``primitives.signal`` and ``numpy._arrays``;
 4. every name that is a ufunc in NumPy becomes a function with a ufunc's attributes and
-   ``reduce``, ``accumulate``, ``outer``, ``at``, ``out=``, ``where=`` and ``dtype=``.
+   ``reduce``, ``accumulate``, ``outer``, ``at``, ``out=``, ``where=`` and ``dtype=``;
+5. the index tricks ``r_`` and ``c_`` (``_index_tricks``), differentiable concatenation.
+
+The submodules ``linalg`` and ``fft`` are chainrule's; ``random`` is NumPy's own (random numbers
+are constants), registered as ``chainrule.numpy.random`` so that HIPS autograd's
+``import autograd.numpy.random as npr`` has a chainrule spelling.
 
 Any other public NumPy name raises ``NotDifferentiableError`` (an ``AttributeError``) on access,
 naming the function and how to proceed: chainrule never drops a gradient silently.
@@ -19,12 +24,14 @@ naming the function and how to proceed: chainrule never drops a gradient silentl
 
 from __future__ import annotations
 
+import sys as _sys
+
 import numpy as _np
 
 from ..primitives import complex as _complex
 from ..primitives import math as _math
 from ..primitives import signal as _signal
-from . import _arrays, _extras, _fallback, _passthrough, fft, linalg  # noqa: F401
+from . import _arrays, _extras, _fallback, _index_tricks, _passthrough, fft, linalg  # noqa: F401
 from ._passthrough import NotDifferentiableError, not_differentiable
 from ._ufunc import make_ufunc
 
@@ -67,6 +74,9 @@ def _assemble() -> dict:
     ns["random"] = _np.random
     ns["linalg"], ns["fft"] = linalg, fft
     _KINDS.update(random="numpy", linalg="module", fft="module")
+    for name in _index_tricks.__all__:
+        ns[name] = getattr(_index_tricks, name)
+        _KINDS[name] = "chainrule"
     return ns
 
 
@@ -102,6 +112,7 @@ def _refuser(np_mod, prefix: str):
 
 _ns = _assemble()
 globals().update(_ns)
+_sys.modules.setdefault(f"{__name__}.random", _np.random)  # import chainrule.numpy.random
 _fill_submodule(linalg, _np.linalg, "numpy.linalg", _ns)
 _fill_submodule(fft, _np.fft, "numpy.fft", _ns)
 __all__ = sorted(n for n in _ns if not n.startswith("_"))

@@ -1,5 +1,5 @@
-"""The coverage table of chainrule.numpy (and linalg, fft, scipy.special, scipy.stats), measured
-from the code so that it cannot drift.
+"""The coverage table of chainrule.numpy (and linalg, fft, scipy.special, scipy.stats,
+scipy.linalg), measured from the code so that it cannot drift.
 
     python -m chainrule.numpy._coverage          # writes docs/numpy_coverage.md
 
@@ -23,7 +23,7 @@ import io
 import math
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +174,10 @@ SAMPLES: dict[str, tuple] = {
     "linalg.eigvalsh": (Sym(M),),
     "linalg.solve": (M, V),
     "linalg.lstsq": (N, V),
+    "linalg.eig": (N,),
+    "linalg.eigvals": (N,),
+    "r_": (V, W),
+    "c_": (V, W),
     "linalg.outer": (V, W),
     "fft.fft": (V,),
     "fft.ifft": (V,),
@@ -199,6 +203,15 @@ SAMPLES: dict[str, tuple] = {
     "scipy.special.gammainc": (G, V),
     "scipy.special.gammaincc": (G, V),
     "scipy.special.stdtr": (G + 2.0, V),
+    "scipy.special.jn": (2, G),
+    "scipy.special.yn": (2, G),
+    "scipy.stats.chi2.*": (V, G + 1.0),
+    "scipy.linalg.solve_banded": ((1, 1), np.array([[0.0, 0.3, 0.2], [2.0, 1.5, 1.2],
+                                                    [0.3, 0.2, 0.0]]), V),
+    "scipy.linalg.cholesky": (Sym(M),),
+    "scipy.linalg.cho_factor": (Sym(M),),
+    "scipy.linalg.cho_solve": ((M, False), V),
+    "scipy.linalg.solve_sylvester": (M, M, N),
     "scipy.stats.beta.*": (V, G, G + 0.5),
     "scipy.stats.binom.*": (np.array([0, 1, 3]), 5, V),
     "scipy.stats.poisson.*": (np.array([0, 1, 3]), G),
@@ -211,6 +224,9 @@ SAMPLES: dict[str, tuple] = {
     "scipy.stats.t.*": (V, G + 2.0),
     "scipy.stats.multivariate_normal.*": (V, W, Sym(M)),
 }
+
+# Index tricks: probed as functions of their items, ``r_[items]``.
+INDEXERS = frozenset({"r_", "c_"})
 
 # In-place writers: probed through ``written`` (a copy of the first argument, written).
 WRITERS = frozenset({"put", "put_along_axis", "place", "putmask", "copyto", "fill_diagonal"})
@@ -227,6 +243,10 @@ class Row:
     forward: str
     notes: str
     second: str = "-"  # forward over reverse (v^T H v) against finite differences of the gradient
+    # The function probed and the sample it was probed at (for other checks, e.g.
+    # tests/functional/test_composition.py); not part of the table.
+    fn: object = field(default=None, repr=False, compare=False)
+    args: tuple | None = field(default=None, repr=False, compare=False)
 
 
 def _is_float(a) -> bool:
@@ -448,7 +468,7 @@ def _probe_name(key: str, f) -> Row:
             continue
         with _quiet():
             rev, fwd, notes, second = probe(f, args)
-        return Row(key, rev, fwd, notes, second)
+        return Row(key, rev, fwd, notes, second, fn=f, args=args)
     if refusal is not None:
         first = str(refusal).split(";")[0].split(". ")[0]
         return Row(key, "refused", "refused", f"NotImplementedError: {first}")
@@ -471,6 +491,9 @@ def _module_rows(prefix: str, mod, names, kinds=None) -> list[Row]:
         key = f"{prefix}{name}"
         kind = (kinds or {}).get(name) or getattr(obj, "_chainrule_kind", None) or \
             getattr(obj, "kind", None)
+        if key in INDEXERS:
+            out.append(_probe_name(key, _indexed(obj, key)))
+            continue
         if isinstance(obj, type) or type(obj) is type(np) or not callable(obj):
             continue
         if kind in _KIND_NOTES:
@@ -485,6 +508,16 @@ def _module_rows(prefix: str, mod, names, kinds=None) -> list[Row]:
             continue
         out.append(_probe_name(key, written(obj) if key in WRITERS else obj))
     return out
+
+
+def _indexed(obj, name):
+    """An index trick (``r_``) as the function of its items ``obj[items]``."""
+
+    def run(*items):
+        return obj[items]
+
+    run.__name__ = name
+    return run
 
 
 def _submodule_names(mod) -> list[str]:
@@ -502,7 +535,7 @@ def rows() -> dict[str, list[Row]]:
     for sub in ("linalg", "fft"):
         mod = getattr(cnp, sub)
         sections[f"chainrule.numpy.{sub}"] = _module_rows(f"{sub}.", mod, _submodule_names(mod))
-    for path in ("chainrule.scipy.special", "chainrule.scipy.stats"):
+    for path in ("chainrule.scipy.special", "chainrule.scipy.stats", "chainrule.scipy.linalg"):
         try:
             mod = importlib.import_module(path)
         except Exception:  # noqa: BLE001 - optional parts

@@ -2,9 +2,10 @@
 
 Names, signatures, defaults and results (``SlogdetResult``, ``EighResult``, ``SVDResult``,
 ``QRResult``) are NumPy's. Raw arrays in give NumPy's own results; any tensor in gives tensors
-out, computed from the primitives in ``chainrule.primitives.decompositions``. Gradients need real
-dtypes. The decisions on degenerate cases (repeated eigenvalues, singular matrices, the sign of
-singular vectors) are in docs/linalg.md.
+out, computed from the primitives in ``chainrule.primitives.decompositions``. Complex matrices
+carry gradients with PyTorch's convention (docs/semantics.md). The decisions on degenerate cases
+(repeated eigenvalues or singular values, singular matrices, the sign and phase of singular
+vectors and eigenvectors) are in docs/linalg.md.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from ..primitives._core import apply as _apply
 from ..primitives._core import tensor_types as _tt
 from ..primitives.complex import abs2
 from ..primitives.complex import conj as _conj
+from ..primitives.complex import imag as _imag
 from ..primitives.complex import real as _real
 from ..primitives.elementwise import abs as _abs
+from ..primitives.elementwise import exp as _exp
 from ..primitives.elementwise import sqrt as _sqrt
 from ..primitives.elementwise import where as _where
 from ..primitives.linalg import SWAPLAST as _SWAPLAST
@@ -61,10 +64,11 @@ def _wants_grad(x) -> bool:
 
 
 def _real_only(op, *xs):
+    """For the few functions whose rules are real only (expm, logm, sqrtm, solve_sylvester)."""
     for x in xs:
         if type(x) in _tt and x._data.dtype.kind == "c" and _wants_grad(x):
             raise NotImplementedError(
-                f"{op}: gradients of complex matrices are not supported yet (dtype "
+                f"{op}: gradients of complex matrices are not supported (dtype "
                 f"{x._data.dtype}); use real matrices, or detach() for values only")
 
 
@@ -99,11 +103,17 @@ def _mT(x):
     return _apply(_SWAPLAST, (x,))
 
 
-def _prep(op, a, square=True):
-    """Checks shared by the tensor paths: shape, real dtype, float promotion."""
+def _prep(op, a, square=True, complex_ok=False):
+    """Checks shared by the tensor paths: shape, dtype (complex gradients where ``complex_ok``),
+    float promotion."""
     s = _square(op, a) if square else _matrix(op, a)
-    _real_only(op, a)
+    if not complex_ok:
+        _real_only(op, a)
     return _floating(a), s
+
+
+def _prepc(op, a, square=True):
+    return _prep(op, a, square, complex_ok=True)
 
 
 # --- inverse, solve, determinants --------------------------------------------------------------
@@ -111,7 +121,7 @@ def inv(a):
     """``numpy.linalg.inv``; its gradient is -A^-T G A^-T."""
     if not _is_t(a):
         return _np.linalg.inv(a)
-    a, _ = _prep("inv", a)
+    a, _ = _prepc("inv", a)
     return _d.inv(a)
 
 
@@ -121,7 +131,6 @@ def solve(a, b):
     if not _is_t(a, b):
         return _np.linalg.solve(a, b)
     sa = _square("solve", a)
-    _real_only("solve", a, b)
     a, b = _floating(a), _floating(b)
     sb = _shape(b)
     vector = len(sb) == 1
@@ -139,15 +148,20 @@ def det(a):
     """``numpy.linalg.det``; the gradient is the cofactor matrix, also at singular matrices."""
     if not _is_t(a):
         return _np.linalg.det(a)
-    a, _ = _prep("det", a)
+    a, _ = _prepc("det", a)
     return _d.det(a)
 
 
 def slogdet(a):
-    """``numpy.linalg.slogdet``: ``SlogdetResult(sign, logabsdet)``; ``sign`` is a constant."""
+    """``numpy.linalg.slogdet``: ``SlogdetResult(sign, logabsdet)``. For real matrices ``sign``
+    is a constant (+-1); for complex ones it is the unit number det / |det|, differentiable too
+    (from log det = log|det| + i arg det)."""
     if not _is_t(a):
         return _np.linalg.slogdet(a)
-    a, _ = _prep("slogdet", a)
+    a, _ = _prepc("slogdet", a)
+    if a._data.dtype.kind == "c":
+        logdet = _d.logabsdet(a)  # complex: log det
+        return SlogdetResult(_exp(1j * _imag(logdet)), _real(logdet))
     sign = type(a)._constant(_np.asarray(_np.linalg.slogdet(a._data)[0]))
     return SlogdetResult(sign, _d.logabsdet(a))
 
@@ -157,9 +171,9 @@ def cholesky(a, /, *, upper: bool = False):
     Only the lower (upper) triangle is read, and the gradient lives on that triangle."""
     if not _is_t(a):
         return _np.linalg.cholesky(a, upper=upper)
-    a, _ = _prep("cholesky", a)
+    a, _ = _prepc("cholesky", a)
     lo = _d.cholesky(a, "U" if upper else "L")
-    return _mT(lo) if upper else lo
+    return _conj(_mT(lo)) if upper else lo
 
 
 # --- factorisations ---------------------------------------------------------------------------
@@ -183,7 +197,7 @@ def qr(a, mode: str = "reduced"):
         if mode == "raw":
             return tuple(type(a)._constant(r) for r in res)
         return QRResult(*(type(a)._constant(r) for r in res))
-    a, _ = _prep("qr", a, square=False)
+    a, _ = _prepc("qr", a, square=False)
     k = min(m, n)
     q, r = _d._unpack(_apply(_d.QR, (a,)), [(m, k), (k, n)])
     return r if mode == "r" else QRResult(q, r)
@@ -202,7 +216,7 @@ def eigh(a, UPLO: str = "L"):  # noqa: N803 - NumPy's name
     _check_uplo(UPLO)
     if not _is_t(a):
         return _np.linalg.eigh(a, UPLO=UPLO)
-    a, s = _prep("eigh", a)
+    a, s = _prepc("eigh", a)
     n = s[-1]
     w, v = _d._unpack(_apply(_d.EIGH, (a,), (UPLO,)), [(n,), (n, n)])
     return EighResult(_real(w), v)  # real eigenvalues, also of a complex Hermitian matrix
@@ -217,26 +231,30 @@ def eigvalsh(a, UPLO: str = "L"):  # noqa: N803
 
 
 def eig(a):
-    """``numpy.linalg.eig``: values only (the results are complex); use eigh for a symmetric
-    matrix."""
+    """``numpy.linalg.eig``: ``EigResult(eigenvalues, eigenvectors)`` of a general square matrix,
+    complex unless every eigenvalue is real (NumPy's rule, also for real input). The eigenvectors
+    are NumPy's: unit norm, largest entry real. Each is defined only up to a factor e^{i phi}: a
+    loss should not depend on it (as PyTorch documents); chainrule differentiates NumPy's choice,
+    so such losses get that choice's derivative. Repeated eigenvalues: eigenvalue sums only."""
     if not _is_t(a):
         return _np.linalg.eig(a)
-    _no_grad("eig", a, "use eigh for a symmetric matrix")
-    return EigResult(*(type(a)._constant(r) for r in _np.linalg.eig(a._data)))
+    a, s = _prepc("eig", a)
+    if not _wants_grad(a):
+        return EigResult(*(type(a)._constant(r) for r in _np.linalg.eig(a._data)))
+    n = s[-1]
+    w, v = _d._unpack(_apply(_d.EIG, (a,)), [(n,), (n, n)])
+    return EigResult(w, v)
 
 
 def eigvals(a):
-    """``numpy.linalg.eigvals``: values only (see eig)."""
+    """``numpy.linalg.eigvals``; the gradient V^-H diag(g) V^H needs the eigenvectors (the
+    matrix must be diagonalizable), repeated eigenvalues included for their symmetric functions."""
     if not _is_t(a):
         return _np.linalg.eigvals(a)
-    _no_grad("eigvals", a, "use eigvalsh for a symmetric matrix")
-    return type(a)._constant(_np.linalg.eigvals(a._data))
-
-
-def _no_grad(op, a, hint):
-    if _wants_grad(a):
-        raise NotImplementedError(f"{op}: not differentiable in chainrule (its results are "
-                                  f"complex in general); {hint}, or detach() for values")
+    _square("eigvals", a)
+    if not _wants_grad(a):
+        return type(a)._constant(_np.linalg.eigvals(_floating(a)._data))
+    return eig(a).eigenvalues
 
 
 def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
@@ -247,13 +265,13 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
     if not _is_t(a):
         return _np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv,
                               hermitian=hermitian)
-    a, s = _prep("svd", a, square=hermitian)
+    a, s = _prepc("svd", a, square=hermitian)
     if hermitian:
         return _svd_hermitian(a, compute_uv)
     if not compute_uv:
         return svdvals(a)
     m, n = s[-2:]
-    u, sv, vh = _d._unpack(_apply(_d.SVD, (a,), (bool(full_matrices),)),
+    u, sv, vh = _d._unpack(_apply(_d.SVD, (a,), (bool(full_matrices), False)),
                            _d._svd_cores(m, n, bool(full_matrices)))
     return SVDResult(u, _real(sv), vh)
 
@@ -267,16 +285,18 @@ def _svd_hermitian(a, compute_uv):
         return sv
     sgn = _np.take_along_axis(_np.sign(w._data), order, axis=-1)
     u = _take_along_axis(v, _np.broadcast_to(order[..., None, :], v.shape), -1)
-    return SVDResult(u, sv, _mT(u * sgn[..., None, :]))
+    return SVDResult(u, sv, _conj(_mT(u * sgn[..., None, :])))
 
 
 def svdvals(x, /):
-    """``numpy.linalg.svdvals``; differentiable with repeated singular values too."""
+    """``numpy.linalg.svdvals``; differentiable with repeated singular values too: reverse mode
+    for losses symmetric in them (else ``LinAlgError``), forward mode gives each the tangent of
+    their mean (exact for every such loss)."""
     if not _is_t(x):
         return _np.linalg.svdvals(x)
-    x, s = _prep("svdvals", x, square=False)
+    x, s = _prepc("svdvals", x, square=False)
     m, n = s[-2:]
-    return _real(_d._unpack(_apply(_d.SVD, (x,), (False,)), _d._svd_cores(m, n, False))[1])
+    return _real(_d._unpack(_apply(_d.SVD, (x,), (False, True)), _d._svd_cores(m, n, False))[1])
 
 
 # --- norms --------------------------------------------------------------------------------------
@@ -299,7 +319,6 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):  # noqa: A002 - NumPy'
     'nuc', ±1, ±2, ±inf), over ``axis`` (an int or a pair), with ``keepdims``."""
     if not _is_t(x):
         return _np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
-    _real_only("norm", x)
     x = _floating(x)
     shape = _shape(x)
     nd = len(shape)
@@ -349,6 +368,55 @@ def _vector_norm(x, ord, ax):  # noqa: A002
     return _where(zero, 0.0, _where(zero, 1.0, s) ** (1.0 / ord))
 
 
+def _nuclear(sv):
+    """The sum of the singular values. Its gradient U V^H does not depend on the bases of
+    repeated singular values; singular values that are 0 (to rounding) are left out of it
+    (their singular vectors are arbitrary): U_r V_r^H, the subgradient of least norm (0 at the
+    zero matrix)."""
+    d = sv._data
+    n = d.shape[-1]
+    zero = d <= n * _np.finfo(d.dtype).eps * _np.max(d, axis=-1, keepdims=True, initial=0.0)
+    if not _np.any(zero):
+        return _sum(sv, axis=-1)
+    zero = _tied(d, zero)
+    return _sum(_where(zero, 0.0, sv), axis=-1)
+
+
+def _tied(d, seed):
+    """A mask of the singular values tied (to rounding, the SVD rule's own test, closed under
+    chains of ties) with the one at index ``seed`` (or those of the mask ``seed``)."""
+    _, degenerate = _d._gap_inverse(d, squared=True)
+    n = d.shape[-1]
+    if isinstance(seed, _np.ndarray):
+        tied = seed.copy()
+    else:
+        tied = _np.zeros(d.shape, dtype=bool)
+        tied[..., seed] = True
+    for _ in range(n):
+        grown = tied | _np.any(degenerate & tied[..., :, None], axis=-2)
+        if _np.array_equal(grown, tied):
+            break
+        tied = grown
+    return tied
+
+
+def _extreme(sv, top):
+    """The largest (``top``) or smallest singular value. Where it is repeated the function is
+    not differentiable; as PyTorch (whose amax shares ties) the gradient is then shared evenly
+    among the tied values: (1/k) U_k V_k^H, a subgradient that does not depend on the basis of
+    the tied singular subspace (chainrule also counts values equal to rounding as tied). Where
+    the value is exactly 0 the gradient is 0 (the least-norm subgradient)."""
+    d = sv._data
+    index = 0 if top else -1
+    tied = _tied(d, index)
+    k = _np.sum(tied, axis=-1, keepdims=True)
+    if _np.all(k == 1) and _np.all(d[..., index] != 0):
+        return sv[..., index]
+    w = tied / k * (d[..., index][..., None] != 0)
+    # the value of the extreme itself; the weighted sum contributes 0 to it, and its gradient
+    return type(sv)._constant(d[..., index]) + _sum((sv - d) * w, axis=-1)
+
+
 def _to_end(x, r, c):
     """x with axes (r, c) moved to the end, in that order."""
     nd = len(_shape(x))
@@ -362,7 +430,7 @@ def _matrix_norm(x, ord, axes):  # noqa: A002
         raise ValueError(f"norm: duplicate axes given: {axes}")
     if ord in (2, -2, "nuc"):
         sv = svdvals(_to_end(x, r, c))
-        return sv[..., 0] if ord == 2 else (sv[..., -1] if ord == -2 else _sum(sv, axis=-1))
+        return _extreme(sv, ord == 2) if ord != "nuc" else _nuclear(sv)
     if ord in (None, "fro", "f"):
         return _safe_sqrt(_sum(abs2(x), axis=axes))
     if ord in (1, -1):  # largest (smallest) column sum
@@ -407,7 +475,10 @@ def cond(x, p=None):
         return _np.linalg.cond(x, p)
     if p is None or p in (2, -2):
         sv = svdvals(x)
-        return sv[..., 0] / sv[..., -1] if p != -2 else sv[..., -1] / sv[..., 0]
+        if _np.any(sv._data[..., -1] == 0):  # singular: NumPy's inf (no gradient there)
+            return type(x)._constant(_np.linalg.cond(x._data, p))
+        top, bottom = _extreme(sv, True), _extreme(sv, False)
+        return top / bottom if p != -2 else bottom / top
     _square("cond", x)
     try:
         return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
@@ -426,14 +497,15 @@ _NOVALUE = object()
 
 
 def pinv(a, rcond=None, hermitian: bool = False, *, rtol=_NOVALUE):
-    """``numpy.linalg.pinv`` through the SVD: singular values at or below ``rcond`` (default
-    1e-15; ``rtol=None``: max(M, N) eps) times the largest are dropped. The gradient holds while
-    the rank does not change."""
+    """``numpy.linalg.pinv`` (NumPy's kernel): singular values at or below ``rcond`` (default
+    1e-15; ``rtol=None``: max(M, N) eps) times the largest are dropped. Its derivative is Golub
+    and Pereyra's, written with A and its pseudo-inverse only: exact while the rank does not
+    change, repeated singular values included (``pinv(eye(3))``)."""
     if not _is_t(a):
         if rtol is _NOVALUE:
             return _np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
         return _np.linalg.pinv(a, rcond=rcond, hermitian=hermitian, rtol=rtol)
-    a, s = _prep("pinv", a, square=False)
+    a, s = _prepc("pinv", a, square=hermitian)
     m, n = s[-2:]
     if rcond is None:  # NumPy 2's defaults
         if rtol is _NOVALUE:
@@ -442,24 +514,19 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=_NOVALUE):
             rcond = _np.finfo(a._data.dtype).eps * max(m, n) if rtol is None else rtol
     elif rtol is not _NOVALUE:
         raise ValueError("pinv: `rtol` and `rcond` can't be both set; give one of them")
-    u, sv, vh = svd(a, full_matrices=False, hermitian=hermitian)
-    cutoff = _np.asarray(_data(rcond))[..., None] * _np.max(sv._data, axis=-1, keepdims=True,
-                                                          initial=0.0)
-    large = sv._data > cutoff
-    s_inv = _where(large, 1.0 / _where(large, sv, 1.0), 0.0)
-    # V S^-1 U^H: the conjugate transposes (no-ops on real data)
-    return _matmul(_conj(_mT(vh)) * _reshape(s_inv, s_inv.shape[:-1] + (1, s_inv.shape[-1])),
-                   _conj(_mT(u)))
+    rcond = _np.asarray(_data(rcond))
+    if hermitian:  # NumPy's hermitian kernel (eigh) reads the lower triangle
+        a = _d._reflect(a, "L")
+    return _d.pinv(a, rcond, hermitian)
 
 
 def lstsq(a, b, rcond=None):
     """``numpy.linalg.lstsq``: ``(x, residuals, rank, s)``. x is pinv(a) @ b (the minimum-norm
-    solution); x, residuals and s are differentiable (exact for full rank, and while the rank
-    does not change)."""
+    solution), differentiated through pinv's rule (exact while the rank does not change, repeated
+    singular values included); residuals and s are differentiable too."""
     if not _is_t(a, b):
         return _np.linalg.lstsq(a, b, rcond=rcond)
     sa = _matrix("lstsq", a)
-    _real_only("lstsq", a, b)
     if len(sa) != 2:
         raise LinAlgError(f"lstsq: a must be 2-dimensional, got shape {sa}")
     a, b = _floating(a), _floating(b)
@@ -492,7 +559,6 @@ def matrix_power(a, n: int):
     except TypeError:
         raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}") from None
     s = _square("matrix_power", a)
-    _real_only("matrix_power", a)
     if n == 0:
         return type(a)._constant(_np.broadcast_to(_np.eye(s[-1], dtype=a._data.dtype), s).copy())
     if n < 0:
@@ -624,11 +690,10 @@ def matmul(x1, x2, /):
 
 
 def vecdot(x1, x2, /, *, axis: int = -1):
-    """``numpy.linalg.vecdot``: the dot product along ``axis`` (broadcasting)."""
+    """``numpy.linalg.vecdot``: sum(conj(x1) * x2) along ``axis`` (broadcasting)."""
     if not _is_t(x1, x2):
         return _np.linalg.vecdot(x1, x2, axis=axis)
-    _real_only("vecdot", x1, x2)
-    return _sum(x1 * x2, axis=axis)
+    return _sum(_conj(x1) * x2, axis=axis)  # NumPy conjugates the first argument
 
 
 def matrix_transpose(x, /):

@@ -32,13 +32,13 @@ def _real_dtype(dtype):
 
 
 REAL = Primitive(
-    "real", lambda z: z.real.copy(), save=(dtype_of(0),),
+    "real", lambda z: np.asarray(z).real.copy(), save=(dtype_of(0),),
     # A real cotangent becomes g + 0j: the imaginary part of z does not reach L.
     vjp=lambda g, in_dtype: astype(g, in_dtype),
     jvp=lambda t, in_dtype: real(t), linear=True,
 )
 IMAG = Primitive(
-    "imag", lambda z: z.imag.copy(), save=(dtype_of(0),),
+    "imag", lambda z: np.asarray(z).imag.copy(), save=(dtype_of(0),),
     vjp=lambda g, in_dtype: astype(g, in_dtype) * 1j,
     jvp=lambda t, in_dtype: imag(t), linear=True,
 )

@@ -1,8 +1,14 @@
 """Linear-algebra primitives: inverse, solves, determinants and factorisations.
 
 A small core, everything else in ``chainrule.numpy.linalg`` / ``chainrule.scipy.linalg`` is
-composed from it: ``inv``, ``solve`` (LU), ``solve_triangular``, ``cholesky``, ``det``,
-``logabsdet``, ``eigh``, ``svd``, ``qr``, ``expm``, ``logm``, ``solve_sylvester`` and ``sqrtm``.
+composed from it: ``inv``, ``solve`` (LU), ``solve_triangular``, ``solve_banded``, ``cholesky``,
+``det``, ``logabsdet``, ``eigh``, ``eig``, ``svd``, ``qr``, ``pinv``, ``expm``, ``logm``,
+``solve_sylvester`` and ``sqrtm``.
+
+Complex matrices follow PyTorch's convention (docs/architecture.md, "Complex numbers"): forward
+rules are the complex derivatives as they stand, reverse rules their adjoints for the real inner
+product Re(sum(conj(a) b)) (conjugate transposes where the real rules have transposes), and a
+real input of a complex result gets the real part of its gradient.
 
 Every primitive accepts NumPy-style stacks of matrices ``(..., m, n)``. Rules follow the table's
 convention (docs/architecture.md): a tangent or cotangent may carry leading batch axes beyond the
@@ -13,9 +19,9 @@ Decompositions with several results (``eigh``: w and V; ``svd``: U, s, Vh; ``qr`
 node each: the kernel returns the results flattened and joined along the last axis (``_pack``),
 and the public functions slice them apart, so that one factorisation serves every result.
 
-Symmetric inputs (``cholesky``, ``eigh``) are taken as symmetric: the kernel reads one triangle
-(as NumPy does), the gradient is the symmetric matrix (as in PyTorch and JAX), which is exact
-for every symmetric perturbation.
+Symmetric (Hermitian) inputs of ``cholesky`` and ``eigh``: the kernel reads one triangle (as
+NumPy does), and the rules differentiate exactly that function (the gradient lives on the read
+triangle; see ``_reflect``).
 
 SciPy is imported lazily inside kernels only (``import chainrule`` works without it).
 """
@@ -24,11 +30,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import ANS, Primitive, apply, register, shape_of, tensor_types
-from .elementwise import where
+from ._core import ANS, Primitive, apply, dtype_of, register, shape_of, tensor_types
+from .complex import conj, imag, real
+from .elementwise import astype, where
 from .linalg import SWAPLAST, einsum, matmul
 from .reduction import prod, sum, sum_to  # noqa: A004 - chainrule's sum
-from .shape import concatenate, reshape
+from .shape import PAD, concatenate, reshape
 
 LinAlgError = np.linalg.LinAlgError
 
@@ -39,6 +46,21 @@ def _data(x):
 
 def _mT(x):
     return apply(SWAPLAST, (x,))
+
+
+def _mH(x):
+    """The conjugate transpose of the last two axes (the transpose of real data)."""
+    return conj(apply(SWAPLAST, (x,)))
+
+
+def _cx(x) -> bool:
+    return _data(x).dtype.kind == "c"
+
+
+def _like(g, dtype):
+    """A gradient for an input of ``dtype``: its real part when the input is real (a real input
+    of a complex result), else ``g`` itself."""
+    return real(g) if dtype.kind != "c" else g
 
 
 def _diag(x):
@@ -86,7 +108,7 @@ def _inv_impl(a):
 
 INV = Primitive(
     "inv", _inv_impl, save=(ANS,),
-    vjp=lambda g, ans: -matmul(matmul(_mT(ans), g), _mT(ans)),
+    vjp=lambda g, ans: -matmul(matmul(_mH(ans), g), _mH(ans)),
     jvp=lambda t, ans: -matmul(matmul(ans, t), ans),
 )
 
@@ -98,21 +120,21 @@ def _solve_impl(a, b):
         raise _singular("solve", exc, "use lstsq for a least-squares solution") from None
 
 
-# X = A^-1 B:  dX = A^-1 (dB - dA X);  gB = A^-T g,  gA = -gB X^T.
-def _solve_da(g, a, b_shape, x):
+# X = A^-1 B:  dX = A^-1 (dB - dA X);  gB = A^-H g,  gA = -gB X^H (real parts for real inputs).
+def _solve_da(g, a, b_shape, b_dtype, x):
     lead = g.ndim - x.ndim
-    return sum_to(-matmul(solve(_mT(a), g), _mT(x)), a.shape, lead)
+    return sum_to(_like(-matmul(solve(_mH(a), g), _mH(x)), _data(a).dtype), a.shape, lead)
 
 
-def _solve_db(g, a, b_shape, x):
-    return sum_to(solve(_mT(a), g), b_shape, g.ndim - x.ndim)
+def _solve_db(g, a, b_shape, b_dtype, x):
+    return sum_to(_like(solve(_mH(a), g), b_dtype), b_shape, g.ndim - x.ndim)
 
 
 SOLVE = Primitive(
-    "solve", _solve_impl, nin=2, save=(0, shape_of(1), ANS),
+    "solve", _solve_impl, nin=2, save=(0, shape_of(1), dtype_of(1), ANS),
     vjp=(_solve_da, _solve_db),
-    jvp=(lambda t, a, b_shape, x: -solve(a, matmul(_align(t, a.ndim, x.ndim), x)),
-         lambda t, a, b_shape, x: solve(a, _align(t, len(b_shape), x.ndim))),
+    jvp=(lambda t, a, b_shape, b_dtype, x: -solve(a, matmul(_align(t, a.ndim, x.ndim), x)),
+         lambda t, a, b_shape, b_dtype, x: solve(a, _align(t, len(b_shape), x.ndim))),
 )
 
 
@@ -151,53 +173,61 @@ def _solve_tri_impl(a, b, lower, unit_diagonal):
             from None
 
 
-def _solve_tri_da(g, a, b_shape, x, lower, unit):
-    gb = solve_triangular(_mT(a), g, not lower, unit)
+def _solve_tri_da(g, a, b_shape, b_dtype, x, lower, unit):
+    gb = solve_triangular(_mH(a), g, not lower, unit)
     mask = _tri_mask(a.shape[-1], lower, -1 if unit else 0, _data(x).dtype)
-    return sum_to(-matmul(gb, _mT(x)) * mask, a.shape, g.ndim - x.ndim)
+    ga = _like(-matmul(gb, _mH(x)) * mask, _data(a).dtype)
+    return sum_to(ga, a.shape, g.ndim - x.ndim)
 
 
-def _solve_tri_ta(t, a, b_shape, x, lower, unit):
+def _solve_tri_ta(t, a, b_shape, b_dtype, x, lower, unit):
     mask = _tri_mask(a.shape[-1], lower, -1 if unit else 0, _data(x).dtype)
     return -solve_triangular(a, matmul(_align(t, a.ndim, x.ndim) * mask, x), lower, unit)
 
 
 # Only the triangle named by `lower` is read (without its diagonal when unit_diagonal).
 SOLVE_TRIANGULAR = Primitive(
-    "solve_triangular", _solve_tri_impl, nin=2, save=(0, shape_of(1), ANS),
+    "solve_triangular", _solve_tri_impl, nin=2, save=(0, shape_of(1), dtype_of(1), ANS),
     vjp=(_solve_tri_da,
-         lambda g, a, b_shape, x, lower, unit: sum_to(
-             solve_triangular(_mT(a), g, not lower, unit), b_shape, g.ndim - x.ndim)),
+         lambda g, a, b_shape, b_dtype, x, lower, unit: sum_to(
+             _like(solve_triangular(_mH(a), g, not lower, unit), b_dtype), b_shape,
+             g.ndim - x.ndim)),
     jvp=(_solve_tri_ta,
-         lambda t, a, b_shape, x, lower, unit: solve_triangular(
+         lambda t, a, b_shape, b_dtype, x, lower, unit: solve_triangular(
              a, _align(t, len(b_shape), x.ndim), lower, unit)),
 )
 
 
 # --- Cholesky -----------------------------------------------------------------------------------
-# Like NumPy's kernels, cholesky and eigh read one triangle of A (``uplo`` 'L' or 'U') and stand
-# for the symmetric matrix it mirrors: S = R(A) = tril(A) + tril(A, -1)^T. The rules differentiate
-# that function exactly: forward rules take R(t), reverse rules return R^T(G), which lives on the
-# read triangle (off-diagonal entries count twice, since each stands for two entries of S).
+# Like NumPy's (LAPACK's) kernels, cholesky and eigh read one triangle of A (``uplo`` 'L' or 'U')
+# and the real part of its diagonal, and stand for the symmetric (Hermitian) matrix that the
+# triangle mirrors: S = R(A) = tril(A, -1) + tril(A, -1)^H + Re diag(A). The rules differentiate
+# that function exactly: forward rules take R(t), reverse rules return the adjoint R^*(G) =
+# tril(G + G^H, -1) + Re diag(G), which lives on the read triangle (off-diagonal entries count
+# twice, since each stands for two entries of S).
 def _reflect(t, uplo):
     n = t.shape[-1]
     dt = _data(t).dtype
-    if uplo == "U":
-        return t * _tri_mask(n, False, 0, dt) + _mT(t * _tri_mask(n, False, -1, dt))
-    return t * _tri_mask(n, True, 0, dt) + _mT(t * _tri_mask(n, True, -1, dt))
+    lower = uplo != "U"
+    if dt.kind != "c":
+        return t * _tri_mask(n, lower, 0, dt) + _mT(t * _tri_mask(n, lower, -1, dt))
+    strict = t * _tri_mask(n, lower, -1, dt)
+    return strict + _mH(strict) + real(t) * np.eye(n)
 
 
 def _reflect_t(g, uplo):
     n = g.shape[-1]
     lower = uplo != "U"
     dt = _data(g).dtype
-    return g * _tri_mask(n, lower, 0, dt) + _mT(g) * _tri_mask(n, lower, -1, dt)
+    if dt.kind != "c":
+        return g * _tri_mask(n, lower, 0, dt) + _mT(g) * _tri_mask(n, lower, -1, dt)
+    return (g + _mH(g)) * _tri_mask(n, lower, -1, dt) + real(g) * np.eye(n)
 
 
 def _cholesky_impl(a, uplo):
     try:
-        if uplo == "U":  # NumPy reads the upper triangle for upper=True: L = U^T
-            return np.swapaxes(np.linalg.cholesky(a, upper=True), -1, -2)
+        if uplo == "U":  # NumPy reads the upper triangle for upper=True: L = U^H
+            return np.conj(np.swapaxes(np.linalg.cholesky(a, upper=True), -1, -2))
         return np.linalg.cholesky(a)
     except LinAlgError as exc:
         raise LinAlgError(
@@ -211,27 +241,31 @@ def _phi(x):
     return x * (np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)).astype(_data(x).dtype)
 
 
-# S = L L^T:  dL = L phi(L^-1 dS L^-T);  gS = L^-T phi(L^T g) L^-1.
+# S = L L^H:  dL = L phi(L^-1 dS L^-H);  gS = L^-H phi(L^H g) L^-1 (phi has real
+# coefficients, so it is its own adjoint; L^-1 dS L^-H is Hermitian, so dL keeps a real diagonal).
 def _cholesky_jvp(t, lo, uplo):
     y = solve_triangular(lo, _reflect(t, uplo), True, False)
-    return matmul(lo, _phi(solve_triangular(lo, _mT(y), True, False)))
+    return matmul(lo, _phi(solve_triangular(lo, _mH(y), True, False)))
 
 
 def _cholesky_vjp(g, lo, uplo):
-    up = _mT(lo)
+    up = _mH(lo)
     w = solve_triangular(up, _phi(matmul(up, g)), False, False)
-    return _reflect_t(_mT(solve_triangular(up, _mT(w), False, False)), uplo)
+    return _reflect_t(_mH(solve_triangular(up, _mH(w), False, False)), uplo)
 
 
-# The lower factor L (for uplo 'U' the transpose of NumPy's upper factor).
+# The lower factor L (for uplo 'U' the conjugate transpose of NumPy's upper factor).
 CHOLESKY = Primitive("cholesky", _cholesky_impl, save=(ANS,), vjp=_cholesky_vjp,
                      jvp=_cholesky_jvp)
 
 
 # --- determinants -------------------------------------------------------------------------------
+# det and log det are holomorphic: d det = sum(cof * dA) with cof = det(A) A^-T, so the forward
+# rules multiply by cof (A^-T for log det) and the reverse rules by its conjugate.
 def _cofactor(a, d):
-    """The cofactor matrix det(A) A^-T (the gradient of det), also at singular matrices: there
-    it comes from the SVD, cof = det(U) det(V) U diag(prod_{j != i} s_j) V^T."""
+    """The cofactor matrix det(A) A^-T (the derivative of det), also at singular matrices: there
+    it comes from the SVD A = U S V^H, cof = det(U) det(V^H) conj(U) diag(prod_{j != i} s_j)
+    conj(V^H)."""
     ad, dd = _data(a), _data(d)
     n = ad.shape[-1]
     if n == 0:
@@ -239,10 +273,19 @@ def _cofactor(a, d):
     hadamard = np.prod(np.linalg.norm(ad, axis=-2), axis=-1)
     if np.all(np.abs(dd) > 1e-8 * hadamard):
         return reshape(d, d.shape + (1, 1)) * _mT(inv(a))
+    if ad.dtype.kind == "c" and type(a) in tensor_types and (
+            a._edge is not None or getattr(a, "_fw", None)):
+        # the phase det(U) det(V^H) moves with A, and differentiating it through the SVD
+        # cancels terms of size 1 / s_min: no accurate second derivative at a zero s_min
+        raise LinAlgError(
+            "det: the second derivative at a singular complex matrix is not provided (the "
+            "cofactor matrix, the first derivative, is exact there); perturb the matrix, or "
+            "differentiate det of its real representation")
     u, s, vh = _svd_parts(a)
-    sign = np.linalg.det(_data(u)) * np.linalg.det(_data(vh))
-    others = prod(where(np.eye(n, dtype=bool), 1.0, _col(s)), axis=-1)
-    return matmul(u * _col(others), vh) * sign[..., None, None]
+    others = prod(where(np.eye(n, dtype=bool), 1.0, _col(real(s))), axis=-1)
+    # det(U) det(V^H): a sign (real), a unit complex number (complex), taken as a constant
+    phase = np.linalg.det(_data(u)) * np.linalg.det(_data(vh))
+    return matmul(conj(u) * _col(others), conj(vh)) * phase[..., None, None]
 
 
 def _det_impl(a):
@@ -251,22 +294,27 @@ def _det_impl(a):
 
 DET = Primitive(
     "det", _det_impl, save=(0, ANS),
-    vjp=lambda g, a, d: reshape(g, g.shape + (1, 1)) * _cofactor(a, d),
+    vjp=lambda g, a, d: reshape(g, g.shape + (1, 1)) * conj(_cofactor(a, d)),
     jvp=lambda t, a, d: sum(t * _cofactor(a, d), axis=(-2, -1)),
 )
 
 
 def _logabsdet_impl(a):
-    return np.asarray(np.linalg.slogdet(a)[1])
+    sign, logabs = np.linalg.slogdet(a)
+    if np.iscomplexobj(a):  # log det = log|det| + i arg(det), holomorphic
+        return np.asarray(logabs + 1j * np.angle(sign))
+    return np.asarray(logabs)
 
 
 def _inv_t(a):
     return _mT(inv(a))
 
 
+# log|det A| of a real matrix; log det A = log|det A| + i arg det A of a complex one (its real
+# part is log|det A|, the phase of its imaginary part slogdet's sign). d log det = tr(A^-1 dA).
 LOGABSDET = Primitive(
     "logabsdet", _logabsdet_impl, save=(0,),
-    vjp=lambda g, a: reshape(g, g.shape + (1, 1)) * _inv_t(a),
+    vjp=lambda g, a: reshape(g, g.shape + (1, 1)) * conj(_inv_t(a)),
     jvp=lambda t, a: sum(t * _inv_t(a), axis=(-2, -1)),
 )
 
@@ -276,6 +324,10 @@ def _pack(parts):
     """Arrays ``(array, number of core axes)`` with their core axes flattened, joined along the
     last axis (the forward rules' counterpart of ``_np_pack``)."""
     flat = [reshape(p, p.shape[: p.ndim - c] + (-1,)) for p, c in parts]
+    kinds = {_data(f).dtype.kind for f in flat}
+    if "c" in kinds and len(kinds) > 1:  # real parts (eigenvalues, singular values) of a
+        dt = next(_data(f).dtype for f in flat if _cx(f))  # complex result: cast, so that
+        flat = [f if _cx(f) else astype(f, dt) for f in flat]  # their cotangents turn real
     return flat[0] if len(flat) == 1 else concatenate(flat, axis=-1)
 
 
@@ -296,7 +348,7 @@ def _np_pack(*arrays_and_cores):
                            for a, c in arrays_and_cores], axis=-1)
 
 
-# --- symmetric eigendecomposition ---------------------------------------------------------------
+# --- symmetric (Hermitian) eigendecomposition ---------------------------------------------------
 def _eigh_impl(a, uplo):
     w, v = np.linalg.eigh(a, UPLO=uplo)
     return _np_pack((w, 1), (v, 2))
@@ -304,19 +356,27 @@ def _eigh_impl(a, uplo):
 
 def _gap_inverse(w, squared=False):
     """F[i, j] = 1 / (w_j - w_i) (or 1 / (w_j^2 - w_i^2)), 0 on the diagonal and where the two
-    values coincide (to rounding); with the mask of those coinciding pairs."""
+    values coincide (to rounding); with the mask of those coinciding pairs. ``w`` may be
+    complex (the eigenvalues of ``eig``)."""
     wd = _data(w)
     n = wd.shape[-1]
-    if squared:
-        w = w * w
-        wd = wd * wd
+    # values equal to within their rounding (n eps max|w|, also for squared: singular values
+    # are accurate to eps s_max in absolute terms, their squares' gaps are not the test)
     gap_d = wd[..., None, :] - wd[..., :, None]
     scale = np.max(np.abs(wd), axis=-1, keepdims=True)[..., None] if n else 0
-    tol = max(n, 1) * np.finfo(wd.dtype).eps * np.maximum(scale, np.finfo(wd.dtype).tiny)
+    eps = np.finfo(wd.dtype).eps
+    tol = max(n, 1) * eps * np.maximum(scale, np.finfo(wd.dtype).tiny)
     ok = np.abs(gap_d) > tol
+    if squared:
+        w = w * w
     gap = _col(w) - reshape(w, w.shape + (1,))
     degenerate = ~ok & ~np.eye(n, dtype=bool)
     return where(ok, 1.0 / where(ok, gap, 1.0), 0.0), degenerate
+
+
+def _fmt(x):
+    x = complex(x) if np.iscomplexobj(x) else float(x)
+    return repr(x)
 
 
 def _pairs_message(op, vals, pos, what):
@@ -327,13 +387,13 @@ def _pairs_message(op, vals, pos, what):
     nb = vd.ndim - 1
     row = vd[tuple(int(p) for p in pos[len(pos) - 2 - nb: len(pos) - 2])] if nb else vd
     return (f"{op}: the {what} is not defined: values {i} and {j} are repeated "
-            f"({float(row[i])!r} and {float(row[j])!r}, gap {abs(row[i] - row[j]):.3g})")
+            f"({_fmt(row[i])} and {_fmt(row[j])}, gap {abs(row[i] - row[j]):.3g})")
 
 
 def _check_repeated(op, degenerate, vals, gvals, k, fine):
     """Reverse mode at repeated values: the masked formula is exact when the loss is symmetric
     in the repeated values (equal cotangents) and does not depend on the basis chosen in their
-    subspace (the antisymmetric part of ``k`` vanishes on those pairs); otherwise the gradient
+    subspace (the anti-Hermitian part of ``k`` vanishes on those pairs); otherwise the gradient
     does not exist, and this raises."""
     if not np.any(degenerate):
         return
@@ -343,8 +403,8 @@ def _check_repeated(op, degenerate, vals, gvals, k, fine):
                                                                      1e-300))
     if k is not None:
         kd = np.asarray(_data(k))
-        checks.append(np.abs(kd - np.swapaxes(kd, -1, -2)) / max(np.max(np.abs(kd), initial=0),
-                                                                 1e-300))
+        checks.append(np.abs(kd - np.conj(np.swapaxes(kd, -1, -2)))
+                      / max(np.max(np.abs(kd), initial=0), 1e-300))
     for c in checks:
         bad = np.broadcast_to(degenerate, c.shape) & (c > 1e-7)
         if np.any(bad):
@@ -356,13 +416,29 @@ def _check_repeated(op, degenerate, vals, gvals, k, fine):
                 f"subspace")
 
 
-def _check_mixing(op, degenerate, vals, m):
+def _check_phase(op, k, what):
+    """Reverse mode with complex vectors: each is defined up to a factor e^{i phi}; the loss must
+    not depend on it, which means Im(diag(k)) = 0 (k = V^H gV, summed over U and V for svd)."""
+    kd = np.asarray(_data(k))
+    im = np.abs(np.imag(np.diagonal(kd, axis1=-2, axis2=-1)))
+    if np.any(im > 1e-7 * max(np.max(np.abs(kd), initial=0), 1e-300)):
+        i = int(np.argwhere(im == np.max(im))[0][-1])
+        raise LinAlgError(
+            f"{op}: the gradient is not defined: the loss depends on the phase of complex "
+            f"{what} {i} (each is defined only up to a factor e^(i phi)); use a loss invariant "
+            f"under that factor (|v|^2, v v^H, U diag(s) V^H, ...), and take all the results "
+            f"you use from one call of {op} (each call is checked on its own)")
+
+
+def _check_mixing(op, degenerate, vals, m, hermitian=True):
     """Forward mode at repeated values: the tangent exists when the perturbation does not mix
-    the repeated pair (``m``, the perturbation in the eigenbasis, is 0 there)."""
+    the repeated pair (``m``, the perturbation in the eigenbasis, has a zero Hermitian part
+    there; for ``eig``, with ``hermitian=False``, m itself is 0 there)."""
     if not np.any(degenerate):
         return
     md = np.asarray(_data(m))
-    md = np.abs(md + np.swapaxes(md, -1, -2))
+    mt = np.swapaxes(md, -1, -2)
+    md = np.abs(md + np.conj(mt)) if hermitian else np.abs(md) + np.abs(mt)
     bad = np.broadcast_to(degenerate, md.shape) & (md > 1e-7 * max(np.max(md, initial=0), 1e-300))
     if np.any(bad):
         raise LinAlgError(_pairs_message(op, vals, np.argwhere(bad)[0], "tangent")
@@ -370,35 +446,112 @@ def _check_mixing(op, degenerate, vals, m):
                           "symmetric in repeated values, or perturb the matrix slightly")
 
 
+# S = V diag(w) V^H:  M = V^H dS V,  dw = Re diag(M),  dV = V (F o M) (the gauge Im(v_i^H dv_i)
+# = 0, as PyTorch);  gS = V (diag(g_w) + F o V^H g_V) V^H.
 def _eigh_jvp(t, packed, uplo):
     n = t.shape[-1]
     w, v = _unpack(packed, [(n,), (n, n)])
+    w = real(w)
     f, degenerate = _gap_inverse(w)
-    m = matmul(matmul(_mT(v), _reflect(t, uplo)), v)
+    m = matmul(matmul(_mH(v), _reflect(t, uplo)), v)
     _check_mixing("eigh", degenerate, w, m)
-    return _pack([(_diag(m), 1), (matmul(v, f * m), 2)])
+    return _pack([(real(_diag(m)), 1), (matmul(v, f * m), 2)])
 
 
 def _eigh_vjp(g, packed, uplo):
     n = int(round(np.sqrt(packed.shape[-1] + 0.25) - 0.5))  # packed length n + n^2
     w, v = _unpack(packed, [(n,), (n, n)])
+    w = real(w)
     gw, gv = _unpack(g, [(n,), (n, n)])
+    gw = real(gw)
     inner = _diag_embed(gw)
     f, degenerate = _gap_inverse(w)
     if np.any(_data(gv)):  # eigvalsh sends zeros for the vectors: skip them
-        k = matmul(_mT(v), gv)
+        k = matmul(_mH(v), gv)
+        if _cx(k):
+            _check_phase("eigh", k, "eigenvector")
         _check_repeated("eigh", degenerate, w, gw, k, "eigenvalue sums (eigvalsh)")
         inner = inner + f * k
     else:
         _check_repeated("eigh", degenerate, w, gw, None, "eigenvalue sums (eigvalsh)")
-    return _reflect_t(matmul(matmul(v, inner), _mT(v)), uplo)
+    return _reflect_t(matmul(matmul(v, inner), _mH(v)), uplo)
 
 
 EIGH = Primitive("eigh", _eigh_impl, save=(ANS,), vjp=_eigh_vjp, jvp=_eigh_jvp)
 
 
+# --- general eigendecomposition -----------------------------------------------------------------
+# A V = V diag(w), the columns of V of unit norm with their largest entry real (LAPACK's, hence
+# NumPy's, normalisation). With M = V^-1 dA V and F[i, j] = 1 / (w_j - w_i):
+#   dw = diag(M),  dV = Y + V diag(c),  Y = V (F o M),
+# where c keeps the normalisation: Re c_i = -Re(v_i^H y_i) (unit norm), Im c_i = -Im(Y[k_i, i]) /
+# V[k_i, i] (the largest entry k_i stays real). The reverse rule is its adjoint:
+#   gY = gV - V diag(Re h) - i E diag(Im h / V[k, i]),  h = diag(V^H gV),  E the entries k_i,
+#   gA = V^-H (diag(gw) + conj(F) o V^H gY) V^H,
+# so gradients are those of NumPy's normalisation; for losses invariant under v_i -> v_i e^{i phi}
+# (Im h = 0) they equal PyTorch's.
+def _eig_impl(a):
+    w, v = np.linalg.eig(a)
+    return _np_pack((w, 1), (v, 2))
+
+
+def _largest(v):
+    """A constant mask of the largest entry (in modulus, the first of ties) of each column."""
+    vd = np.abs(np.asarray(_data(v)))
+    k = np.argmax(vd, axis=-2)
+    return (np.arange(vd.shape[-2])[:, None] == k[..., None, :]).astype(vd.dtype)
+
+
+def _eig_solve(v, x):
+    try:
+        return solve(v, x)
+    except LinAlgError:
+        raise LinAlgError("eig: the eigenvectors are linearly dependent (a defective matrix): "
+                          "the eigendecomposition is not differentiable there") from None
+
+
+def _eig_jvp(t, in_dtype, packed):
+    n = t.shape[-1]
+    w, v = _unpack(packed, [(n,), (n, n)])
+    f, degenerate = _gap_inverse(w)
+    m = _eig_solve(v, matmul(t, v))
+    _check_mixing("eig", degenerate, w, m, hermitian=False)
+    y = matmul(v, f * m)
+    c = -real(_diag(matmul(_mH(v), y)))
+    if _cx(y):
+        e = _largest(v)
+        c = c - 1j * imag(sum(y * e, axis=-2)) / real(sum(v * e, axis=-2))
+    return _pack([(_diag(m), 1), (y + v * _col(c), 2)])
+
+
+def _eig_vjp(g, in_dtype, packed):
+    n = int(round(np.sqrt(packed.shape[-1] + 0.25) - 0.5))
+    w, v = _unpack(packed, [(n,), (n, n)])
+    gw, gv = _unpack(g, [(n,), (n, n)])
+    f, degenerate = _gap_inverse(w)
+    inner = _diag_embed(gw)
+    if np.any(_data(gv)):  # eigvals sends zeros for the vectors: skip them
+        if np.any(degenerate):
+            raise LinAlgError(
+                _pairs_message("eig", w, np.argwhere(degenerate)[0], "gradient")
+                + "; eigenvectors of repeated eigenvalues are not differentiable (eigenvalue "
+                "sums are: use eigvals)")
+        h = _diag(matmul(_mH(v), gv))
+        gy = gv - v * _col(real(h))
+        if _cx(gy):
+            e = _largest(v)
+            gy = gy - 1j * e * _col(imag(h) / real(sum(v * e, axis=-2)))
+        inner = inner + conj(f) * matmul(_mH(v), gy)
+    else:
+        _check_repeated("eig", degenerate, w, gw, None, "eigenvalue sums (eigvals)")
+    return _like(_eig_solve(_mH(v), matmul(inner, _mH(v))), in_dtype)
+
+
+EIG = Primitive("eig", _eig_impl, save=(dtype_of(0), ANS), vjp=_eig_vjp, jvp=_eig_jvp)
+
+
 # --- singular value decomposition ---------------------------------------------------------------
-def _svd_impl(a, full_matrices):
+def _svd_impl(a, full_matrices, values_only):
     u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
     return _np_pack((u, 2), (s, 1), (vh, 2))
 
@@ -414,29 +567,67 @@ def _svd_split(packed, m, n, full):
     u, s, vh = _unpack(packed, _svd_cores(m, n, full))
     if full:
         u, vh = u[..., :, :k], vh[..., :k, :]
-    return u, s, vh
+    return u, real(s), vh
 
 
-def _svd_jvp(t, a_shape, packed, full):
+# A = U S V^H, P = U^H dA V:  ds = Re diag(P),  dU = U (F o (P S + S P^H)) + U D,
+# dV = V (F o (S P + P^H S)) - V D with F[i, j] = 1 / (s_j^2 - s_i^2) and, for complex data,
+# D = i Im(diag(P)) / (2 S) (the phase shared between u_i and v_i); tall and wide matrices add
+# the parts outside the span of U (V): (I - U U^H) dA V S^-1, (I - V V^H) dA^H U S^-1.
+def _cluster_mean(x, degenerate):
+    """``x`` (..., k) averaged over each cluster of repeated values (``degenerate``, closed
+    under chains of ties), a constant linear map."""
+    k = degenerate.shape[-1]
+    link = degenerate | np.eye(k, dtype=bool)
+    for _ in range(k):  # transitive closure
+        grown = (link.astype(np.int64) @ link.astype(np.int64)) > 0
+        if np.array_equal(grown, link):
+            break
+        link = grown
+    weights = link / np.sum(link, axis=-1, keepdims=True)
+    return einsum("...ij,...j->...i", weights.astype(_data(x).dtype), x)
+
+
+def _svd_jvp(t, a_shape, packed, full, values_only):
     m, n = a_shape[-2:]
     k = min(m, n)
     u, s, vh = _svd_split(packed, m, n, full)
-    v = _mT(vh)
+    v = _mH(vh)
     f, degenerate = _gap_inverse(s, squared=True)
-    p = matmul(matmul(_mT(u), t), v)  # U^T dA V (k x k)
-    _check_mixing("svd", degenerate, s, p)
+    p = matmul(matmul(_mH(u), t), v)  # U^H dA V (k x k)
+    if not values_only:
+        _check_mixing("svd", degenerate, s, p)
     ps = p * _col(s)  # P S
     sp = reshape(s, s.shape + (1,)) * p  # S P
-    du = matmul(u, f * (ps + _mT(ps)))
-    dv = matmul(v, f * (sp + _mT(sp)))
+    ju = f * (ps + _mH(ps))  # U^H dU off the diagonal
+    jv = f * (sp + _mH(sp))  # V^H dV
+    ds = real(_diag(p))
+    if np.any(degenerate):
+        # Inside a cluster of repeated values only U^H dU - V^H dV = (P - P^H) / s is
+        # determined (the common rotation is the basis' freedom): half of it each, which is
+        # the limit of the formula above where it has one, and what every loss independent of
+        # that basis (U V^H, the gradient U diag(g) V^H of svdvals) needs.
+        anti = _within_clusters(p, s, degenerate)
+        ju, jv = ju + anti, jv - anti
+        if values_only:
+            # svdvals: the values one by one have no linear derivative when the perturbation
+            # mixes them; their cluster mean has, and it serves every function symmetric in
+            # them (sums, norms, tie-sharing extremes)
+            ds = _cluster_mean(ds, degenerate)
+    du = matmul(u, ju)
+    dv = matmul(v, jv)
     s_inv = _safe_inverse(s)
+    if _cx(p):
+        d = _col(1j * imag(_diag(p)) * s_inv * 0.5)
+        du = du + u * d
+        dv = dv - v * d
     if m > n:
         dav = matmul(t, v)
-        du = du + (dav - matmul(u, matmul(_mT(u), dav))) * _col(s_inv)
+        du = du + (dav - matmul(u, matmul(_mH(u), dav))) * _col(s_inv)
     if n > m:
-        dau = matmul(_mT(t), u)
-        dv = dv + (dau - matmul(v, matmul(_mT(v), dau))) * _col(s_inv)
-    dvh = _mT(dv)
+        dau = matmul(_mH(t), u)
+        dv = dv + (dau - matmul(v, matmul(_mH(v), dau))) * _col(s_inv)
+    dvh = _mH(dv)
     if full:  # the completing columns are any basis of the complement: their tangent is 0
         lead = du.shape[:-2]
         if m > k:
@@ -444,7 +635,15 @@ def _svd_jvp(t, a_shape, packed, full):
         if n > k:
             dvh = concatenate([dvh, np.zeros(lead + (n - k, n), dtype=_data(dvh).dtype)],
                               axis=-2)
-    return _pack([(du, 2), (_diag(p), 1), (dvh, 2)])
+    return _pack([(du, 2), (ds, 1), (dvh, 2)])
+
+
+def _within_clusters(p, s, degenerate):
+    """(P - P^H) / (2 (s_i + s_j)) on the pairs of repeated nonzero singular values, else 0."""
+    s_d = _data(s)
+    ok = degenerate & (s_d[..., :, None] + s_d[..., None, :] > 0)
+    half = where(ok, 1.0 / where(ok, _col(s) + reshape(s, s.shape + (1,)), 1.0), 0.0)
+    return (p - _mH(p)) * half * 0.5
 
 
 def _safe_inverse(s):
@@ -455,38 +654,44 @@ def _safe_inverse(s):
 def _svd_parts(a):
     """U, s, Vh (reduced) of ``a`` through the SVD primitive (differentiable)."""
     m, n = a.shape[-2:]
-    return _svd_split(apply(SVD, (a,), (False,)), m, n, False)
+    return _svd_split(apply(SVD, (a,), (False, False)), m, n, False)
 
 
-def _svd_vjp(g, a_shape, packed, full):
+def _svd_vjp(g, a_shape, packed, full, values_only):
     m, n = a_shape[-2:]
     u, s, vh = _svd_split(packed, m, n, full)
     gu, gs, gvh = _svd_split(g, m, n, full)
-    v = _mT(vh)
+    v = _mH(vh)
     inner = _diag_embed(gs)
     active_u, active_v = bool(np.any(_data(gu))), bool(np.any(_data(gvh)))
     f, degenerate = _gap_inverse(s, squared=True)
     if not (active_u or active_v):  # svdvals sends zeros for the vectors: skip them
         _check_repeated("svd", degenerate, s, gs, None, "sums of singular values (svdvals)")
     else:
-        gv = _mT(gvh)
-        j = f * matmul(_mT(u), gu)
-        kk = f * matmul(_mT(v), gv)
-        _check_repeated("svd", degenerate, s, gs, matmul(_mT(u), gu) + matmul(_mT(v), gv),
-                        "sums of singular values (svdvals)")
-        s_col = _col(s)
-        inner = inner + (j + _mT(j)) * s_col + reshape(s, s.shape + (1,)) * (kk + _mT(kk))
+        gv = _mH(gvh)
+        au, av = matmul(_mH(u), gu), matmul(_mH(v), gv)
+        if _cx(au) or _cx(av):
+            _check_phase("svd", au + av, "singular vector pair")
+        _check_repeated("svd", degenerate, s, gs, au + av, "sums of singular values (svdvals)")
+        j, kk = f * au, f * av
+        inner = inner + (j + _mH(j)) * _col(s) + reshape(s, s.shape + (1,)) * (kk + _mH(kk))
+        if np.any(degenerate):  # the adjoint of the forward rule's rotation inside clusters
+            inner = inner + _within_clusters(au - av, s, degenerate)
+        if _cx(au) or _cx(av):
+            inner = inner + _diag_embed(1j * imag(_diag(au - av)) * _safe_inverse(s) * 0.5)
     ga = matmul(matmul(u, inner), vh)
     if (m > n and active_u) or (n > m and active_v):
         s_inv = _safe_inverse(s)
         if m > n:
-            ga = ga + matmul((gu - matmul(u, matmul(_mT(u), gu))) * _col(s_inv), vh)
+            ga = ga + matmul((gu - matmul(u, matmul(_mH(u), gu))) * _col(s_inv), vh)
         else:
-            gv = _mT(gvh)
-            ga = ga + matmul(u * _col(s_inv), _mT(gv - matmul(v, matmul(_mT(v), gv))))
+            gv = _mH(gvh)
+            ga = ga + matmul(u * _col(s_inv), _mH(gv - matmul(v, matmul(_mH(v), gv))))
     return ga
 
 
+# Parameters: full_matrices, and values_only (the public svdvals: the vectors are not results,
+# so forward mode gives them no tangent and needs no test of mixed repeated values).
 SVD = Primitive("svd", _svd_impl, save=(shape_of(0), ANS), vjp=_svd_vjp, jvp=_svd_jvp)
 
 
@@ -506,23 +711,31 @@ def _right_inverse_r(x, r):
     return _mT(solve_triangular(_mT(r), _mT(x), True, False))
 
 
-# Square or tall A = QR (reduced): with X = dA R^-1, C = Q^T X, W = L(C) - L(C)^T (L: strictly
-# lower part), dQ = Q (W - C) + X and dR = (C - W) R. A wide A = Q [R1 R2] splits as [X Y]:
-# X = Q R1 is square, and R2 = Q^T Y.
+# Square or tall A = QR (reduced; R with a real diagonal, as LAPACK's): with X = dA R^-1,
+# C = Q^H X, W = L(C) - L(C)^H + i Im diag(C) (L: strictly lower part; the anti-Hermitian
+# Q^H dQ), dQ = Q (W - C) + X and dR = (C - W) R. A wide A = Q [R1 R2] splits as [X Y]:
+# X = Q R1 is square, and R2 = Q^H Y.
+def _qr_w(c):
+    lo = _strict_lower(c)
+    w = lo - _mH(lo)
+    if _cx(c):
+        w = w + _diag_embed(1j * imag(_diag(c)))
+    return w
+
+
 def _qr_jvp(t, a_shape, packed):
     m, n = a_shape[-2:]
     k = min(m, n)
     q, r = _unpack(packed, [(m, k), (k, n)])
     r1 = r[..., :, :k]
     x = _right_inverse_r(t[..., :, :k], r1)
-    c = matmul(_mT(q), x)
-    lo = _strict_lower(c)
-    w = lo - _mT(lo)
+    c = matmul(_mH(q), x)
+    w = _qr_w(c)
     dq = matmul(q, w - c) + x
     dr = matmul(c - w, r1)
     if n > m:
-        dr = concatenate([dr, matmul(_mT(dq), _y(q, r, k))
-                          + matmul(_mT(q), t[..., :, k:])], axis=-1)
+        dr = concatenate([dr, matmul(_mH(dq), _y(q, r, k))
+                          + matmul(_mH(q), t[..., :, k:])], axis=-1)
     return _pack([(dq, 2), (dr, 2)])
 
 
@@ -539,18 +752,154 @@ def _qr_vjp(g, a_shape, packed):
     r1 = r[..., :, :k]
     if n > m:
         gr2 = gr[..., :, k:]
-        gq = gq + matmul(_y(q, r, k), _mT(gr2))
+        gq = gq + matmul(_y(q, r, k), _mH(gr2))
         gr = gr[..., :, :k]
-    mm = matmul(_mT(q), gq) - matmul(gr, _mT(r1))
-    gc = -mm + _strict_lower(mm - _mT(mm))
+    mm = matmul(_mH(q), gq) - matmul(gr, _mH(r1))
+    gc = -mm + _strict_lower(mm - _mH(mm))
+    if _cx(mm):
+        gc = gc + _diag_embed(1j * imag(_diag(mm)))
     gx = gq + matmul(q, gc)
-    ga = _mT(solve_triangular(r1, _mT(gx), False, False))
+    ga = _mH(solve_triangular(r1, _mH(gx), False, False))
     if n > m:
         ga = concatenate([ga, matmul(q, gr2)], axis=-1)
     return ga
 
 
 QR = Primitive("qr", _qr_impl, save=(shape_of(0), ANS), vjp=_qr_vjp, jvp=_qr_jvp)
+
+
+# --- pseudo-inverse -----------------------------------------------------------------------------
+def _pinv_impl(a, rcond, hermitian):
+    return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+
+
+# X = A^+ where the rank does not change (Golub and Pereyra, 1973):
+#   dX = -X dA X + X X^H dA^H (I - A X) + (I - X A) dA^H X^H X,
+# a formula in A and X alone: no singular vectors, so it holds at repeated singular values (the
+# identity included) and costs products only. Its adjoint:
+#   gA = -X^H G X^H + (I - A X) G^H X X^H + X^H X G^H (I - X A),
+# both grouped so that no m x m product of a tall A is formed.
+def _pinv_jvp(t, a, x, rcond, hermitian):
+    xh, th = _mH(x), _mH(t)
+    left = matmul(matmul(x, xh), th)
+    right = matmul(matmul(th, xh), x)
+    return (-matmul(matmul(x, t), x) + left - matmul(matmul(left, a), x)
+            + right - matmul(matmul(x, a), right))
+
+
+def _pinv_vjp(g, a, x, rcond, hermitian):
+    xh, gh = _mH(x), _mH(g)
+    k = matmul(gh, matmul(x, xh))
+    w = matmul(x, gh)
+    return (-matmul(matmul(xh, g), xh) + k - matmul(a, matmul(x, k))
+            + matmul(xh, w - matmul(w, matmul(x, a))))
+
+
+# The Moore-Penrose pseudo-inverse, NumPy's kernel (singular values at or below rcond times the
+# largest dropped); the derivative holds while the rank does not change.
+PINV = Primitive("pinv", _pinv_impl, save=(0, ANS), vjp=_pinv_vjp, jvp=_pinv_jvp)
+
+
+# --- banded solve (SciPy's storage: ab[u + i - j, j] = A[i, j]) -----------------------------------
+def _solve_banded_impl(ab, b, lower, upper):
+    n = ab.shape[-1]
+    lead = b.shape[:-2]
+    bm = np.moveaxis(b, -2, 0).reshape(n, -1)  # leading (batch) axes joined to the columns
+    try:
+        from scipy.linalg import solve_banded as kernel
+    except ImportError:  # NumPy only: the dense matrix, an LU solve
+        def kernel(lu, ab2, b2, check_finite):
+            return np.linalg.solve(_band_dense(ab2, *lu), b2)
+    try:
+        x = np.asarray(kernel((lower, upper), ab, bm, check_finite=False)) if n else \
+            np.zeros(bm.shape, np.result_type(ab, b, 1.0))
+    except (LinAlgError, ValueError) as exc:
+        raise _singular("solve_banded", exc, "use a dense least-squares solution (lstsq)") \
+            from None
+    return np.moveaxis(x.reshape((n,) + lead + b.shape[-1:]), 0, -2)
+
+
+def _band_dense(ab, lower, upper):
+    n = ab.shape[-1]
+    a = np.zeros((n, n), dtype=ab.dtype)
+    for d in range(-upper, lower + 1):
+        if abs(d) < n:
+            rows = np.arange(max(d, 0), min(n, n + d))
+            a[rows, rows - d] = ab[upper + d, rows - d]
+    return a
+
+
+def _shift(v, before, after):
+    """Pad the last axis of ``v`` with zeros."""
+    return apply(PAD, (v,), (((before, after),), 0))
+
+
+def _band_matmul(ab, x, lower, upper):
+    """A X for A in band storage (leading batch axes of ``ab`` and ``x`` broadcast)."""
+    n = x.shape[-2]
+    out = None
+    for d in range(-upper, lower + 1):  # the diagonal A[i, i - d], row upper + d of ab
+        if abs(d) >= n:
+            continue
+        r = upper + d
+        if d >= 0:
+            piece = ab[..., r, : n - d, None] * x[..., : n - d, :]
+            piece = _mT(_shift(_mT(piece), d, 0))
+        else:
+            piece = ab[..., r, -d:, None] * x[..., -d:, :]
+            piece = _mT(_shift(_mT(piece), 0, -d))
+        out = piece if out is None else out + piece
+    return out if out is not None else x * 0
+
+
+def _band_h(ab, lower, upper):
+    """The band storage of A^H (lower and upper exchanged)."""
+    n = ab.shape[-1]
+    rows = []
+    for rp in range(lower + upper + 1):  # row lower + d' holds A^H[j + d', j] = conj A[j, j + d']
+        d = rp - lower
+        src = ab[..., upper - d, :]
+        if d >= 0:
+            piece = _shift(src[..., min(d, n):], 0, min(d, n))
+        else:
+            piece = _shift(src[..., : max(n + d, 0)], min(-d, n), 0)
+        rows.append(reshape(piece, piece.shape[:-1] + (1, n)))
+    return conj(concatenate(rows, axis=-2))
+
+
+def _band_outer(gb, x, lower, upper):
+    """The band part of gB X^H, in band storage: row upper + d holds sum_k gB[j + d, k]
+    conj(X[j, k])."""
+    n = x.shape[-2]
+    xc = conj(x)
+    rows = []
+    for r in range(lower + upper + 1):
+        d = r - upper
+        if d >= 0:
+            m = max(n - d, 0)
+            piece = _shift(sum(gb[..., n - m:, :] * xc[..., :m, :], axis=-1), 0, n - m)
+        else:
+            m = max(n + d, 0)
+            piece = _shift(sum(gb[..., :m, :] * xc[..., n - m:, :], axis=-1), n - m, 0)
+        rows.append(reshape(piece, piece.shape[:-1] + (1, n)))
+    return concatenate(rows, axis=-2)
+
+
+# X = A^-1 B:  dX = A^-1 (dB - dA X);  gB = A^-H g;  gab = the band of -gB X^H.
+def _banded_gb(g, ab, b_shape, b_dtype, x, lower, upper):
+    return solve_banded(_band_h(ab, lower, upper), g, upper, lower)
+
+
+SOLVE_BANDED = Primitive(
+    "solve_banded", _solve_banded_impl, nin=2, save=(0, shape_of(1), dtype_of(1), ANS),
+    vjp=(lambda g, ab, bs, bd, x, lo, up: sum_to(
+            _like(-_band_outer(_banded_gb(g, ab, bs, bd, x, lo, up), x, lo, up),
+                  _data(ab).dtype), ab.shape, g.ndim - x.ndim),
+         lambda g, ab, bs, bd, x, lo, up: sum_to(
+            _like(_banded_gb(g, ab, bs, bd, x, lo, up), bd), bs, g.ndim - x.ndim)),
+    jvp=(lambda t, ab, bs, bd, x, lo, up: -solve_banded(ab, _band_matmul(t, x, lo, up), lo, up),
+         lambda t, ab, bs, bd, x, lo, up: solve_banded(ab, t, lo, up)),
+)
 
 
 # --- matrix functions (SciPy kernels) -----------------------------------------------------------
@@ -650,8 +999,8 @@ LOGM = Primitive(
     jvp=lambda t, a: _frechet(a, t, logm),
 )
 
-register(INV, SOLVE, SOLVE_TRIANGULAR, CHOLESKY, DET, LOGABSDET, EIGH, SVD, QR, EXPM,
-         SOLVE_SYLVESTER, SQRTM, LOGM)
+register(INV, SOLVE, SOLVE_TRIANGULAR, CHOLESKY, DET, LOGABSDET, EIGH, EIG, SVD, QR, PINV,
+         SOLVE_BANDED, EXPM, SOLVE_SYLVESTER, SQRTM, LOGM)
 
 
 # --- functions the rules (and the public namespaces) use ----------------------------------------
@@ -701,5 +1050,16 @@ def solve_sylvester(a, b, q):
     return apply(SOLVE_SYLVESTER, (a, b, q))
 
 
+def pinv(a, rcond, hermitian: bool = False):
+    """The pseudo-inverse (NumPy's, with its ``rcond``), differentiable at constant rank."""
+    return apply(PINV, (a,), (rcond, bool(hermitian)))
+
+
+def solve_banded(ab, b, lower: int, upper: int):
+    """A^-1 B for A in SciPy's band storage (``lower``, ``upper`` diagonals), B an (n, k)
+    matrix (leading axes of B are solved for as well)."""
+    return apply(SOLVE_BANDED, (ab, b), (int(lower), int(upper)))
+
+
 __all__ = ["inv", "solve", "solve_triangular", "cholesky", "det", "logabsdet", "expm", "sqrtm",
-           "logm", "solve_sylvester", "LinAlgError"]
+           "logm", "solve_sylvester", "pinv", "solve_banded", "LinAlgError"]

@@ -15,6 +15,8 @@ from ..numpy import linalg as _nl
 from ..primitives import decompositions as _d
 from ..primitives._core import apply as _apply
 from ..primitives._core import tensor_types as _tt
+from ..primitives.complex import conj as _conj
+from ..primitives.complex import real as _real
 from ..primitives.linalg import SWAPLAST as _SWAPLAST
 from ..primitives.shape import reshape as _reshape
 
@@ -29,7 +31,7 @@ def _as_double(a):
         a._data.dtype.itemsize < (16 if kind == "c" else 8) else a
 
 
-_TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}
+_TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 2, "C": 2}
 
 
 def _is_t(*xs) -> bool:
@@ -42,6 +44,10 @@ def _shape(x):
 
 def _mT(x):
     return _apply(_SWAPLAST, (x,))
+
+
+def _mH(x):
+    return _conj(_apply(_SWAPLAST, (x,)))
 
 
 def _as_matrix_rhs(op, a_shape, b):
@@ -57,8 +63,9 @@ def _as_matrix_rhs(op, a_shape, b):
 
 def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False,
                      overwrite_b: bool = False, check_finite: bool = True):
-    """``scipy.linalg.solve_triangular``: x with ``a x = b`` (``trans=1``: ``a^T x = b``),
-    reading only one triangle of ``a``. Differentiable in ``a`` (that triangle) and ``b``."""
+    """``scipy.linalg.solve_triangular``: x with ``a x = b`` (``trans=1``: ``a^T x = b``,
+    ``trans=2``: ``a^H x = b``), reading only one triangle of ``a``. Differentiable in ``a``
+    (that triangle) and ``b``, real or complex."""
     if not _is_t(a, b):
         return _sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal,
                                     overwrite_b=overwrite_b, check_finite=check_finite)
@@ -66,11 +73,10 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
         raise ValueError(f"solve_triangular: invalid trans {trans!r}; use 0 ('N'), 1 ('T') or "
                          f"2 ('C')")
     sa = _nl._square("solve_triangular", a)
-    _nl._real_only("solve_triangular", a, b)
     a, b = _nl._floating(a), _nl._floating(b)
     bm, vector = _as_matrix_rhs("solve_triangular", sa, b)
-    if _TRANS[trans]:  # a^T is triangular on the other side
-        a, lower = _mT(a), not lower
+    if _TRANS[trans]:  # a^T (a^H) is triangular on the other side
+        a, lower = (_mT(a) if _TRANS[trans] == 1 else _mH(a)), not lower
     x = _d.solve_triangular(a, bm, bool(lower), bool(unit_diagonal))
     return x[..., 0] if vector else x
 
@@ -84,11 +90,16 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
 
 
 def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
-    """``scipy.linalg.cho_factor``: ``(c, lower)``. For tensors the unused triangle of ``c``
-    holds zeros (SciPy leaves arbitrary values there)."""
+    """``scipy.linalg.cho_factor``: ``(c, lower)``, SciPy's values: the factor in one triangle,
+    ``a``'s own entries in the other (which ``cho_solve`` does not read; their gradient passes
+    to ``a`` unchanged)."""
     if not _is_t(a):
         return _sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
-    return cholesky(a, lower=lower), lower
+    from ..numpy import _arrays as _na
+
+    a = _nl._floating(a)
+    factor = cholesky(a, lower=lower)
+    return factor + (_na.triu(a, 1) if lower else _na.tril(a, -1)), lower
 
 
 def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):
@@ -97,9 +108,9 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     c, lower = c_and_lower
     if not _is_t(c, b):
         return _sl.cho_solve((c, lower), b, overwrite_b=overwrite_b, check_finite=check_finite)
-    lo = c if lower else _mT(c)  # only the factor's triangle is read
+    lo = c if lower else _mH(c)  # only the factor's triangle is read
     y = solve_triangular(lo, b, lower=True)
-    return solve_triangular(lo, y, trans=1, lower=True)
+    return solve_triangular(lo, y, trans=2, lower=True)
 
 
 def expm(A):
@@ -162,7 +173,12 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     if kind == "sym":
         tri = _na.tril(a) if lower else _na.triu(a)
         strict = _na.tril(a, -1) if lower else _na.triu(a, 1)
-        a = tri + _mT(strict)  # the other triangle mirrored (real matrices)
+        if assume_a in _HERMITIAN and _np.iscomplexobj(a._data if _is_t(a) else a):
+            # the other triangle conjugated and mirrored, the diagonal's real part (LAPACK's)
+            diag = _na.tril(_na.triu(a))
+            a = tri - diag + _real(diag) + _mH(strict)
+        else:
+            a = tri + _mT(strict)  # the other triangle mirrored
     elif kind == "diagonal":
         a = _na.tril(_na.triu(a))
     elif kind == "tridiagonal":
@@ -172,11 +188,45 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     return _nl.solve(a, b)
 
 
+_HERMITIAN = frozenset({"her", "hermitian", "pos", "positive definite"})
+
 # SciPy's names for assume_a, and what part of ``a`` each reads.
 _ASSUME = {None: "general", "gen": "general", "general": "general", "sym": "sym",
            "symmetric": "sym", "her": "sym", "hermitian": "sym", "pos": "sym",
            "positive definite": "sym", "diagonal": "diagonal", "tridiagonal": "tridiagonal",
            "upper triangular": "triangular", "lower triangular": "triangular"}
+
+
+def solve_banded(l_and_u, ab, b, overwrite_ab: bool = False, overwrite_b: bool = False,
+                 debug=None, check_finite: bool = True):
+    """``scipy.linalg.solve_banded``: x with ``a x = b`` for ``a`` in band storage
+    (``ab[u + i - j, j] = a[i, j]``, ``l_and_u = (l, u)`` the numbers of nonzero lower and upper
+    diagonals); ``b`` of shape (n,) or (n, k). Differentiable in ``ab`` (the entries that stand
+    for ``a``; the unused corners of the storage get gradient 0) and ``b``, real or complex;
+    every rule is a banded solve or a product along the band, O(n (l + u)) per column."""
+    if not _is_t(ab, b):
+        return _sl.solve_banded(l_and_u, ab, b, overwrite_ab=overwrite_ab,
+                                overwrite_b=overwrite_b, check_finite=check_finite)
+    try:
+        lo, up = (int(v) for v in l_and_u)
+    except (TypeError, ValueError):
+        raise ValueError(f"solve_banded: l_and_u must be a pair of integers (l, u), got "
+                         f"{l_and_u!r}") from None
+    sab, sb = _shape(ab), _shape(b)
+    if lo < 0 or up < 0:
+        raise ValueError(f"solve_banded: the numbers of diagonals (l, u) must be non-negative, "
+                         f"got ({lo}, {up})")
+    if len(sab) != 2 or sab[0] != lo + up + 1:
+        raise ValueError(f"solve_banded: ab of shape {sab} does not hold (l, u) = ({lo}, {up}) "
+                         f"diagonals: it must be 2-D with l + u + 1 = {lo + up + 1} rows")
+    n = sab[1]
+    if len(sb) not in (1, 2) or sb[0] != n:
+        raise ValueError(f"solve_banded: b of shape {sb} does not fit ab of shape {sab}: it must "
+                         f"be a vector of length {n} or a matrix with {n} rows")
+    ab, b = _nl._floating(ab), _nl._floating(b)
+    if len(sb) == 1:
+        return _d.solve_banded(ab, _reshape(b, (n, 1)), lo, up)[..., 0]
+    return _d.solve_banded(ab, b, lo, up)
 
 
 def inv(a, overwrite_a: bool = False, check_finite: bool = True):
@@ -193,5 +243,5 @@ def det(a, overwrite_a: bool = False, check_finite: bool = True):
     return _nl.det(_as_double(a))
 
 
-__all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "expm", "sqrtm", "logm",
-           "solve_sylvester", "solve", "inv", "det", "LinAlgError"]
+__all__ = ["solve_triangular", "solve_banded", "cholesky", "cho_factor", "cho_solve", "expm",
+           "sqrtm", "logm", "solve_sylvester", "solve", "inv", "det", "LinAlgError"]

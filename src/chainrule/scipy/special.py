@@ -3,7 +3,8 @@
 Same names, signatures and values as ``scipy.special`` (the kernels are SciPy's); NumPy arrays in
 give NumPy arrays out, any chainrule Tensor in gives a Tensor out. The derivative rules live in
 the primitive table (``chainrule.primitives.special``); this module adds the functions composed
-from primitives (logsumexp, softmax, log_softmax, multigammaln) with SciPy's signatures.
+from primitives (logsumexp, softmax, log_softmax, multigammaln, the Bessel functions of integer
+order j0, j1, jn, y0, y1, yn, rgamma and gammasgn) with SciPy's signatures.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ __all__ = [
     "i1e", "iv", "ive", "jv", "kl_div", "kv", "kve", "log_expit", "log_ndtr", "log_softmax",
     "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi",
     "rel_entr", "softmax", "stdtr", "xlog1py", "xlogy", "yv", "zeta", "softplus",
+    "j0", "j1", "jn", "y0", "y1", "yn", "rgamma", "gammasgn",
 ]
 
 
@@ -162,3 +164,102 @@ def multigammaln(a, d: int):
     for j in range(1, d):
         r = r + gammaln(a - 0.5 * j)
     return r + 0.25 * d * (d - 1) * np.log(np.pi)
+
+
+# --- Bessel functions of integer order, reciprocal gamma, sign of gamma -------------------------
+# Raw arrays go to SciPy's own kernels (its values exactly); tensors are composed from jv, yv and
+# gammaln, so their derivatives are those primitives' rules: J0' = -J1, J1' = (J0 - J2) / 2 (the
+# recurrence, finite at 0, equal to J0 - J1 / x elsewhere), Y likewise. Tensor values agree with
+# SciPy's to rounding (SciPy's integer-order kernels are other algorithms for the same function).
+def _is_t(*xs) -> bool:
+    return any(type(x) in tensor_types for x in xs)
+
+
+def _sc():
+    import scipy.special
+
+    return scipy.special
+
+
+def _integer_order(n, fn):
+    """The integer order ``n`` of jn / yn as a constant (SciPy truncates a float)."""
+    if type(n) in tensor_types:
+        if n._edge is not None or getattr(n, "_fw", None):
+            raise TypeError(f"{fn}: the order n is an integer and has no derivative; pass it "
+                            f"as a number, an integer array or a constant tensor (for a "
+                            f"derivative in a real order use jv / yv)")
+        n = n._data
+    return np.trunc(np.asarray(n))
+
+
+def j0(x):
+    """Bessel function of the first kind of order 0; its derivative is -j1(x)."""
+    return jv(0.0, x) if _is_t(x) else _sc().j0(x)
+
+
+def j1(x):
+    """Bessel function of the first kind of order 1; its derivative is (j0(x) - jv(2, x)) / 2."""
+    return jv(1.0, x) if _is_t(x) else _sc().j1(x)
+
+
+jn = jv  # SciPy's jn is jv itself
+
+
+def y0(x):
+    """Bessel function of the second kind of order 0 (x > 0); its derivative is -y1(x)."""
+    return yv(0.0, x) if _is_t(x) else _sc().y0(x)
+
+
+def y1(x):
+    """Bessel function of the second kind of order 1 (x > 0)."""
+    return yv(1.0, x) if _is_t(x) else _sc().y1(x)
+
+
+def yn(n, x):
+    """Bessel function of the second kind of integer order ``n`` (a float is truncated, as in
+    SciPy); differentiable in x, not in the order (use yv for a real order)."""
+    if not _is_t(n, x):
+        return _sc().yn(n, x)
+    return yv(_integer_order(n, "yn"), x)
+
+
+def gammasgn(x):
+    """The sign of the gamma function (nan at its poles x = 0, -1, ...); its derivative is 0
+    (a tensor in gives a tensor out whose gradient is 0, as for ``sign``)."""
+    if not _is_t(x):
+        return _sc().gammasgn(x)
+    d = _data(x)
+    return where(np.ones(d.shape, dtype=bool), _sc().gammasgn(d), x)
+
+
+def rgamma(x):
+    """1 / Gamma(x), an entire function: 0 at the poles of Gamma (x = 0, -1, -2, ...), where
+    its derivatives come from the Taylor series (-1)^n n! (e - psi(n + 1) e^2 + ((psi^2 +
+    psi_1) / 2 - pi^2 / 6) e^3) in e = x + n (exact to the third order there); elsewhere
+    1 / gamma(x) (derivative -digamma(x) / gamma(x)), and sign * exp(-gammaln(x)) where gamma
+    overflows (|x| > 170)."""
+    if not _is_t(x):
+        return _sc().rgamma(x)
+    d = _data(x)
+    if d.dtype.kind == "c":
+        return 1.0 / gamma(x)
+    sc = _sc()
+    pole = (d <= 0) & (d == np.floor(d))
+    big = np.abs(d) > 170
+    inner = where(pole | big, 2.0, x)
+    r = 1.0 / gamma(inner)
+    if np.any(big):
+        outer = where(big & ~pole, x, 2.5)
+        with np.errstate(over="ignore"):  # beyond the largest float: inf, as SciPy
+            r = where(big, exp(-gammaln(outer)) * np.where(pole, 1.0, sc.gammasgn(d)), r)
+    if np.any(pole):
+        n = np.where(pole, -d, 0.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            fact = (-1.0) ** n * sc.gamma(n + 1)
+            psi, psi1 = sc.psi(n + 1), sc.polygamma(1, n + 1)
+            coeffs = [fact, -fact * psi, fact * ((psi * psi + psi1) / 2 - np.pi ** 2 / 6)]
+        big_c = np.finfo(np.float64).max
+        c1, c2, c3 = (np.nan_to_num(c, posinf=big_c, neginf=-big_c) for c in coeffs)
+        e = x - np.where(pole, d, 0.0)
+        r = where(pole, e * (c1 + e * (c2 + e * c3)), r)
+    return r

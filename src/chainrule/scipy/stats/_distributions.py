@@ -12,9 +12,16 @@ Values equal SciPy's: outside the support the log-density is ``-inf`` (density 0
 0; invalid parameters (``scale <= 0``, a non-positive shape) give nan. Methods that chainrule does
 not differentiate (``rvs``, ``mean``, ``entropy``, ...) are handed to SciPy when no argument is a
 Tensor, and raise a TypeError otherwise.
+
+Each distribution object is also a module (a ``types.ModuleType``), registered as
+``chainrule.scipy.stats.<name>`` by the package: HIPS autograd's
+``import autograd.scipy.stats.norm as norm; norm.logpdf(x, loc, scale)`` works with chainrule's
+name in its place.
 """
 
 from __future__ import annotations
+
+from types import ModuleType
 
 import numpy as np
 
@@ -39,7 +46,7 @@ from ...primitives.special import (
 
 __all__ = [
     "norm", "t", "gamma", "beta", "poisson", "binom", "dirichlet", "expon", "uniform", "laplace",
-    "cauchy", "lognorm",
+    "cauchy", "lognorm", "chi2",
 ]
 
 _LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))
@@ -90,10 +97,25 @@ class _Frozen:
         return f"<frozen chainrule.scipy.stats.{self.dist.name}{self.args!r} {self.kwds!r}>"
 
 
-class _Distribution:
-    """The parameter parsing and the methods shared by every distribution."""
+class _ModuleLike(ModuleType):
+    """A distribution that is also the module ``chainrule.scipy.stats.<name>``: its methods are
+    the module's functions (``norm.logpdf``), and it stays callable (freezing)."""
 
     name = ""
+
+    def __init__(self):
+        super().__init__(f"chainrule.scipy.stats.{self.name}", type(self).__doc__)
+
+    def __dir__(self):
+        return sorted(n for n in set(dir(type(self))) | set(vars(self)) if not n.startswith("_"))
+
+    def __reduce__(self):  # pickled by reference, as SciPy's distribution objects are
+        return self.name
+
+
+class _Distribution(_ModuleLike):
+    """The parameter parsing and the methods shared by every distribution."""
+
     shapes: tuple[str, ...] = ()
     discrete = False
 
@@ -177,6 +199,7 @@ class _Continuous(_Distribution):
 
     def _prepare(self, x, args, kwds, method):
         shapes, loc, scale = self._parse(args, kwds, method)
+        x = x if _is_tensor(x) else np.asarray(x)  # a list, as SciPy takes
         valid = self._valid(shapes, scale)
         # scale <= 0 gives nan (valid); meanwhile 1 keeps log(scale) and x / scale quiet
         scale = _safe(scale, np.asarray(_data(scale)) > 0, 1.0)
@@ -352,6 +375,32 @@ class beta_gen(_Continuous):
         return betaincc(a, b, y)
 
 
+class chi2_gen(_Continuous):
+    """The chi-squared distribution, shape ``df``: the gamma distribution of shape df / 2 and
+    scale 2."""
+
+    name = "chi2"
+    shapes = ("df",)
+    _inside = 1.0
+    _a = 0.0
+
+    def _support(self, y, df):
+        return y >= 0
+
+    def _below(self, y, shapes):
+        return y < 0, None
+
+    def _logpdf(self, y, df):
+        h = df * 0.5
+        return xlogy(h - 1, y) - y * 0.5 - gammaln(h) - h * _LOG2
+
+    def _cdf(self, y, df):
+        return gammainc(df * 0.5, y * 0.5)
+
+    def _sf(self, y, df):
+        return gammaincc(df * 0.5, y * 0.5)
+
+
 class expon_gen(_Continuous):
     """The exponential distribution."""
 
@@ -510,6 +559,7 @@ class _Discrete(_Distribution):
 
     def _prepare(self, k, args, kwds, method):
         shapes, loc, _ = self._parse(args, kwds, method)
+        k = k if _is_tensor(k) else np.asarray(k)
         kk = k - loc if (_is_tensor(loc) or np.any(_data(loc) != 0)) else k
         sd = [np.asarray(_data(s)) for s in shapes]
         return shapes, kk, _data(kk), sd, self._valid_d(sd)
@@ -598,7 +648,7 @@ class binom_gen(_Discrete):
 
 
 # --- Dirichlet ------------------------------------------------------------------------------
-class dirichlet_gen:
+class dirichlet_gen(_ModuleLike):
     """The Dirichlet distribution: ``logpdf(x, alpha)``, ``pdf(x, alpha)``.
 
     As in SciPy, the components run along the first axis of ``x``, which holds K or K - 1
@@ -650,6 +700,7 @@ class dirichlet_gen:
 
 norm = norm_gen()
 t = t_gen()
+chi2 = chi2_gen()
 gamma = gamma_gen()
 beta = beta_gen()
 expon = expon_gen()

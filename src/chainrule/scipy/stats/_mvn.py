@@ -22,6 +22,7 @@ from ...primitives.elementwise import exp, log, sqrt, where
 from ...primitives.linalg import einsum, matmul
 from ...primitives.reduction import sum
 from ...primitives.shape import reshape
+from ._distributions import _ModuleLike
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -136,9 +137,12 @@ def _log_parts(x, mean, cov, dim, allow_singular):
     return out, rank, log_pdet
 
 
-class multivariate_normal_gen:
+class multivariate_normal_gen(_ModuleLike):
     """``scipy.stats.multivariate_normal``: ``logpdf``, ``pdf``, ``entropy`` (differentiable)
-    and ``rvs`` (values); calling it freezes mean and cov."""
+    and ``rvs`` (values); calling it freezes mean and cov. Also the module
+    ``chainrule.scipy.stats.multivariate_normal``."""
+
+    name = "multivariate_normal"
 
     def __call__(self, mean=None, cov=1, allow_singular: bool = False, seed=None):
         return multivariate_normal_frozen(mean, cov, allow_singular, seed)
