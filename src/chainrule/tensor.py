@@ -1,7 +1,9 @@
 """The Tensor: an array plus autograd metadata.
 
-Its methods and operators only dispatch to the primitive table (``chainrule.primitives``) and
-to the composite functions; no derivative formula lives here.
+Its methods and operators only dispatch to the primitive table (``chainrule.primitives``), to
+the composite functions and, for in-place changes, to ``autograd/inplace.py``; no derivative
+formula and no in-place bookkeeping lives here. Every method is a ``def`` in the class body (an
+alias is ``name = method`` beside it), so searching for ``def asin`` finds it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .primitives import math as M
 from .primitives import reduction as R
 from .primitives import shape as S
 from .primitives import special as SP
-from .primitives._core import apply as _apply
+from .primitives.array_ops import cumprod as _cumprod
 
 _record = dispatch.record
 _record1 = dispatch.record1
@@ -55,88 +57,6 @@ def _check_grad_dtype(dtype, op="requires_grad"):
             f"{op}: only tensors of floating point or complex dtype can require gradients, "
             f"but this one has dtype {np.dtype(dtype).name}; convert it first, e.g. "
             f"x.astype('float64').requires_grad_()")
-
-
-_OPSYM = {"add_": "+", "sub_": "-", "mul_": "*", "div_": "/", "pow_": "**"}
-
-
-def _check_inplace(res, data, op):
-    if res.shape != data.shape:
-        raise RuntimeError(f"{op}: the result has the broadcast shape {res.shape}, which does "
-                           f"not match the shape {data.shape} of the tensor updated in place")
-    if not np.can_cast(res.dtype, data.dtype, "same_kind"):
-        raise RuntimeError(f"{op}: the result has dtype {res.dtype}, which can't be cast to the "
-                           f"dtype {data.dtype} of the tensor updated in place")
-
-
-def _recording(t, inputs) -> bool:
-    """Whether an in-place change of ``t`` by ``inputs`` must be recorded: a gradient is
-    recorded and something involved requires grad, or a forward-mode tangent is involved."""
-    tt = dispatch._tensor_types
-    if _grad_state.grad_enabled:
-        if t._edge is not None:
-            return True
-        for a in inputs:
-            if type(a) in tt and a._edge is not None:
-                return True
-    if dispatch.fw_levels:
-        if getattr(t, "_fw", None):
-            return True
-        for a in inputs:
-            if type(a) in tt and getattr(a, "_fw", None):
-                return True
-    return False
-
-
-def _check_leaf(t, op):
-    e = t._edge
-    if e is not None and type(e[0]) is AccumulateGrad:
-        raise RuntimeError(
-            f"{op}: a leaf tensor that requires grad (shape {t._data.shape}) is being used in an "
-            f"in-place operation. Update it under `with chainrule.no_grad():` (as optimizers "
-            f"do), or use the out-of-place form (x = x {_OPSYM.get(op, 'op')} y).")
-    root = _inplace.view_root_of(t)
-    if root is not None:
-        e = root._edge
-        if e is not None and type(e[0]) is AccumulateGrad:
-            raise RuntimeError(
-                f"{op}: a view of a leaf tensor that requires grad (base shape "
-                f"{root._data.shape}) is being used in an in-place operation. Change the leaf "
-                f"under `with chainrule.no_grad():`, or work on a clone (y = x.clone()).")
-
-
-def _is_own_view(t, index, value) -> bool:
-    """Whether ``value`` is the view ``t[index]`` itself (same root, same memory)."""
-    if type(value) not in dispatch._tensor_types:
-        return False
-    root = _inplace.view_root_of(t)
-    if _inplace.view_root_of(value) is not (t if root is None else root):
-        return False
-    target = t._data[index]
-    v = value._data
-    return (isinstance(target, np.ndarray) and v.shape == target.shape
-            and v.strides == target.strides
-            and v.__array_interface__["data"][0] == target.__array_interface__["data"][0])
-
-
-def _check_writeable(t, op):
-    if not t._data.flags.writeable:
-        raise RuntimeError(f"{op}: the tensor's memory is read-only (it is a broadcast "
-                           f"view, e.g. from expand, or wraps a read-only array); use "
-                           f"x = x.clone() first")
-
-
-def _check_plain_write(t, op):
-    """Checks for an in-place change that records nothing."""
-    _check_writeable(t, op)
-    if _grad_state.grad_enabled:
-        root = _inplace.view_root_of(t)
-        if root is not None and root._edge is not None and t._edge is None:
-            raise RuntimeError(
-                f"{op}: this view was created under no_grad (or from a detached tensor) and its "
-                f"base (shape {root._data.shape}) requires grad; changing it in place with grad "
-                f"mode on would leave the base's gradient wrong. Change it under no_grad too, or "
-                f"take the view again with grad mode on.")
 
 
 def _rebuild(cls, data, requires_grad):
@@ -642,85 +562,10 @@ class Tensor:
         return S.getitem(self, index)
 
     def __setitem__(self, index, value):
-        """``x[index] = value``, in place. With basic indexing this writes through the view
-        ``x[index]`` (PyTorch's semantics: the gradient flows to ``value`` at ``index`` and to
-        the old values elsewhere); with advanced indexing the selected elements are replaced,
-        and an index that selects an element twice is refused when a graph is recorded."""
-        index = S._convert_index(index)
-        tt = dispatch._tensor_types
-        if not _recording(self, (value,)):
-            _check_plain_write(self, "setitem")
-            self._data[index] = value._data if type(value) in tt else value
-            _inplace.bump(self._data, "setitem")
-            return
-        _check_leaf(self, "setitem")
-        if S._is_basic(index):
-            if _is_own_view(self, index, value):
-                # x[i] op= v: Python wrote through the view x[i] already (its __iop__), and now
-                # assigns that same view back; the memory and the graph hold it already.
-                _inplace.bump(self._data, "setitem")
-                return
-            items = index if type(index) is tuple else (index,)
-            if not any(it is Ellipsis for it in items):
-                items = items + (Ellipsis,)  # a 0-d view, never a scalar copy
-            S.getitem(self, items)._write(value, "setitem", temporary=True)
-            return
-        shape = self._data.shape
-        count = np.zeros(shape, dtype=np.int64)
-        np.add.at(count, index, 1)
-        if count.max(initial=0) > 1:
-            raise RuntimeError("setitem: the index selects some elements more than once; "
-                               "assignment through repeated indices is not differentiable")
-        v = value if type(value) in tt else np.asarray(value)
-        target = count[index].shape
-        v = S.broadcast_to(E.astype(v, self._data.dtype), target)
-        scattered = _apply(S.INDEX_ADD, (v,), (index, shape, S._is_basic(index), len(target)))
-        _inplace.assign(self, E.where(count > 0, scattered, self), "setitem")
+        """``x[index] = value``, in place (see ``autograd.inplace.setitem``)."""
+        _inplace.setitem(self, index, value)
 
-    # --- in-place updates -----------------------------------------------------------------
-    def _inplace(self, prim, inputs, op):
-        """``self`` takes the value of ``prim(*inputs)`` in place, keeping its shape and dtype.
-
-        The memory is always overwritten, so views, the base and detached copies see the change,
-        and the version counter goes up. When a graph (or a forward-mode tangent) is recorded,
-        ``self`` (and its base and sibling views, if it is a view) take over the recorded
-        result's graph; arrays that backward needs and that the write would destroy are caught
-        by the version check in backward (see autograd/inplace.py).
-        """
-        data = self._data
-        if _recording(self, inputs):
-            _check_leaf(self, op)
-            r = _record(prim, inputs, ())
-            _check_inplace(r._data, data, op)
-            if r._data.dtype != data.dtype:
-                # the op's own node may have saved self: protect it before the cast's node
-                # hides it from assign
-                _inplace._protect_saved(r, data)
-                r = E.astype(r, data.dtype)
-            _check_writeable(self, op)
-            _inplace.assign(self, r, op)
-            return self
-        tt = dispatch._tensor_types
-        res = np.asarray(prim.impl(*(a._data if type(a) in tt else a for a in inputs)))
-        _check_inplace(res, data, op)
-        _check_plain_write(self, op)
-        np.copyto(data, res, casting="unsafe")
-        _inplace.bump(data, op)
-        return self
-
-    def _write(self, value, op, temporary=False):
-        """``self`` takes ``value`` (broadcast to its shape, cast to its dtype) in place."""
-        tt = dispatch._tensor_types
-        v = value if type(value) in tt else np.asarray(value)
-        v = E.astype(v, self._data.dtype)
-        if v.shape != self._data.shape:
-            v = S.broadcast_to(v, self._data.shape)
-        if type(v) not in tt:
-            v = _wrap(np.asarray(v))
-        _check_writeable(self, op)
-        _inplace.assign(self, v, op, temporary)
-        return self
-
+    # --- in-place updates (autograd/inplace.py: write, bump the version, rebase the graph) -----
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's memory has seen (shared with its views)."""
@@ -735,87 +580,130 @@ class Tensor:
         return _inplace.view_root_of(self) is not None
 
     def __iadd__(self, other):
-        return self._inplace(E.ADD, (self, other), "add_")
+        return _inplace.apply_prim(self, E.ADD, (self, other), "add_")
 
     def __isub__(self, other):
-        return self._inplace(E.SUB, (self, other), "sub_")
+        return _inplace.apply_prim(self, E.SUB, (self, other), "sub_")
 
     def __imul__(self, other):
-        return self._inplace(E.MUL, (self, other), "mul_")
+        return _inplace.apply_prim(self, E.MUL, (self, other), "mul_")
 
     def __itruediv__(self, other):
-        return self._inplace(E.DIV, (self, other), "div_")
+        return _inplace.apply_prim(self, E.DIV, (self, other), "div_")
 
     def __ipow__(self, other):
-        return self._inplace(E.POW, (self, other), "pow_")
+        return _inplace.apply_prim(self, E.POW, (self, other), "pow_")
 
     def add_(self, other, *, alpha=1):
-        return self._inplace(E.ADD, (self, other if alpha == 1 else other * alpha), "add_")
+        other = other if alpha == 1 else other * alpha
+        return _inplace.apply_prim(self, E.ADD, (self, other), "add_")
 
     def sub_(self, other, *, alpha=1):
-        return self._inplace(E.SUB, (self, other if alpha == 1 else other * alpha), "sub_")
+        other = other if alpha == 1 else other * alpha
+        return _inplace.apply_prim(self, E.SUB, (self, other), "sub_")
 
     def mul_(self, other):
-        return self._inplace(E.MUL, (self, other), "mul_")
+        return _inplace.apply_prim(self, E.MUL, (self, other), "mul_")
 
     def div_(self, other):
-        return self._inplace(E.DIV, (self, other), "div_")
+        return _inplace.apply_prim(self, E.DIV, (self, other), "div_")
 
     def pow_(self, exponent):
-        return self._inplace(E.POW, (self, exponent), "pow_")
+        return _inplace.apply_prim(self, E.POW, (self, exponent), "pow_")
+
+    def exp_(self):
+        return _inplace.apply_prim(self, E.EXP, (self,), "exp_")
+
+    def expm1_(self):
+        return _inplace.apply_prim(self, E.EXPM1, (self,), "expm1_")
+
+    def log_(self):
+        return _inplace.apply_prim(self, E.LOG, (self,), "log_")
+
+    def log1p_(self):
+        return _inplace.apply_prim(self, E.LOG1P, (self,), "log1p_")
+
+    def sqrt_(self):
+        return _inplace.apply_prim(self, E.SQRT, (self,), "sqrt_")
+
+    def sin_(self):
+        return _inplace.apply_prim(self, E.SIN, (self,), "sin_")
+
+    def cos_(self):
+        return _inplace.apply_prim(self, E.COS, (self,), "cos_")
+
+    def tan_(self):
+        return _inplace.apply_prim(self, E.TAN, (self,), "tan_")
+
+    def tanh_(self):
+        return _inplace.apply_prim(self, E.TANH, (self,), "tanh_")
+
+    def sigmoid_(self):
+        return _inplace.apply_prim(self, E.SIGMOID, (self,), "sigmoid_")
+
+    def relu_(self):
+        return _inplace.apply_prim(self, E.RELU, (self,), "relu_")
+
+    def neg_(self):
+        return _inplace.apply_prim(self, E.NEG, (self,), "neg_")
+
+    negative_ = neg_
+
+    def abs_(self):
+        return _inplace.apply_prim(self, E.ABS, (self,), "abs_")
+
+    absolute_ = abs_
+
+    def sign_(self):
+        return _inplace.apply_prim(self, E.SIGN, (self,), "sign_")
+
+    def floor_(self):
+        return _inplace.apply_prim(self, E.FLOOR, (self,), "floor_")
+
+    def ceil_(self):
+        return _inplace.apply_prim(self, E.CEIL, (self,), "ceil_")
+
+    def round_(self):
+        return _inplace.apply_prim(self, E.ROUND, (self,), "round_")
+
+    def trunc_(self):
+        return _inplace.apply_prim(self, E.TRUNC, (self,), "trunc_")
+
+    def erf_(self):
+        return _inplace.apply_prim(self, E.ERF, (self,), "erf_")
 
     def copy_(self, src):
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
-        return self._update(src, "copy_")
+        return _inplace.update(self, src, "copy_")
 
     def fill_(self, value):
-        return self._update(value, "fill_")
+        return _inplace.update(self, value, "fill_")
 
     def zero_(self):
         return self.fill_(0)
 
-    def _update(self, new, op):
-        """``self`` takes the value ``new`` (broadcast to its shape; for most methods computed
-        out of place from ``self``) in place."""
-        tt = dispatch._tensor_types
-        if _recording(self, (new,)):
-            _check_leaf(self, op)
-            return self._write(new, op)
-        data = self._data
-        res = new._data if type(new) in tt else np.asarray(new)
-        if res.shape != data.shape and res.ndim <= data.ndim:
-            try:
-                res = np.broadcast_to(res, data.shape)
-            except ValueError:
-                pass  # _check_inplace names the mismatch
-        _check_inplace(res, data, op)
-        _check_plain_write(self, op)
-        np.copyto(data, res, casting="unsafe")
-        _inplace.bump(data, op)
-        return self
-
     def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
-        return self._update(E.clip(self, min, max), "clamp_")
+        return _inplace.update(self, E.clip(self, min, max), "clamp_")
 
     clip_ = clamp_
 
     def clamp_min_(self, min):  # noqa: A002
-        return self._update(E.clip(self, min, None), "clamp_min_")
+        return _inplace.update(self, E.clip(self, min, None), "clamp_min_")
 
     def clamp_max_(self, max):  # noqa: A002
-        return self._update(E.clip(self, None, max), "clamp_max_")
+        return _inplace.update(self, E.clip(self, None, max), "clamp_max_")
 
     def masked_fill_(self, mask, value):
-        return self._update(E.where(mask, value, self), "masked_fill_")
+        return _inplace.update(self, E.where(mask, value, self), "masked_fill_")
 
     def addcmul_(self, tensor1, tensor2, *, value=1):
-        return self._update(self + value * tensor1 * tensor2, "addcmul_")
+        return _inplace.update(self, self + value * tensor1 * tensor2, "addcmul_")
 
     def addcdiv_(self, tensor1, tensor2, *, value=1):
-        return self._update(self + value * tensor1 / tensor2, "addcdiv_")
+        return _inplace.update(self, self + value * tensor1 / tensor2, "addcdiv_")
 
     def lerp_(self, end, weight):
-        return self._update(self + weight * (end - self), "lerp_")
+        return _inplace.update(self, self + weight * (end - self), "lerp_")
 
     # --- elementwise methods --------------------------------------------------------------------
     def add(self, other):
@@ -920,6 +808,143 @@ class Tensor:
     def logical_not(self):
         return _record1(E.LOGICAL_NOT, self)
 
+    # --- the math family (chainrule.numpy's functions) ------------------------------------------
+    def asin(self):
+        return M.arcsin(self)
+
+    arcsin = asin
+
+    def acos(self):
+        return M.arccos(self)
+
+    arccos = acos
+
+    def atan(self):
+        return M.arctan(self)
+
+    arctan = atan
+
+    def sinh(self):
+        return M.sinh(self)
+
+    def cosh(self):
+        return M.cosh(self)
+
+    def asinh(self):
+        return M.arcsinh(self)
+
+    arcsinh = asinh
+
+    def acosh(self):
+        return M.arccosh(self)
+
+    arccosh = acosh
+
+    def atanh(self):
+        return M.arctanh(self)
+
+    arctanh = atanh
+
+    def exp2(self):
+        return M.exp2(self)
+
+    def log2(self):
+        return M.log2(self)
+
+    def log10(self):
+        return M.log10(self)
+
+    def sinc(self):
+        return M.sinc(self)
+
+    def square(self):
+        return M.square(self)
+
+    def reciprocal(self):
+        return M.reciprocal(self)
+
+    def deg2rad(self):
+        return M.deg2rad(self)
+
+    def rad2deg(self):
+        return M.rad2deg(self)
+
+    def positive(self):
+        return M.positive(self)
+
+    def fix(self):
+        return M.fix(self)
+
+    def signbit(self):
+        return M.signbit(self)
+
+    def frexp(self):
+        return M.frexp(self)
+
+    def logaddexp(self, other):
+        return M.logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return M.logaddexp2(self, other)
+
+    def hypot(self, other):
+        return M.hypot(self, other)
+
+    def atan2(self, other):
+        return M.arctan2(self, other)
+
+    arctan2 = atan2
+
+    def fmod(self, other):
+        return M.fmod(self, other)
+
+    def fmax(self, other):
+        return M.fmax(self, other)
+
+    def fmin(self, other):
+        return M.fmin(self, other)
+
+    def copysign(self, other):
+        return M.copysign(self, other)
+
+    def float_power(self, other):
+        return M.float_power(self, other)
+
+    def ldexp(self, other):
+        return M.ldexp(self, other)
+
+    def heaviside(self, other):
+        return M.heaviside(self, other)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return M.nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    # --- special functions (chainrule.scipy.special) -------------------------------------------
+    def lgamma(self):
+        return SP.gammaln(self)
+
+    def digamma(self):
+        return SP.digamma(self)
+
+    def erfc(self):
+        return SP.erfc(self)
+
+    def erfinv(self):
+        return SP.erfinv(self)
+
+    def i0(self):
+        return SP.i0(self)
+
+    def logit(self):
+        return SP.logit(self)
+
+    def xlogy(self, other):
+        return SP.xlogy(self, other)
+
+    def polygamma(self, n):
+        """PyTorch's ``x.polygamma(n)``: the n-th derivative of digamma at x."""
+        return SP.polygamma(n, self)
+
     # --- reductions -------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, dtype=None):
         x = self if dtype is None else self.astype(dtype)
@@ -970,6 +995,9 @@ class Tensor:
         if ax is None:
             return R.cumsum(S.reshape(self, (-1,)), 0)
         return R.cumsum(self, ax)
+
+    def cumprod(self, dim):
+        return _cumprod(self, dim)
 
     def logsumexp(self, dim=None, keepdim=False):
         return C.logsumexp(self, dim, keepdim)
@@ -1059,80 +1087,5 @@ class Tensor:
     def dot(self, other):
         return C.dot(self, other)
 
-
-def _unary_inplace(prim, name):
-    def method(self):
-        return self._inplace(prim, (self,), name)
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"In place: ``{name[:-1]}`` of this tensor (see ``Tensor.{name[:-1]}``)."
-    return method
-
-
-for _prim, _name in ((E.EXP, "exp_"), (E.EXPM1, "expm1_"), (E.LOG, "log_"), (E.LOG1P, "log1p_"),
-                     (E.SQRT, "sqrt_"), (E.SIN, "sin_"), (E.COS, "cos_"), (E.TAN, "tan_"),
-                     (E.TANH, "tanh_"), (E.SIGMOID, "sigmoid_"), (E.RELU, "relu_"),
-                     (E.NEG, "neg_"), (E.ABS, "abs_"), (E.SIGN, "sign_"), (E.FLOOR, "floor_"),
-                     (E.CEIL, "ceil_"), (E.ROUND, "round_"), (E.TRUNC, "trunc_"),
-                     (E.ERF, "erf_")):
-    setattr(Tensor, _name, _unary_inplace(_prim, _name))
-Tensor.negative_ = Tensor.neg_
-Tensor.absolute_ = Tensor.abs_
-
-# PyTorch's elementwise methods for the math and special-function families: one delegation each.
-_METHODS_UNARY = {
-    "asin": M.arcsin, "acos": M.arccos, "atan": M.arctan, "arcsin": M.arcsin,
-    "arccos": M.arccos, "arctan": M.arctan, "sinh": M.sinh, "cosh": M.cosh, "asinh": M.arcsinh,
-    "acosh": M.arccosh, "atanh": M.arctanh, "arcsinh": M.arcsinh, "arccosh": M.arccosh,
-    "arctanh": M.arctanh, "exp2": M.exp2, "log2": M.log2, "log10": M.log10, "sinc": M.sinc,
-    "square": M.square, "reciprocal": M.reciprocal, "deg2rad": M.deg2rad, "rad2deg": M.rad2deg,
-    "positive": M.positive, "fix": M.fix, "signbit": M.signbit, "frexp": M.frexp,
-    "lgamma": SP.gammaln, "digamma": SP.digamma, "erfc": SP.erfc, "erfinv": SP.erfinv,
-    "i0": SP.i0, "logit": SP.logit,
-}
-_METHODS_BINARY = {
-    "logaddexp": M.logaddexp, "logaddexp2": M.logaddexp2, "hypot": M.hypot, "atan2": M.arctan2,
-    "arctan2": M.arctan2, "fmod": M.fmod, "fmax": M.fmax, "fmin": M.fmin,
-    "copysign": M.copysign, "float_power": M.float_power, "ldexp": M.ldexp,
-    "heaviside": M.heaviside, "xlogy": SP.xlogy,
-}
-
-
-def _delegate(fn, name, binary):
-    if binary:
-        def method(self, other):
-            return fn(self, other)
-    else:
-        def method(self):
-            return fn(self)
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"``{fn.__name__}`` of this tensor (see chainrule.numpy / chainrule.scipy)."
-    return method
-
-
-for _name, _fn in _METHODS_UNARY.items():
-    setattr(Tensor, _name, _delegate(_fn, _name, False))
-for _name, _fn in _METHODS_BINARY.items():
-    setattr(Tensor, _name, _delegate(_fn, _name, True))
-
-
-def _polygamma(self, n):
-    """PyTorch's ``x.polygamma(n)``: the n-th derivative of digamma at x."""
-    return SP.polygamma(n, self)
-
-
-def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
-    return M.nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
-
-
-def _cumprod(self, dim):
-    from .primitives.array_ops import cumprod
-
-    return cumprod(self, dim)
-
-
-Tensor.polygamma = _polygamma
-Tensor.nan_to_num = _nan_to_num
-Tensor.cumprod = _cumprod
 
 dispatch.install_tensor_type(Tensor)

@@ -19,6 +19,14 @@ rebases the root's graph: the root becomes ``copy_slices(old root, new view valu
 any recorded in-place change of a root or one of its views, every live view's graph is
 regenerated from the root, so a view read later sees the change in its gradient too (PyTorch's
 semantics).
+
+In-place changes of tensors. Each in-place Tensor method is one call into this module:
+``apply_prim`` (``x.add_(y)``, ``x += y``, ``x.exp_()``: a primitive's result written into
+``x``), ``update`` (``copy_``, ``fill_``, ``clamp_``, ``masked_fill_``, ...: a value computed
+out of place written into ``x``) and ``setitem`` (``x[i] = v``). Code that writes a tensor's
+array directly and records nothing (optimizers, gradient clipping, ``Module.load_state_dict``,
+batch norm's running statistics) calls ``bump_all`` for the arrays it writes, so those writes
+count in the version like every other in-place change.
 """
 
 from __future__ import annotations
@@ -32,11 +40,14 @@ import weakref
 
 import numpy as np
 
+from ..primitives import elementwise as E
+from ..primitives import shape as S
 from ..primitives._core import apply
 from ..primitives.elementwise import where
 from ..primitives.views import COPY_SLICES
 from . import dispatch
-from .graph import _seq
+from .grad_mode import state as _grad_state
+from .graph import AccumulateGrad, _seq
 
 _ndarray = np.ndarray
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -89,18 +100,37 @@ def _user_frame():
 def bump(array: np.ndarray, op: str) -> None:
     """Count an in-place change of ``array``'s memory, made by ``op`` at the caller's line."""
     global last_mark
-    root = root_array(array)
+    mark = next(_seq)
+    _count(array, op, mark, _user_frame())
+    last_mark = mark
+
+
+def bump_all(arrays: list | tuple, op: str) -> None:
+    """``bump`` for arrays that one operation writes directly, outside the Tensor methods
+    (an optimizer's step, gradient clipping, ``load_state_dict``): one mark and one look at the
+    caller's line for all of them. Call it before the writes, so that a write that fails half
+    way still counts (a later backward raises rather than use changed values)."""
+    global last_mark
+    if not arrays:
+        return
+    mark = next(_seq)
+    where = _user_frame()
+    for a in arrays:
+        _count(a, op, mark, where)
+    last_mark = mark
+
+
+def _count(array, op, mark, where) -> None:
+    root = array if array.base is None else root_array(array)
     key = id(root)
     entry = _histories.get(key)
-    if entry is None or entry[0]() is not root:
+    if entry is not None and entry[0]() is root:
+        history = entry[1]
+    else:
         history = _History()
         _histories[key] = (weakref.ref(root, functools.partial(_forget, key)), history)
-    else:
-        history = entry[1]
-    mark = next(_seq)
     history.count += 1
-    history.recent.append((mark, history.count, op, _user_frame()))
-    last_mark = mark
+    history.recent.append((mark, history.count, op, where))
 
 
 def version(array: np.ndarray) -> int:
@@ -370,6 +400,192 @@ def view_root_of(t):
     """The root tensor of ``t`` when ``t`` is a view, else None."""
     info = getattr(t, "_view", None)
     return info.root if type(info) is ViewInfo else None
+
+
+# --- in-place changes of tensors: what the Tensor methods call -----------------------------------
+# ``x.add_(y)``, ``x += y``, ``x.exp_()`` -> ``apply_prim``; ``copy_``, ``fill_``, ``clamp_``,
+# ``masked_fill_``, ... (a value computed out of place) -> ``update``; ``x[i] = v`` -> ``setitem``.
+# Each overwrites the memory (so views, the base and detached copies see the change) and bumps its
+# version; when a graph or a forward-mode tangent is recorded, the tensor (and its base and views)
+# then takes over the recorded result's graph (``assign``, ``rebase``).
+
+_OPSYM = {"add_": "+", "sub_": "-", "mul_": "*", "div_": "/", "pow_": "**"}
+
+
+def apply_prim(t, prim, inputs, op: str):
+    """``t`` takes the value of ``prim(*inputs)`` in place, keeping its shape and dtype; returns
+    ``t``. Arrays that backward needs and that the write would destroy are copied for the op's
+    own node, and caught by the version check in backward for the others."""
+    data = t._data
+    if _recording(t, inputs):
+        _check_leaf(t, op)
+        r = dispatch.record(prim, inputs, ())
+        _check_result(r._data, data, op)
+        if r._data.dtype != data.dtype:
+            # the op's own node may have saved t: protect it before the cast's node hides it
+            # from assign
+            _protect_saved(r, data)
+            r = E.astype(r, data.dtype)
+        _check_writeable(t, op)
+        assign(t, r, op)
+        return t
+    tt = dispatch._tensor_types
+    res = np.asarray(prim.impl(*(a._data if type(a) in tt else a for a in inputs)))
+    _check_result(res, data, op)
+    _check_plain_write(t, op)
+    np.copyto(data, res, casting="unsafe")
+    bump(data, op)
+    return t
+
+
+def update(t, new, op: str):
+    """``t`` takes the value ``new`` (broadcast to its shape, cast to its dtype; for most methods
+    computed out of place from ``t``) in place; returns ``t``."""
+    if _recording(t, (new,)):
+        _check_leaf(t, op)
+        return _write(t, new, op)
+    data = t._data
+    res = new._data if type(new) in dispatch._tensor_types else np.asarray(new)
+    if res.shape != data.shape and res.ndim <= data.ndim:
+        try:
+            res = np.broadcast_to(res, data.shape)
+        except ValueError:
+            pass  # _check_result names the mismatch
+    _check_result(res, data, op)
+    _check_plain_write(t, op)
+    np.copyto(data, res, casting="unsafe")
+    bump(data, op)
+    return t
+
+
+def setitem(t, index, value) -> None:
+    """``t[index] = value``, in place. With basic indexing this writes through the view
+    ``t[index]`` (PyTorch's semantics: the gradient flows to ``value`` at ``index`` and to the
+    old values elsewhere); with advanced indexing the selected elements are replaced, and an
+    index that selects an element twice is refused when a graph is recorded."""
+    index = S._convert_index(index)
+    tt = dispatch._tensor_types
+    if not _recording(t, (value,)):
+        _check_plain_write(t, "setitem")
+        t._data[index] = value._data if type(value) in tt else value
+        bump(t._data, "setitem")
+        return
+    _check_leaf(t, "setitem")
+    if S._is_basic(index):
+        if _is_own_view(t, index, value):
+            # x[i] op= v: Python wrote through the view x[i] already (its __iop__), and now
+            # assigns that same view back; the memory and the graph hold it already.
+            bump(t._data, "setitem")
+            return
+        items = index if type(index) is tuple else (index,)
+        if not any(it is Ellipsis for it in items):
+            items = items + (Ellipsis,)  # a 0-d view, never a scalar copy
+        _write(S.getitem(t, items), value, "setitem", temporary=True)
+        return
+    shape = t._data.shape
+    count = np.zeros(shape, dtype=np.int64)
+    np.add.at(count, index, 1)
+    if count.max(initial=0) > 1:
+        raise RuntimeError("setitem: the index selects some elements more than once; "
+                           "assignment through repeated indices is not differentiable")
+    v = value if type(value) in tt else np.asarray(value)
+    target = count[index].shape
+    v = S.broadcast_to(E.astype(v, t._data.dtype), target)
+    scattered = apply(S.INDEX_ADD, (v,), (index, shape, S._is_basic(index), len(target)))
+    assign(t, E.where(count > 0, scattered, t), "setitem")
+
+
+def _write(t, value, op: str, temporary: bool = False):
+    """``t`` takes ``value`` (broadcast to its shape, cast to its dtype) in place, recorded."""
+    tt = dispatch._tensor_types
+    v = value if type(value) in tt else np.asarray(value)
+    v = E.astype(v, t._data.dtype)
+    if v.shape != t._data.shape:
+        v = S.broadcast_to(v, t._data.shape)
+    if type(v) not in tt:
+        v = dispatch.wrap(np.asarray(v))
+    _check_writeable(t, op)
+    assign(t, v, op, temporary)
+    return t
+
+
+def _recording(t, inputs) -> bool:
+    """Whether an in-place change of ``t`` by ``inputs`` must be recorded: a gradient is
+    recorded and something involved requires grad, or a forward-mode tangent is involved."""
+    tt = dispatch._tensor_types
+    if _grad_state.grad_enabled:
+        if t._edge is not None:
+            return True
+        for a in inputs:
+            if type(a) in tt and a._edge is not None:
+                return True
+    if dispatch.fw_levels:
+        if getattr(t, "_fw", None):
+            return True
+        for a in inputs:
+            if type(a) in tt and getattr(a, "_fw", None):
+                return True
+    return False
+
+
+def _check_result(res, data, op):
+    if res.shape != data.shape:
+        raise RuntimeError(f"{op}: the result has the broadcast shape {res.shape}, which does "
+                           f"not match the shape {data.shape} of the tensor updated in place")
+    if not np.can_cast(res.dtype, data.dtype, "same_kind"):
+        raise RuntimeError(f"{op}: the result has dtype {res.dtype}, which can't be cast to the "
+                           f"dtype {data.dtype} of the tensor updated in place")
+
+
+def _check_leaf(t, op):
+    e = t._edge
+    if e is not None and type(e[0]) is AccumulateGrad:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad (shape {t._data.shape}) is being used in an "
+            f"in-place operation. Update it under `with chainrule.no_grad():` (as optimizers "
+            f"do), or use the out-of-place form (x = x {_OPSYM.get(op, 'op')} y).")
+    root = view_root_of(t)
+    if root is not None:
+        e = root._edge
+        if e is not None and type(e[0]) is AccumulateGrad:
+            raise RuntimeError(
+                f"{op}: a view of a leaf tensor that requires grad (base shape "
+                f"{root._data.shape}) is being used in an in-place operation. Change the leaf "
+                f"under `with chainrule.no_grad():`, or work on a clone (y = x.clone()).")
+
+
+def _is_own_view(t, index, value) -> bool:
+    """Whether ``value`` is the view ``t[index]`` itself (same root, same memory)."""
+    if type(value) not in dispatch._tensor_types:
+        return False
+    root = view_root_of(t)
+    if view_root_of(value) is not (t if root is None else root):
+        return False
+    target = t._data[index]
+    v = value._data
+    return (isinstance(target, np.ndarray) and v.shape == target.shape
+            and v.strides == target.strides
+            and v.__array_interface__["data"][0] == target.__array_interface__["data"][0])
+
+
+def _check_writeable(t, op):
+    if not t._data.flags.writeable:
+        raise RuntimeError(f"{op}: the tensor's memory is read-only (it is a broadcast "
+                           f"view, e.g. from expand, or wraps a read-only array); use "
+                           f"x = x.clone() first")
+
+
+def _check_plain_write(t, op):
+    """Checks for an in-place change that records nothing."""
+    _check_writeable(t, op)
+    if _grad_state.grad_enabled:
+        root = view_root_of(t)
+        if root is not None and root._edge is not None and t._edge is None:
+            raise RuntimeError(
+                f"{op}: this view was created under no_grad (or from a detached tensor) and its "
+                f"base (shape {root._data.shape}) requires grad; changing it in place with grad "
+                f"mode on would leave the base's gradient wrong. Change it under no_grad too, or "
+                f"take the view again with grad mode on.")
 
 
 dispatch.note_view = note_view

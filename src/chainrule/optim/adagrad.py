@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autograd.dispatch import wrap
-from .optimizer import Optimizer, params_with_grad, real_view
+from .optimizer import Optimizer, real_view
 
 __all__ = ["Adagrad"]
 
@@ -46,7 +46,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, lr_decay, eps = float(group["lr"]), group["lr_decay"], group["eps"]
             wd = group["weight_decay"]
-            for p in params_with_grad(group):
+            for p in self._params_to_update(group):
                 state = self.state[p]
                 if not state:
                     self._init_group({**group, "params": [p]})

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autograd.dispatch import wrap
-from .optimizer import Optimizer, params_with_grad, real_view
+from .optimizer import Optimizer, real_view
 
 __all__ = ["Adam", "AdamW"]
 
@@ -58,7 +58,7 @@ class Adam(Optimizer):
             lr = float(group["lr"])
             beta1, beta2 = group["betas"]
             eps, wd, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
-            for p in params_with_grad(group):
+            for p in self._params_to_update(group):
                 state = self._init_state(p, amsgrad)
                 state["step"] += 1
                 t = state["step"]

@@ -197,6 +197,7 @@ class LBFGS(Optimizer):
         return np.concatenate(views)
 
     def _add_grad(self, step_size, update: np.ndarray) -> None:
+        self._count_writes(self._params)
         offset = 0
         for p in self._params:
             param = real_view(p._data)
@@ -208,6 +209,7 @@ class LBFGS(Optimizer):
         return [p._data.copy() for p in self._params]
 
     def _set_param(self, params_data) -> None:
+        self._count_writes(self._params)
         for p, data in zip(self._params, params_data):
             np.copyto(p._data, data)
 

@@ -2,8 +2,9 @@
 
 Optimizers update parameters in place, outside any graph (as PyTorch's do under ``no_grad``):
 the arrays of the parameters are written, so the Parameter objects a model holds stay the same.
-The updates are the formulas of PyTorch's single-tensor (``foreach=False``) implementations,
-step for step.
+Each write counts as an in-place change (``_count_writes``), so a value saved for backward
+before a step is not used silently after it. The updates are the formulas of PyTorch's
+single-tensor (``foreach=False``) implementations, step for step.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from .._params import zero_grads
 from ..autograd.dispatch import wrap
 from ..autograd.grad_mode import enable_grad
+from ..autograd.inplace import bump_all
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -131,6 +133,21 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None):
         raise NotImplementedError(f"{type(self).__name__} does not implement step")
 
+    def _params_to_update(self, group: dict[str, Any]) -> list[Tensor]:
+        """The parameters of ``group`` that have a gradient, which the step is about to write
+        in place; the writes are counted now (``_count_writes``)."""
+        return self._count_writes([p for p in group["params"] if p.grad is not None])
+
+    def _count_writes(self, params: list[Tensor]) -> list[Tensor]:
+        """Count the step's in-place writes into ``params``, before it makes them: their
+        version counters go up as for every in-place change (autograd/inplace.py), so that a
+        backward pass through a graph that saved one of them before the step raises instead of
+        using the new values (PyTorch's ``optimizer.step()`` counts its writes likewise). The
+        optimizer's own state (momentum buffers, running averages) is private to it and not
+        counted."""
+        bump_all([p._data for p in params], f"{type(self).__name__}.step")
+        return params
+
     @staticmethod
     def _closure_loss(closure):
         if closure is None:
@@ -208,11 +225,6 @@ class Optimizer:
                                  f"its parameter has shape {p.shape}")
             return wrap(np.array(arr, dtype=p.dtype))
         return copy.deepcopy(value)
-
-
-def params_with_grad(group: dict[str, Any]) -> Iterable[Tensor]:
-    """The parameters of a group that have a gradient."""
-    return (p for p in group["params"] if p.grad is not None)
 
 
 def real_view(a: np.ndarray) -> np.ndarray:

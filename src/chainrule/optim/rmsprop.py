@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autograd.dispatch import wrap
-from .optimizer import Optimizer, params_with_grad, real_view
+from .optimizer import Optimizer, real_view
 
 __all__ = ["RMSprop"]
 
@@ -35,7 +35,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = float(group["lr"]), group["alpha"], group["eps"]
             wd, mom, centered = group["weight_decay"], group["momentum"], group["centered"]
-            for p in params_with_grad(group):
+            for p in self._params_to_update(group):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..autograd.dispatch import wrap
-from .optimizer import Optimizer, params_with_grad
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 
@@ -40,7 +40,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, wd = float(group["lr"]), group["weight_decay"]
             mom, damp, nesterov = group["momentum"], group["dampening"], group["nesterov"]
-            for p in params_with_grad(group):
+            for p in self._params_to_update(group):
                 g = p.grad._data
                 if group["maximize"]:
                     g = -g

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ...autograd.inplace import bump_all
 from ...composite import mean
 from ...primitives.elementwise import sqrt
 from ...primitives.shape import reshape
@@ -55,6 +56,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {xs}")
         out, mu, var = _normalize(input, (0,) + tuple(range(2, len(xs))), eps)
+        bump_all([data(b) for b in (running_mean, running_var) if b is not None], "batch_norm")
         for buf, stat, scale in ((running_mean, mu, 1.0), (running_var, var, n / (n - 1))):
             if buf is not None:
                 b = data(buf)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.inplace import bump_all
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -46,9 +47,12 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            data(self.running_mean)[...] = 0
-            data(self.running_var)[...] = 1
-            data(self.num_batches_tracked)[...] = 0
+            mean, var = data(self.running_mean), data(self.running_var)
+            count = data(self.num_batches_tracked)
+            bump_all((mean, var, count), "reset_running_stats")  # in-place changes count
+            mean[...] = 0
+            var[...] = 1
+            count[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -65,6 +69,7 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             nbt = data(self.num_batches_tracked)
+            bump_all((nbt,), "batch_norm")
             nbt[...] = nbt + 1
             factor = 1.0 / float(nbt) if self.momentum is None else self.momentum
         use_batch = self.training or (self.running_mean is None and self.running_var is None)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..._params import zero_grads
 from ...autograd.grad_mode import no_grad
+from ...autograd.inplace import bump_all
 from ...tensor import Tensor
 from ..parameter import Parameter
 
@@ -513,6 +514,8 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
                                + "\n\t".join(errors))
+        if not assign:  # the copies below are in-place changes: count them
+            bump_all([t._data for _, _, _, t, _ in writes], "load_state_dict")
         with no_grad():
             for mod, store, name, t, arr in writes:
                 if assign:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ...autograd.dispatch import wrap
+from ...autograd.inplace import bump_all
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -54,6 +55,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                            f"clipped. To scale the gradients by the non-finite norm anyway, "
                            f"pass error_if_nonfinite=False")
     coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
+    bump_all(grads, "clip_grad_norm_")  # in-place changes count, as in PyTorch
     for g in grads:
         g *= np.asarray(coef, dtype=g.dtype)
     return wrap(np.asarray(total))
@@ -63,5 +65,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     """Clamp every gradient element of ``parameters`` into [-clip_value, clip_value], in
     place."""
     clip_value = float(clip_value)
-    for g in _grads(parameters, "clip_grad_value_"):
+    grads = _grads(parameters, "clip_grad_value_")
+    bump_all(grads, "clip_grad_value_")  # in-place changes count, as in PyTorch
+    for g in grads:
         np.clip(g, -clip_value, clip_value, out=g)
