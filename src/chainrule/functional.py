@@ -279,7 +279,10 @@ def vjp(f, *primals, has_aux: bool = False, argnums=None):
 def _forward_leaf(x, op):
     if is_tensor(x):
         return x, True
-    return wrap(_as_float_array(x, op)), False
+    arr = _as_float_array(x, op)
+    # The function gets its own copy: an in-place write inside it must not reach the caller's
+    # array (JAX's arrays are immutable; reverse transforms' leaves refuse in-place writes).
+    return wrap(arr.copy() if arr is x else arr), False
 
 
 def jvp(f, primals, tangents, has_aux: bool = False):

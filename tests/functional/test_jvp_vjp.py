@@ -266,3 +266,14 @@ def test_jvp_vjp_with_ties_free_maximum():
     expected = np.zeros((3, 4))
     expected[np.arange(3), np.argmax(x, axis=1)] = 1
     np.testing.assert_array_equal(g, expected)
+
+
+def test_forward_transforms_do_not_write_into_the_callers_array():
+    def f(a):
+        a[1] = 5.0  # an in-place write inside the function
+        return (a * a).sum()
+
+    for transform in (lambda x: jvp(f, (x,), (np.ones(3),)), lambda x: cr.func.jacfwd(f)(x)):
+        x = np.array([1.0, 2.0, 3.0])
+        transform(x)
+        np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
