@@ -1,7 +1,8 @@
-"""``chainrule.optim``: optimizers with PyTorch's update formulas, and learning-rate schedulers
-(``chainrule.optim.lr_scheduler``). See docs/nn.md."""
+"""``chainrule.optim``: optimizers with PyTorch's update formulas, learning-rate schedulers
+(``chainrule.optim.lr_scheduler``), and optimizers as functions over nested parameters
+(``chainrule.optim.functional``). See docs/nn.md."""
 
-from . import lr_scheduler
+from . import functional, lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .lbfgs import LBFGS
@@ -10,4 +11,4 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS",
-           "lr_scheduler"]
+           "lr_scheduler", "functional"]
