@@ -3,7 +3,7 @@ takes: the proof, primitive by primitive and function by function.
 
 For every differentiable primitive of the table (the cases of
 tests/primitives/test_primitive_table.py, with its cases_*.py families) and every
-differentiable entry of the NumPy/SciPy coverage table (chainrule/numpy/_coverage.py, at the
+differentiable entry of the NumPy/SciPy coverage table (tools/numpy_coverage.py, at the
 sample it is probed at), tests/functional/_composition.py checks eight second-order
 compositions against central differences of the first-order quantity:
 
@@ -33,12 +33,12 @@ import pytest
 from tests.functional._composition import CHECKS, Composition, symmetric
 from tests.helpers import check_grads
 from tests.primitives.test_primitive_table import CASES
+from tools import numpy_coverage as _coverage
 
 import chainrule as cr
 from chainrule.autograd import forward_ad as fwad
 from chainrule.autograd import gradcheck
 from chainrule.autograd.dispatch import is_tensor
-from chainrule.numpy import _coverage
 from chainrule.primitives import REGISTRY
 from chainrule.primitives._core import Primitive, apply
 from chainrule.primitives.elementwise import cos

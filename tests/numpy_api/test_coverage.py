@@ -1,15 +1,15 @@
-"""docs/numpy_coverage.md is generated from the code (chainrule.numpy._coverage): it must be
+"""docs/numpy_coverage.md is generated from the code (tools/numpy_coverage.py): it must be
 current, its sample table must name real functions, and no derivative may disagree with finite
 differences."""
 
 from __future__ import annotations
 
 import pytest
+from tools import numpy_coverage as _coverage
 
 import chainrule.numpy as np
-from chainrule.numpy import _coverage
 
-REGENERATE = "python -m chainrule.numpy._coverage"
+REGENERATE = "python tools/numpy_coverage.py"
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_no_derivative_disagrees_with_finite_differences(sections):
 def test_every_differentiable_function_was_checked(sections):
     unchecked = [r.name for rs in sections.values() for r in rs if r.reverse == "?"]
     assert not unchecked, (f"no sample input for {unchecked}: add a line to SAMPLES in "
-                           f"chainrule/numpy/_coverage.py, then run `{REGENERATE}`")
+                           f"tools/numpy_coverage.py, then run `{REGENERATE}`")
 
 
 def test_table_flags_a_dropped_gradient():

@@ -3,14 +3,16 @@ gradients, and whatever chainrule does not differentiate raises a clear error.""
 
 from __future__ import annotations
 
+import types
+
 import numpy as onp
 import pytest
 from tests.helpers import check_grads, positive, rand
+from tools.numpy_coverage import CANDIDATES, SAMPLES, _plain
 
 import chainrule as cr
 import chainrule.numpy as np
 from chainrule.numpy import NotDifferentiableError
-from chainrule.numpy._coverage import CANDIDATES, SAMPLES, _plain
 
 
 # --- the promise ----------------------------------------------------------------------------------
@@ -252,7 +254,7 @@ def test_dir_lists_the_namespace():
     assert set(np.__all__) <= set(dir(np))
 
 
-# --- functions composed in chainrule.numpy._extras -----------------------------------------------
+# --- statistics, polynomials, finite differences, in-place writers --------------------------------
 def _in_place(f):
     def run(x, *rest):
         z = x * 1.0  # in-place writers: not on a leaf that requires grad
@@ -310,6 +312,41 @@ def test_composed_functions(fn, args):
     got, expected = (got, expected) if not isinstance(expected, tuple) else (got[0], expected[0])
     onp.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-12)
     check_grads(fn, *args)
+
+
+# --- one home per name ----------------------------------------------------------------------------
+def _family(name: str, **functions):
+    mod = types.ModuleType(name)
+    for k, f in functions.items():
+        setattr(mod, k, f)
+    mod.__all__ = list(functions)
+    return mod
+
+
+def test_assembly_refuses_a_name_defined_twice():
+    """A second definition of a name would silently shadow the first: the assembly raises,
+    naming both homes."""
+    assert np._assemble()[0].keys() == set(np._KINDS)  # the real families are disjoint
+    twice = _family("chainrule.numpy._twice", sum=lambda a: a)
+    with pytest.raises(RuntimeError, match=r"'sum' is defined twice, by chainrule\.numpy\."
+                                           r"_reductions and by chainrule\.numpy\._twice"):
+        np._assemble(families=np._FAMILIES + (twice,))
+    twice = _family("chainrule.numpy._twice", argmax=lambda a: a)  # a pass-through name
+    with pytest.raises(RuntimeError, match=r"'argmax' is defined twice, by chainrule\.numpy\."
+                                           r"_passthrough"):
+        np._assemble(families=np._FAMILIES + (twice,))
+    twice = _family("chainrule.primitives._twice", arcsin=lambda a: a)  # a primitive family's
+    with pytest.raises(RuntimeError, match=r"'arcsin' is defined twice"):
+        np._assemble(primitive_families=np._PRIMITIVE_FAMILIES + (twice,))
+
+
+def test_submodules_refuse_a_pass_through_entry_they_define(monkeypatch):
+    from chainrule.numpy import _passthrough
+
+    monkeypatch.setattr(_passthrough, "VALUE_ONLY", _passthrough.VALUE_ONLY | {"linalg.norm"})
+    fake = _family("chainrule.numpy.fake_linalg", norm=lambda x: x)
+    with pytest.raises(RuntimeError, match=r"'norm' is defined by chainrule\.numpy\.linalg"):
+        np._fill_submodule(fake, onp.linalg, "numpy.linalg", {})
 
 
 def test_submodules_refuse_numpy_names_they_lack():

@@ -25,28 +25,22 @@ import numpy as np
 from ..primitives._core import tensor_types
 from ..primitives.elementwise import astype
 from ..primitives.shape import concatenate, permute, reshape
+from ._wrappers import as_array, has_tensor, unwrap
 
 __all__ = ["r_", "c_"]
 
 
 def _has_tensor(item) -> bool:
-    if type(item) in tensor_types:
-        return True
-    if isinstance(item, (list, tuple)):
-        return any(_has_tensor(x) for x in item)
+    """``has_tensor``, slices' bounds included (``r_[0:t:5j]``)."""
     if isinstance(item, slice):
-        return any(_has_tensor(x) for x in (item.start, item.stop, item.step))
-    return False
-
-
-def _value(x):
-    return x._data if type(x) in tensor_types else x
+        return has_tensor((item.start, item.stop, item.step))
+    return has_tensor(item)
 
 
 def _range(item: slice):
-    start = 0 if item.start is None else _value(item.start)
-    step = 1 if item.step is None else _value(item.step)
-    stop = _value(item.stop)
+    start = 0 if item.start is None else unwrap(item.start)
+    step = 1 if item.step is None else unwrap(item.step)
+    stop = unwrap(item.stop)
     if isinstance(step, (complex, np.complexfloating)):
         return np.linspace(start, stop, num=int(abs(step)))
     return np.arange(start, stop, step)
@@ -98,7 +92,7 @@ class _Concatenator:
                 kinds.append(item)
             else:
                 objs.append(self._array(item, ndmin, trans1d))
-                kinds.append(_value(objs[-1]).dtype)
+                kinds.append(unwrap(objs[-1]).dtype)
         if not objs:
             raise ValueError(f"{self._name}: nothing to concatenate")
         dtype = np.result_type(*kinds)
@@ -137,9 +131,7 @@ class _Concatenator:
     @staticmethod
     def _array(item, ndmin, trans1d):
         if isinstance(item, (list, tuple)):
-            from ._arrays import _arr
-
-            item = _arr(item) if _has_tensor(item) else np.asarray(item)
+            item = as_array(item) if has_tensor(item) else np.asarray(item)
         elif type(item) not in tensor_types:
             item = np.asarray(item)
         nd = len(item.shape)

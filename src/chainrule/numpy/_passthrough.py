@@ -7,7 +7,7 @@ Three kinds of NumPy objects need no derivative rule:
 - functions whose result carries no derivative by nature (indices, bools, shapes, dtypes,
   printing, file output: ``argmax``, ``isclose``, ``shape``, ``save``): NumPy runs on the
   values of any tensor argument; given a tensor, array results come back as constant tensors
-  (tensor in, tensor out, as in ``chainrule.numpy._arrays``), while Python numbers, shapes and
+  (tensor in, tensor out, as everywhere in chainrule.numpy), while Python numbers, shapes and
   dtypes stay as NumPy gives them;
 - functions that build constants (``zeros``, ``arange``, ``linspace``, ``eye``): likewise, but
   an argument that requires grad is an error, since its gradient would be lost.
@@ -17,16 +17,13 @@ Everything else NumPy has and chainrule does not provide raises ``NotDifferentia
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from ..primitives._core import tensor_types
+from ._wrappers import builds_constant, values_only
 
 __all__ = [
-    "NotDifferentiableError", "not_differentiable", "unwrap", "requires_grad", "value_only",
-    "constant", "pass_through", "ABSENT", "VALUE_ONLY", "CONSTANT", "PASS_MODULES", "REFUSED",
-    "numpy_public_names",
+    "NotDifferentiableError", "not_differentiable", "pass_through", "ABSENT", "VALUE_ONLY",
+    "CONSTANT", "PASS_MODULES", "REFUSED", "numpy_public_names",
 ]
 
 
@@ -46,94 +43,10 @@ def not_differentiable(qualname: str) -> str:
         f"it with chainrule.numpy functions or give it a rule with chainrule.custom_vjp.")
 
 
-# --- unwrapping ------------------------------------------------------------------------------
-def unwrap(a):
-    """``a`` with every tensor replaced by its array (inside lists, tuples and dicts too)."""
-    if type(a) in tensor_types:
-        return a._data
-    if type(a) in (list, tuple):
-        return type(a)(unwrap(b) for b in a)
-    if type(a) is dict:
-        return {k: unwrap(v) for k, v in a.items()}
-    return a
-
-
-def requires_grad(a) -> bool:
-    """Whether ``a`` (or a tensor inside a list, tuple or dict) carries a derivative: it
-    requires grad or has a forward-mode tangent."""
-    if type(a) in tensor_types:
-        return a._edge is not None or getattr(a, "_fw", None) is not None
-    if type(a) in (list, tuple):
-        return any(requires_grad(b) for b in a)
-    if type(a) is dict:
-        return any(requires_grad(v) for v in a.values())
-    return False
-
-
-def _tensor_type(a):
-    """The tensor type of the first tensor in ``a`` (lists, tuples, dicts searched), or None."""
-    if type(a) in tensor_types:
-        return type(a)
-    items = a if type(a) in (list, tuple) else a.values() if type(a) is dict else ()
-    for b in items:
-        t = _tensor_type(b)
-        if t is not None:
-            return t
-    return None
-
-
-def _as_constants(res, tt):
-    """Array results as constant tensors of type ``tt`` (tensor in, tensor out); Python
-    numbers, shapes, dtypes and text stay as they are."""
-    if isinstance(res, np.ndarray) or (isinstance(res, np.generic) and
-                                       res.dtype.kind in "biufc"):
-        return tt._constant(res)
-    if isinstance(res, tuple) and res and all(isinstance(r, np.ndarray) for r in res):
-        items = [tt._constant(r) for r in res]
-        return type(res)(*items) if hasattr(res, "_fields") else tuple(items)
-    return res
-
-
-def _mark(f, kind: str):
-    f._chainrule_kind = kind
-    return f
-
-
-def value_only(fn, qualname: str):
-    """``fn`` on the values of its arguments: for results that carry no derivative."""
-
-    @functools.wraps(fn)
-    def values(*args, **kwargs):
-        res = fn(*unwrap(args), **unwrap(kwargs))
-        tt = _tensor_type(args) or _tensor_type(kwargs)
-        return res if tt is None else _as_constants(res, tt)
-
-    values.__doc__ = (f"{qualname} on the values of its arguments (no derivative: the result "
-                      f"is an index, a bool, a shape or other information). Given a tensor, "
-                      f"array results are constant tensors.")
-    return _mark(values, "value-only")
-
-
-def constant(fn, qualname: str):
-    """``fn`` on the values of its arguments, refusing arguments that carry a derivative."""
-
-    @functools.wraps(fn)
-    def const(*args, **kwargs):
-        if requires_grad(args) or requires_grad(kwargs):
-            raise TypeError(
-                f"{qualname}: an argument requires grad, but {qualname} builds a constant "
-                f"array (its result carries no gradient). Pass t.detach(), or build the array "
-                f"from chainrule.numpy operations on the tensor.")
-        res = fn(*unwrap(args), **unwrap(kwargs))
-        tt = _tensor_type(args) or _tensor_type(kwargs)
-        return res if tt is None else _as_constants(res, tt)
-
-    const.__doc__ = (f"{qualname} on plain values; the result is a constant (a NumPy array, or "
-                     f"a constant tensor when a tensor was given).")
-    return _mark(const, "constant")
-
-
 # --- the lists ---------------------------------------------------------------------------------
+# A name has one home: a name listed here that a family module (or numpy.linalg / numpy.fft of
+# chainrule) also defines makes the namespace's assembly raise. "linalg.name" and "fft.name"
+# are the submodules' names.
 # Results that are indices, bools, counts, shapes, dtypes, text or files.
 VALUE_ONLY = frozenset("""
     argmax argmin argsort argpartition argwhere nonzero flatnonzero nanargmax nanargmin
@@ -141,23 +54,21 @@ VALUE_ONLY = frozenset("""
     array_equiv isin isreal iscomplex isrealobj iscomplexobj isscalar isneginf isposinf
     isfortran iterable shape ndim size result_type can_cast promote_types min_scalar_type
     common_type mintypecode issubdtype isdtype broadcast_shapes unravel_index ravel_multi_index
-    indices ix_ diag_indices diag_indices_from tril_indices tril_indices_from triu_indices
+    indices diag_indices diag_indices_from tril_indices tril_indices_from triu_indices
     triu_indices_from mask_indices may_share_memory shares_memory packbits unpackbits
     get_printoptions set_printoptions printoptions geterr seterr geterrcall seterrcall getbufsize
     setbufsize show_config show_runtime info get_include test typename binary_repr base_repr
     format_float_positional format_float_scientific array2string array_repr array_str save
     savez savez_compressed savetxt datetime_as_string datetime_data busday_count busday_offset
-    is_busday nested_iters einsum_path signbit isnat gcd lcm left_shift right_shift
+    is_busday nested_iters einsum_path isnat gcd lcm left_shift right_shift
     bitwise_left_shift bitwise_right_shift bitwise_count
-    linalg.matrix_rank
 """.split())
 
 # Constant arrays built from numbers (shapes, ranges, files, window functions).
 CONSTANT = frozenset("""
-    zeros ones empty full zeros_like ones_like empty_like full_like arange linspace logspace
+    zeros ones empty full arange linspace logspace
     geomspace eye identity tri fromfunction frombuffer fromfile fromiter fromstring fromregex
     loadtxt genfromtxt load from_dlpack bartlett blackman hamming hanning kaiser
-    fft.fftfreq fft.rfftfreq
 """.split())
 
 # Non-callable attributes and type objects of NumPy that are passed through as they are,
@@ -188,9 +99,9 @@ def pass_through(name: str, module=np, prefix: str = "numpy"):
     obj = getattr(module, name)
     qual = f"{prefix}.{name}"
     if key in VALUE_ONLY:
-        return value_only(obj, qual)
+        return values_only(obj, qual)
     if key in CONSTANT:
-        return constant(obj, qual)
+        return builds_constant(obj, qual)
     if name in REFUSED or key in REFUSED:
         return ABSENT
     if type(obj) is type(np) and name not in PASS_MODULES:

@@ -17,26 +17,13 @@ from ..primitives import shape as S
 from ..primitives._core import apply, tensor_types
 from ..primitives.elementwise import astype, where
 from ..primitives.reduction import amax, amin, cumsum, normalize_axis, prod, sum
-from ._passthrough import requires_grad, unwrap
+from ._reductions import cumprod as _cumprod
+from ._wrappers import has_tensor, requires_grad, shape_of, unwrap
 
 __all__ = ["make_ufunc", "Ufunc", "write_out"]
 
 _NOVALUE = np._NoValue  # NumPy's "argument not given" marker, so NumPy sees what the user gave
 _LN2 = float(np.log(2.0))
-
-
-def _has_tensor(args) -> bool:
-    tt = tensor_types
-    for a in args:
-        if type(a) in tt:
-            return True
-        if type(a) in (list, tuple) and _has_tensor(a):
-            return True
-    return False
-
-
-def _shape(x):
-    return x.shape if type(x) in tensor_types else np.shape(x)
 
 
 def _constant_like(x, arr):
@@ -123,7 +110,16 @@ def make_ufunc(np_ufunc: np.ufunc, fn, kind: str = "chainrule"):
 
 class Ufunc:
     """A NumPy ufunc over a chainrule function: the implementation behind ``make_ufunc``'s
-    functions and ``Tensor.__array_ufunc__``."""
+    functions and ``Tensor.__array_ufunc__`` (and their type in ``__init__.pyi``)."""
+
+    # NumPy's ufunc attributes (``_ATTRS``), copied from the NumPy ufunc
+    nin: int
+    nout: int
+    nargs: int
+    identity: object
+    signature: str | None
+    types: list[str]
+    ntypes: int
 
     def __init__(self, np_ufunc: np.ufunc, fn, kind: str = "chainrule"):
         self.np = np_ufunc
@@ -147,7 +143,7 @@ class Ufunc:
         """The ufunc with NumPy's keywords ``out``, ``where``, ``dtype`` (and the harmless
         ``casting``, ``order``, ``subok``)."""
         out = kwargs.get("out")
-        if not (_has_tensor(args) or _has_tensor(_outs(out, self.nout, self.__name__))
+        if not (has_tensor(args) or has_tensor(_outs(out, self.nout, self.__name__))
                 or type(kwargs.get("where")) in tensor_types):
             return self.np(*args, **kwargs)
         kwargs = dict(kwargs)
@@ -167,8 +163,8 @@ class Ufunc:
                 where(mask, r, o if o is not None else np.zeros((), dtype=np.result_type(
                     unwrap(r)))) for r, o in zip(results, outs))
             if any(o is None for o in outs):
-                shape = np.broadcast_shapes(*(_shape(a) for a in args), np.shape(mask))
-                results = tuple(S.broadcast_to(r, shape) if _shape(r) != shape else r
+                shape = np.broadcast_shapes(*(shape_of(a) for a in args), np.shape(mask))
+                results = tuple(S.broadcast_to(r, shape) if shape_of(r) != shape else r
                                 for r in results)
         results = tuple(write_out(self.__name__, r, o) for r, o in zip(results, outs))
         return results if self.nout > 1 else results[0]
@@ -184,7 +180,7 @@ class Ufunc:
         """NumPy's ``ufunc.reduce``: ``add`` is ``sum``, ``multiply`` ``prod``, ``maximum``
         ``amax``, ``minimum`` ``amin``, ``logaddexp`` a stable log-sum-exp; any other binary
         ufunc folds along one axis."""
-        if not _has_tensor((array, out, where)):
+        if not has_tensor((array, out, where)):
             kw = {k: v for k, v in (("dtype", dtype), ("out", out), ("keepdims", keepdims),
                                     ("initial", initial), ("where", where)) if v is not _NOVALUE}
             return self.np.reduce(array, axis, **kw)
@@ -195,7 +191,7 @@ class Ufunc:
                                  unwrap(where))
             return write_out(name, _constant_like(array, res), _first(out))
         x = array if dtype is None else astype(array, dtype)
-        nd = len(_shape(x))
+        nd = len(shape_of(x))
         axes = normalize_axis(axis, nd, f"numpy.{name}.reduce")
         axes = tuple(range(nd)) if axes is None else axes
         if where is not True:
@@ -210,7 +206,7 @@ class Ufunc:
         return write_out(name, res, _first(out))
 
     def _reduce(self, x, axes, keepdims, initial):
-        name, shape = self.__name__, _shape(x)
+        name, shape = self.__name__, shape_of(x)
         empty = any(shape[a] == 0 for a in axes)
         if empty and initial is not _NOVALUE:
             kept = tuple(1 if a in axes else s for a, s in enumerate(shape)) if keepdims else \
@@ -231,12 +227,12 @@ class Ufunc:
         return res if initial is _NOVALUE else self._fn(res, initial)
 
     def _fold(self, x, axis: int, keepdims: bool):
-        n = _shape(x)[axis]
+        n = shape_of(x)[axis]
         if n == 0:
             if self.identity is None:
                 raise ValueError(f"zero-size array to reduction operation {self.__name__} "
                                  f"which has no identity")
-            kept = list(_shape(x))
+            kept = list(shape_of(x))
             kept[axis] = 1
             res = _constant_like(x, np.full(kept, self.identity, dtype=unwrap(x).dtype))
             return res if keepdims else S.reshape(res, tuple(np.delete(kept, axis)))
@@ -245,7 +241,7 @@ class Ufunc:
         for i in range(1, n):
             acc = self._fn(acc, S.getitem(x, lead + (i,)))
         if keepdims:
-            kept = list(_shape(x))
+            kept = list(shape_of(x))
             kept[axis] = 1
             acc = S.reshape(acc, tuple(kept))
         return acc
@@ -253,7 +249,7 @@ class Ufunc:
     def accumulate(self, array, axis=0, dtype=None, out=None):
         """NumPy's ``ufunc.accumulate``: ``add`` is ``cumsum``, ``multiply`` the namespace's
         ``cumprod``; any other binary ufunc is a running fold."""
-        if not _has_tensor((array, out)):
+        if not has_tensor((array, out)):
             return self.np.accumulate(array, axis, dtype, out)
         self._binary("accumulate")
         name = self.__name__
@@ -261,20 +257,20 @@ class Ufunc:
             res = self.np.accumulate(unwrap(array), axis, dtype)
             return write_out(name, _constant_like(array, res), _first(out))
         x = array if dtype is None else astype(array, dtype)
-        nd = len(_shape(x))
+        nd = len(shape_of(x))
         if nd == 0:
             raise ValueError(f"numpy.{name}.accumulate: cannot accumulate on a scalar")
         axis = S.normalize_dim(axis, nd, f"numpy.{name}.accumulate")
         if name == "add":
             res = cumsum(x, axis)
-        elif name == "multiply" and _cumprod() is not None:
-            res = _cumprod()(x, axis=axis)
+        elif name == "multiply":
+            res = _cumprod(x, axis=axis)
         else:
             res = self._scan(x, axis)
         return write_out(name, res, _first(out))
 
     def _scan(self, x, axis: int):
-        n = _shape(x)[axis]
+        n = shape_of(x)[axis]
         if n == 0:
             return x
         lead = (slice(None),) * axis
@@ -287,12 +283,12 @@ class Ufunc:
 
     def outer(self, A, B, **kwargs):
         """NumPy's ``ufunc.outer``: the result has shape ``A.shape + B.shape``."""
-        if not (_has_tensor((A, B, kwargs.get("out"))) or type(kwargs.get("where"))
+        if not (has_tensor((A, B, kwargs.get("out"))) or type(kwargs.get("where"))
                 in tensor_types):
             return self.np.outer(A, B, **kwargs)
         self._binary("outer")
-        sa = _shape(A)
-        a = S.reshape(A, tuple(sa) + (1,) * len(_shape(B)))
+        sa = shape_of(A)
+        a = S.reshape(A, tuple(sa) + (1,) * len(shape_of(B)))
         return self(a, B, **kwargs)
 
     def at(self, a, indices, b=None):
@@ -365,14 +361,7 @@ def _first(out):
 
 def _where(mask, x, fill):
     res = where(mask, x, fill)
-    return res if _shape(res) == _shape(x) else S.broadcast_to(res, _shape(x))
-
-
-def _cumprod():
-    from .. import numpy as cnp  # the namespace's cumprod (chainrule.numpy._arrays owns it)
-
-    f = cnp.__dict__.get("cumprod")
-    return f if f is not None and getattr(f, "_chainrule_kind", None) is None else None
+    return res if shape_of(res) == shape_of(x) else S.broadcast_to(res, shape_of(x))
 
 
 def _logsumexp2(x, axes, keepdims):

@@ -21,6 +21,7 @@ from ..primitives.fft import (
     rfftfreq,
     rfftn,
 )
+from ._wrappers import stack_nested_args as _stack_nested_args
 
 __all__ = [
     "fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "fftn", "ifftn", "rfft2", "irfft2",
@@ -30,8 +31,6 @@ __all__ = [
 
 def _accept_nested_lists() -> None:
     # A list holding tensors is an array argument too: its gradients must flow.
-    from ._arrays import _stack_nested_args
-
     for name in __all__:
         globals()[name] = _stack_nested_args(globals()[name])
 

@@ -37,6 +37,11 @@ from ..primitives.shape import normalize_dim as _normalize_dim
 from ..primitives.shape import permute as _permute
 from ..primitives.shape import reshape as _reshape
 from ..primitives.shape import take_along_axis as _take_along_axis
+from ._wrappers import data_of as _data_of
+from ._wrappers import has_tensor as _has_tensor
+from ._wrappers import requires_grad as _requires_grad
+from ._wrappers import shape_of as _shape_of
+from ._wrappers import stack_nested_args as _stack_nested_args
 
 LinAlgError = _np.linalg.LinAlgError
 SlogdetResult = type(_np.linalg.slogdet(_np.eye(1)))
@@ -47,26 +52,10 @@ EigResult = type(_np.linalg.eig(_np.eye(1)))
 
 
 # --- helpers ----------------------------------------------------------------------------------
-def _is_t(*xs) -> bool:
-    return any(type(x) in _tt for x in xs)
-
-
-def _shape(x) -> tuple:
-    return x._data.shape if type(x) in _tt else _np.shape(x)
-
-
-def _data(x):
-    return x._data if type(x) in _tt else _np.asarray(x)
-
-
-def _wants_grad(x) -> bool:
-    return type(x) in _tt and (x._edge is not None or bool(getattr(x, "_fw", None)))
-
-
 def _real_only(op, *xs):
     """For the few functions whose rules are real only (expm, logm, sqrtm, solve_sylvester)."""
     for x in xs:
-        if type(x) in _tt and x._data.dtype.kind == "c" and _wants_grad(x):
+        if type(x) in _tt and x._data.dtype.kind == "c" and _requires_grad(x):
             raise NotImplementedError(
                 f"{op}: gradients of complex matrices are not supported (dtype "
                 f"{x._data.dtype}); use real matrices, or detach() for values only")
@@ -81,7 +70,7 @@ def _floating(x):
 
 
 def _square(op, a):
-    s = _shape(a)
+    s = _shape_of(a)
     if len(s) < 2:
         raise LinAlgError(f"{op}: {len(s)}-dimensional array given (shape {s}); it must be a "
                           f"matrix or a stack of matrices (at least two dimensions)")
@@ -92,7 +81,7 @@ def _square(op, a):
 
 
 def _matrix(op, a):
-    s = _shape(a)
+    s = _shape_of(a)
     if len(s) < 2:
         raise LinAlgError(f"{op}: {len(s)}-dimensional array given (shape {s}); it must be a "
                           f"matrix or a stack of matrices (at least two dimensions)")
@@ -119,7 +108,7 @@ def _prepc(op, a, square=True):
 # --- inverse, solve, determinants --------------------------------------------------------------
 def inv(a):
     """``numpy.linalg.inv``; its gradient is -A^-T G A^-T."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.inv(a)
     a, _ = _prepc("inv", a)
     return _d.inv(a)
@@ -128,11 +117,11 @@ def inv(a):
 def solve(a, b):
     """``numpy.linalg.solve`` with NumPy 2's rule: ``b`` is a vector only when it is 1-D,
     otherwise a (stack of) matrices; stack axes broadcast."""
-    if not _is_t(a, b):
+    if not _has_tensor((a, b)):
         return _np.linalg.solve(a, b)
     sa = _square("solve", a)
     a, b = _floating(a), _floating(b)
-    sb = _shape(b)
+    sb = _shape_of(b)
     vector = len(sb) == 1
     if (sb[0] if vector else (sb[-2] if len(sb) >= 2 else None)) != sa[-1]:
         raise ValueError(
@@ -146,7 +135,7 @@ def solve(a, b):
 
 def det(a):
     """``numpy.linalg.det``; the gradient is the cofactor matrix, also at singular matrices."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.det(a)
     a, _ = _prepc("det", a)
     return _d.det(a)
@@ -156,7 +145,7 @@ def slogdet(a):
     """``numpy.linalg.slogdet``: ``SlogdetResult(sign, logabsdet)``. For real matrices ``sign``
     is a constant (+-1); for complex ones it is the unit number det / |det|, differentiable too
     (from log det = log|det| + i arg det)."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.slogdet(a)
     a, _ = _prepc("slogdet", a)
     if a._data.dtype.kind == "c":
@@ -169,7 +158,7 @@ def slogdet(a):
 def cholesky(a, /, *, upper: bool = False):
     """``numpy.linalg.cholesky``: the lower factor L (``upper=True``: the upper factor U).
     Only the lower (upper) triangle is read, and the gradient lives on that triangle."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.cholesky(a, upper=upper)
     a, _ = _prepc("cholesky", a)
     lo = _d.cholesky(a, "U" if upper else "L")
@@ -183,12 +172,12 @@ def qr(a, mode: str = "reduced"):
     if mode not in ("reduced", "complete", "r", "raw"):
         raise ValueError(f"qr: unrecognized mode {mode!r}; use 'reduced', 'complete', 'r' or "
                          f"'raw'")
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.qr(a, mode=mode)
     s = _matrix("qr", a)
     m, n = s[-2:]
     if mode == "raw" or (mode == "complete" and m > n):
-        if _wants_grad(a):
+        if _requires_grad(a):
             raise NotImplementedError(
                 f"qr: mode={mode!r} is not differentiable for a matrix of shape {s}"
                 + (": the last m - n columns of Q are an arbitrary basis of the complement of "
@@ -214,7 +203,7 @@ def eigh(a, UPLO: str = "L"):  # noqa: N803 - NumPy's name
     exists only for losses that do not depend on the basis chosen in their eigenspace
     (otherwise ``LinAlgError``, docs/linalg.md)."""
     _check_uplo(UPLO)
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.eigh(a, UPLO=UPLO)
     a, s = _prepc("eigh", a)
     n = s[-1]
@@ -225,7 +214,7 @@ def eigh(a, UPLO: str = "L"):  # noqa: N803 - NumPy's name
 def eigvalsh(a, UPLO: str = "L"):  # noqa: N803
     """``numpy.linalg.eigvalsh``; differentiable with repeated eigenvalues too."""
     _check_uplo(UPLO)
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.eigvalsh(a, UPLO=UPLO)
     return eigh(a, UPLO).eigenvalues
 
@@ -236,10 +225,10 @@ def eig(a):
     are NumPy's: unit norm, largest entry real. Each is defined only up to a factor e^{i phi}: a
     loss should not depend on it (as PyTorch documents); chainrule differentiates NumPy's choice,
     so such losses get that choice's derivative. Repeated eigenvalues: eigenvalue sums only."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.eig(a)
     a, s = _prepc("eig", a)
-    if not _wants_grad(a):
+    if not _requires_grad(a):
         return EigResult(*(type(a)._constant(r) for r in _np.linalg.eig(a._data)))
     n = s[-1]
     w, v = _d._unpack(_apply(_d.EIG, (a,)), [(n,), (n, n)])
@@ -249,10 +238,10 @@ def eig(a):
 def eigvals(a):
     """``numpy.linalg.eigvals``; the gradient V^-H diag(g) V^H needs the eigenvectors (the
     matrix must be diagonalizable), repeated eigenvalues included for their symmetric functions."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.eigvals(a)
     _square("eigvals", a)
-    if not _wants_grad(a):
+    if not _requires_grad(a):
         return type(a)._constant(_np.linalg.eigvals(_floating(a)._data))
     return eig(a).eigenvalues
 
@@ -262,7 +251,7 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
     losses that do not depend on the signs of singular vectors (and, with repeated singular
     values, on the basis of their subspace; otherwise ``LinAlgError``). With ``full_matrices``
     the completing columns of U (rows of Vh) get no gradient, as in PyTorch."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv,
                               hermitian=hermitian)
     a, s = _prepc("svd", a, square=hermitian)
@@ -292,7 +281,7 @@ def svdvals(x, /):
     """``numpy.linalg.svdvals``; differentiable with repeated singular values too: reverse mode
     for losses symmetric in them (else ``LinAlgError``), forward mode gives each the tangent of
     their mean (exact for every such loss)."""
-    if not _is_t(x):
+    if not _has_tensor(x):
         return _np.linalg.svdvals(x)
     x, s = _prepc("svdvals", x, square=False)
     m, n = s[-2:]
@@ -302,7 +291,7 @@ def svdvals(x, /):
 # --- norms --------------------------------------------------------------------------------------
 def _safe_sqrt(s):
     """sqrt whose gradient at 0 is 0 (the subgradient PyTorch uses for the 2-norm at 0)."""
-    zero = _data(s) == 0
+    zero = _data_of(s) == 0
     if not _np.any(zero):
         return _sqrt(s)
     return _where(zero, 0.0, _sqrt(_where(zero, 1.0, s)))
@@ -317,10 +306,10 @@ def _keep(ret, shape, axes, keepdims):
 def norm(x, ord=None, axis=None, keepdims: bool = False):  # noqa: A002 - NumPy's name
     """``numpy.linalg.norm``: every vector order (including 0 and ±inf) and matrix order ('fro',
     'nuc', ±1, ±2, ±inf), over ``axis`` (an int or a pair), with ``keepdims``."""
-    if not _is_t(x):
+    if not _has_tensor(x):
         return _np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
     x = _floating(x)
-    shape = _shape(x)
+    shape = _shape_of(x)
     nd = len(shape)
     if axis is None:
         if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
@@ -419,7 +408,7 @@ def _extreme(sv, top):
 
 def _to_end(x, r, c):
     """x with axes (r, c) moved to the end, in that order."""
-    nd = len(_shape(x))
+    nd = len(_shape_of(x))
     rest = tuple(i for i in range(nd) if i not in (r, c))
     return _permute(x, rest + (r, c))
 
@@ -445,16 +434,16 @@ def _matrix_norm(x, ord, axes):  # noqa: A002
 
 def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):  # noqa: A002
     """``numpy.linalg.matrix_norm`` over the last two axes."""
-    if not _is_t(x):
+    if not _has_tensor(x):
         return _np.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
 
 def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):  # noqa: A002
     """``numpy.linalg.vector_norm``: over all axes (None), one axis or several (flattened)."""
-    if not _is_t(x):
+    if not _has_tensor(x):
         return _np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
-    shape = _shape(x)
+    shape = _shape_of(x)
     nd = len(shape)
     if axis is None:
         axes = tuple(range(nd))
@@ -471,7 +460,7 @@ def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):  # noqa: A00
 def cond(x, p=None):
     """``numpy.linalg.cond``: differentiable for every ``p`` (2 and -2 through the singular
     values, the others as norm(x) * norm(inv(x)))."""
-    if not _is_t(x):
+    if not _has_tensor(x):
         return _np.linalg.cond(x, p)
     if p is None or p in (2, -2):
         sv = svdvals(x)
@@ -488,8 +477,9 @@ def cond(x, p=None):
 
 def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):  # noqa: N803
     """``numpy.linalg.matrix_rank``: an integer count (no gradient)."""
-    return _np.linalg.matrix_rank(_data(A), tol=None if tol is None else _data(tol),
-                                  hermitian=hermitian, rtol=None if rtol is None else _data(rtol))
+    return _np.linalg.matrix_rank(_data_of(A), tol=None if tol is None else _data_of(tol),
+                                  hermitian=hermitian,
+                                  rtol=None if rtol is None else _data_of(rtol))
 
 
 # --- pseudo-inverse, least squares, powers ------------------------------------------------------
@@ -501,7 +491,7 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=_NOVALUE):
     1e-15; ``rtol=None``: max(M, N) eps) times the largest are dropped. Its derivative is Golub
     and Pereyra's, written with A and its pseudo-inverse only: exact while the rank does not
     change, repeated singular values included (``pinv(eye(3))``)."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         if rtol is _NOVALUE:
             return _np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
         return _np.linalg.pinv(a, rcond=rcond, hermitian=hermitian, rtol=rtol)
@@ -514,7 +504,7 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=_NOVALUE):
             rcond = _np.finfo(a._data.dtype).eps * max(m, n) if rtol is None else rtol
     elif rtol is not _NOVALUE:
         raise ValueError("pinv: `rtol` and `rcond` can't be both set; give one of them")
-    rcond = _np.asarray(_data(rcond))
+    rcond = _np.asarray(_data_of(rcond))
     if hermitian:  # NumPy's hermitian kernel (eigh) reads the lower triangle
         a = _d._reflect(a, "L")
     return _d.pinv(a, rcond, hermitian)
@@ -524,35 +514,35 @@ def lstsq(a, b, rcond=None):
     """``numpy.linalg.lstsq``: ``(x, residuals, rank, s)``. x is pinv(a) @ b (the minimum-norm
     solution), differentiated through pinv's rule (exact while the rank does not change, repeated
     singular values included); residuals and s are differentiable too."""
-    if not _is_t(a, b):
+    if not _has_tensor((a, b)):
         return _np.linalg.lstsq(a, b, rcond=rcond)
     sa = _matrix("lstsq", a)
     if len(sa) != 2:
         raise LinAlgError(f"lstsq: a must be 2-dimensional, got shape {sa}")
     a, b = _floating(a), _floating(b)
-    sb = _shape(b)
+    sb = _shape_of(b)
     if len(sb) not in (1, 2) or sb[0] != sa[0]:
         raise LinAlgError(f"lstsq: b of shape {sb} does not fit a of shape {sa}: it must have "
                           f"{sa[0]} rows (1-D or 2-D)")
     m, n = sa
     if rcond is None:
-        rcond = _np.finfo(_data(a).dtype).eps * max(m, n)
+        rcond = _np.finfo(_data_of(a).dtype).eps * max(m, n)
     x = _matmul(pinv(a, rcond=rcond), b)
     sv = svdvals(a)
-    rank = _np.int32(_np.sum(_data(sv) > rcond * _np.max(_data(sv), initial=0.0)))  # LAPACK's
+    rank = _np.int32(_np.sum(_data_of(sv) > rcond * _np.max(_data_of(sv), initial=0.0)))  # LAPACK's
     if rank == n and m > n:
         r = b - _matmul(a, x)
         res = _sum(abs2(r), axis=0)
         if len(sb) == 1:
             res = _reshape(res, (1,))
     else:
-        res = type(x)._constant(_np.empty((0,), dtype=_data(a).dtype))
+        res = type(x)._constant(_np.empty((0,), dtype=_data_of(a).dtype))
     return x, res, rank, sv
 
 
 def matrix_power(a, n: int):
     """``numpy.linalg.matrix_power`` by repeated squaring; negative ``n`` inverts first."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.matrix_power(a, n)
     try:
         n = operator.index(n)
@@ -576,7 +566,7 @@ def matrix_power(a, n: int):
 def multi_dot(arrays, *, out=None):
     """``numpy.linalg.multi_dot``: a 1-D first (last) array is a row (column) vector."""
     arrays = list(arrays)
-    if not _is_t(*arrays):
+    if not _has_tensor(arrays):
         return _np.linalg.multi_dot(arrays, out=out)
     if len(arrays) < 2:
         raise ValueError("multi_dot: expecting at least two arrays")
@@ -590,9 +580,9 @@ def multi_dot(arrays, *, out=None):
 
 def tensorinv(a, ind: int = 2):
     """``numpy.linalg.tensorinv``: inv of ``a`` reshaped to a square matrix."""
-    if not _is_t(a):
+    if not _has_tensor(a):
         return _np.linalg.tensorinv(a, ind=ind)
-    s = _shape(a)
+    s = _shape_of(a)
     if ind <= 0:
         raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
     rows, cols = s[:ind], s[ind:]
@@ -605,14 +595,14 @@ def tensorinv(a, ind: int = 2):
 
 def tensorsolve(a, b, axes=None):
     """``numpy.linalg.tensorsolve``: solve after reshaping ``a`` to a square matrix."""
-    if not _is_t(a, b):
+    if not _has_tensor((a, b)):
         return _np.linalg.tensorsolve(a, b, axes=axes)
-    nd = len(_shape(a))
+    nd = len(_shape_of(a))
     if axes is not None:
         rest = [k for k in range(nd) if k not in [x % nd for x in axes]]
         a = _permute(a, tuple(rest) + tuple(x % nd for x in axes))
-    s = _shape(a)
-    nb = len(_shape(b))
+    s = _shape_of(a)
+    nb = len(_shape_of(b))
     xshape = s[nb:]
     nx = int(_np.prod(xshape, dtype=_np.int64))
     nrow = int(_np.prod(s[:nb], dtype=_np.int64))
@@ -631,26 +621,26 @@ for _i, _j, _k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
 
 def cross(x1, x2, /, *, axis: int = -1):
     """``numpy.linalg.cross`` of 3-element vectors along ``axis``."""
-    if not _is_t(x1, x2):
+    if not _has_tensor((x1, x2)):
         return _np.linalg.cross(x1, x2, axis=axis)
-    s1, s2 = _shape(x1), _shape(x2)
+    s1, s2 = _shape_of(x1), _shape_of(x2)
     if not s1 or not s2 or s1[axis] != 3 or s2[axis] != 3:
         raise ValueError(f"cross: both inputs must have 3 elements along axis {axis}, got "
                          f"shapes {s1} and {s2}")
     a, b = (_moveaxis_last(x, axis) for x in (x1, x2))
-    eps = _LEVI_CIVITA.astype(_np.result_type(_data(x1).dtype, _data(x2).dtype, 1.0))
+    eps = _LEVI_CIVITA.astype(_np.result_type(_data_of(x1).dtype, _data_of(x2).dtype, 1.0))
     out = _einsum("...i,...j,ijk->...k", a, b, eps)
     return _moveaxis_back(out, axis)
 
 
 def _moveaxis_last(x, axis):
-    nd = len(_shape(x))
+    nd = len(_shape_of(x))
     ax = _normalize_dim(axis, nd, "cross")
     return _permute(x, tuple(i for i in range(nd) if i != ax) + (ax,))
 
 
 def _moveaxis_back(x, axis):
-    nd = len(_shape(x))
+    nd = len(_shape_of(x))
     ax = axis % nd
     order = list(range(nd - 1))
     order.insert(ax, nd - 1)
@@ -659,17 +649,17 @@ def _moveaxis_back(x, axis):
 
 def outer(x1, x2, /):
     """``numpy.linalg.outer`` of two 1-D arrays."""
-    if not _is_t(x1, x2):
+    if not _has_tensor((x1, x2)):
         return _np.linalg.outer(x1, x2)
-    if len(_shape(x1)) != 1 or len(_shape(x2)) != 1:
-        raise ValueError(f"outer: both inputs must be 1-D, got shapes {_shape(x1)} and "
-                         f"{_shape(x2)}")
+    if len(_shape_of(x1)) != 1 or len(_shape_of(x2)) != 1:
+        raise ValueError(f"outer: both inputs must be 1-D, got shapes {_shape_of(x1)} and "
+                         f"{_shape_of(x2)}")
     return _einsum("i,j->ij", x1, x2)
 
 
 def diagonal(x, /, *, offset: int = 0):
     """``numpy.linalg.diagonal``: the diagonal of the last two axes."""
-    if not _is_t(x):
+    if not _has_tensor(x):
         return _np.linalg.diagonal(x, offset=offset)
     m, n = _matrix("diagonal", x)[-2:]
     rows = _np.arange(max(0, -offset), min(m, n - offset))
@@ -678,7 +668,7 @@ def diagonal(x, /, *, offset: int = 0):
 
 def trace(x, /, *, offset: int = 0, dtype=None):
     """``numpy.linalg.trace`` over the last two axes."""
-    if not _is_t(x):
+    if not _has_tensor(x):
         return _np.linalg.trace(x, offset=offset, dtype=dtype)
     r = _sum(diagonal(x, offset=offset), axis=-1)
     return r if dtype is None else r.astype(dtype)
@@ -686,19 +676,19 @@ def trace(x, /, *, offset: int = 0, dtype=None):
 
 def matmul(x1, x2, /):
     """``numpy.linalg.matmul``."""
-    return _matmul(x1, x2) if _is_t(x1, x2) else _np.linalg.matmul(x1, x2)
+    return _matmul(x1, x2) if _has_tensor((x1, x2)) else _np.linalg.matmul(x1, x2)
 
 
 def vecdot(x1, x2, /, *, axis: int = -1):
     """``numpy.linalg.vecdot``: sum(conj(x1) * x2) along ``axis`` (broadcasting)."""
-    if not _is_t(x1, x2):
+    if not _has_tensor((x1, x2)):
         return _np.linalg.vecdot(x1, x2, axis=axis)
     return _sum(_conj(x1) * x2, axis=axis)  # NumPy conjugates the first argument
 
 
 def matrix_transpose(x, /):
     """``numpy.linalg.matrix_transpose``: swap the last two axes."""
-    if not _is_t(x):
+    if not _has_tensor(x):
         return _np.linalg.matrix_transpose(x)
     _matrix("matrix_transpose", x)
     return _mT(x)
@@ -706,7 +696,7 @@ def matrix_transpose(x, /):
 
 def tensordot(x1, x2, /, *, axes=2):
     """``numpy.linalg.tensordot``."""
-    if not _is_t(x1, x2):
+    if not _has_tensor((x1, x2)):
         return _np.linalg.tensordot(x1, x2, axes=axes)
     return _tensordot(x1, x2, axes)
 
@@ -722,8 +712,6 @@ __all__ = [
 
 def _accept_nested_lists() -> None:
     # A list holding tensors is an array argument too (multi_dot takes a list of arrays itself).
-    from ._arrays import _stack_nested_args
-
     for name in __all__:
         fn = globals()[name]
         if callable(fn) and not isinstance(fn, type) and name != "multi_dot":

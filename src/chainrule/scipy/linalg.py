@@ -95,7 +95,7 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
     to ``a`` unchanged)."""
     if not _is_t(a):
         return _sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
-    from ..numpy import _arrays as _na
+    from ..numpy import _indexing as _na
 
     a = _nl._floating(a)
     factor = cholesky(a, lower=lower)
@@ -162,7 +162,7 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     if not _is_t(a, b):
         return _sl.solve(a, b, lower=lower, overwrite_a=overwrite_a, overwrite_b=overwrite_b,
                          check_finite=check_finite, assume_a=assume_a, transposed=transposed)
-    from ..numpy import _arrays as _na
+    from ..numpy import _indexing as _na
 
     kind = _ASSUME.get(assume_a)
     if kind is None:
