@@ -278,3 +278,30 @@ def test_tensor_face_dual_tensors_convert_like_torch():
         d = fwAD.make_dual(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 1.0]))
         numpy.testing.assert_array_equal(numpy.asarray(d), [1.0, 2.0])
         assert float(d[1]) == 2.0
+
+
+class _OtherArray:
+    """Another library's array type (as xarray's DataArray): it dispatches NumPy's ufuncs to
+    itself, so a kernel given it would return its type, cut off from the derivative."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        args = [i.values if isinstance(i, _OtherArray) else i for i in inputs]
+        return _OtherArray(getattr(ufunc, method)(*args, **kwargs))
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values
+
+
+def test_a_foreign_array_type_in_an_operation_is_refused_not_dropped():
+    other = _OtherArray([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="mul: cannot combine a chainrule Tensor with a "
+                                        "_OtherArray"):
+        cr.grad(lambda x: cr.sum(x * other))(2.0)
+    x = cr.tensor(2.0, requires_grad=True)
+    with pytest.raises(TypeError, match="add: .*numpy.asarray"):
+        x + other
+    # converted explicitly, it is a constant
+    assert float(cr.grad(lambda x: cr.sum(x * np.asarray(other)))(2.0)) == 6.0

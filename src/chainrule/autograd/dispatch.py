@@ -211,13 +211,13 @@ def record2(prim, a, b):
         ad = a._data
         ea = a._edge
     else:
-        ad = _asarray(a) if type(a) is list or type(a) is tuple else a
+        ad = a if type(a) in _plain else _operand(prim, a)
         ea = None
     if type(b) in tt:
         bd = b._data
         eb = b._edge
     else:
-        bd = _asarray(b) if type(b) is list or type(b) is tuple else b
+        bd = b if type(b) in _plain else _operand(prim, b)
         eb = None
     try:
         out = prim.impl(ad, bd)
@@ -344,6 +344,28 @@ def _elementwise_tangent(rule, t, primal, out, saved):
     if r.shape != target:
         r = _core.REGISTRY["broadcast_to"](r, target)
     return r
+
+
+# Operands that a kernel takes as they are (one set lookup on the hot path).
+_plain = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64,
+                    np.int32, np.bool_, np.complex128, np.complex64})
+
+
+def _operand(prim, x):
+    """A non-tensor operand of a two-input operation as the kernel takes it: a list or tuple
+    becomes an array; another library's array type (one with its own ``__array_ufunc__``, such
+    as xarray's DataArray) is refused, since NumPy would hand the operation to that type and its
+    result would be cut off from the derivative."""
+    if type(x) is list or type(x) is tuple:
+        return _asarray(x)
+    if getattr(type(x), "__array_ufunc__", None) is not None and not isinstance(
+            x, (np.ndarray, np.generic)):
+        raise TypeError(
+            f"{prim.name}: cannot combine a chainrule Tensor with a {type(x).__name__} "
+            f"(another array type with its own NumPy dispatch): the result would not carry the "
+            f"derivative. Convert it first: numpy.asarray(obj) for a constant, or build it "
+            f"from tensors")
+    return x
 
 
 def _operation_error(prim, datas, exc):
