@@ -194,24 +194,36 @@ def test_undefined_for_complex_raise_clearly():
         fwad.make_dual(cr.tensor([1.0]), cr.tensor([1j]))
 
 
-def test_builder_default_rules_for_complex():
-    """A one-input elementwise primitive defined without ``vjp=`` gets conj(d(conj(v)))
-    (right for real Taylor coefficients); one of several inputs refuses complex cotangents."""
-    from chainrule.primitives._core import apply, elementwise
+@pytest.mark.parametrize("kinds", ["cc", "rc", "cr"])
+def test_builder_rules_for_complex(kinds):
+    """The elementwise builder conjugates the stated partial derivative in the reverse rule, and
+    gives a real input of a complex result the real part of its gradient (saving that input's
+    dtype when ``save`` does not keep it); a primitive declared ``real`` refuses complex data."""
+    from chainrule.primitives._core import apply, elementwise, one_over
 
     sinh = elementwise("test_sinh", np.sinh, save=(0,),
-                       d=lambda v, x: v * ((E.exp(x) + E.exp(-x)) * 0.5))
+                       partial=lambda x: (E.exp(x) + E.exp(-x)) * 0.5)
     f = lambda z: apply(sinh, (z,))  # noqa: E731
     check_grads(f, crand((3,), 5))
     assert_matches_torch(f, torch.sinh, crand((3,), 5))
-    # a product defined without vjp=: its rule cannot know that a real input needs the real
-    # part of a complex gradient, so it refuses complex data
-    prod2 = elementwise("test_mul", np.multiply, save=(0, 1),
-                        d=(lambda v, x, y: v * y, lambda v, x, y: x * v))
-    check_grads(lambda x, y: apply(prod2, (x, y)), rand((3,), 1), rand((3,), 2))
+    a = crand((2, 3), 1) if kinds[0] == "c" else rand((2, 3), 1)
+    b = crand((3,), 2) if kinds[1] == "c" else rand((3,), 2) + 2.5
+    quotient = elementwise("test_div", np.true_divide, save=(0, 1), partial=(
+        one_over(lambda x, y: y), lambda x, y: -x / (y * y)))
+    linear = elementwise("test_lin", lambda x, y: x - 2 * y, partial=(1, -2))
+    assert linear.save and all(c.attr == "dtype" for c in linear.save)
+    for prim, tf in ((quotient, lambda x, y: _c(x) / _c(y)),
+                     (linear, lambda x, y: _c(x) - 2 * _c(y))):
+        g = lambda x, y, prim=prim: apply(prim, (x, y))  # noqa: E731
+        check_grads(g, a, b)
+        assert_matches_torch(g, tf, a, b)
+    bigger = elementwise("test_max", np.maximum, save=(0, 1), real=True,
+                         d=(lambda v, x, y: E.where(x > y, v, 0),
+                            lambda v, x, y: E.where(x > y, 0, v)))
+    check_grads(lambda x, y: apply(bigger, (x, y)), rand((3,), 1), rand((3,), 2))
     z = cr.tensor(Z, requires_grad=True)
-    with pytest.raises(TypeError, match="test_mul: not differentiable for complex inputs"):
-        C.real(apply(prod2, (z, z))).sum().backward()
+    with pytest.raises(TypeError, match="test_max: not differentiable for complex inputs"):
+        C.real(apply(bigger, (z, z * 2))).sum().backward()
 
 
 def test_gradcheck_catches_a_missing_conjugate():

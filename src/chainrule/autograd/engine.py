@@ -7,6 +7,10 @@ not a recursion, so graphs of any depth are fine.
 
 Without ``create_graph`` the rules receive raw arrays (nothing is recorded, NumPy speed); with
 it they receive tensors and record the derivative's own graph.
+
+``execute`` is the scheduling: the heap, hooks, captured gradients and leaves. ``_run_node``
+runs one node (its saved values, its rules, broadcasting undone) and sends each input's
+gradient on; ``_Pass`` holds what both share for one backward call.
 """
 
 from __future__ import annotations
@@ -164,13 +168,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     # before the forward pass, so they sort last, and waiting would hold every parameter's
     # gradient until the very end. Leaves with hooks wait, so that hooks see the whole gradient.
     eager = accumulate and capture is None
-    # Anomaly mode or a profiler: each node's rules are wrapped (timing, NaN/inf checks).
-    instrumented = dispatch.instrumented
-    # Saved values packed by saved_tensors_hooks: checked per node only while some node is.
-    unpacking = bool(packed_nodes)
-    # Nodes recorded before the latest in-place change anywhere have their saved arrays checked
-    # against the version counters; the others (usually all) cost one comparison.
-    changed_after = inplace.last_mark
+    run = _Pass(create_graph, retain_graph, needed, eager)
     try:
         node = None
         while heap or node is not None:
@@ -190,75 +188,110 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
                         _accumulate_into(leaf, g, create_graph)
                 node = None
                 continue
-            prim = node.prim
-            rules = prim.vjp
-            if instrumented:
-                rules = instrument_rules(node, rules)
-            saved = node.saved
-            if saved is None:
-                raise _freed_error(node)
-            if unpacking and node in packed_nodes:
-                saved = unpack_saved(saved)
-            if node.seq > changed_after:
-                inplace.check_saved(node, saved)
-            if create_graph:
-                saved = _graph_saved(node, saved)
-            if not retain_graph and prim.graph_slots:  # free arrays; shapes are cheap to keep
-                node.saved = None
-            nxt = node.next
-            if len(nxt) == 1:  # one input, which requires grad (else there were no node)
-                child = nxt[0][0]
-                node = None
-                if needed is not None and child not in needed:
-                    continue
-                gi = rules[0](g, *saved)
-                if eager and type(child) is accumulate_grad and not child.hooks:
-                    leaf = child.leaf()
-                    if leaf is not None:
-                        _accumulate_into(leaf, gi, create_graph)
-                    continue
-                if not heap and child not in grads:
-                    # Nothing else is pending, so no other gradient can still reach the child:
-                    # its gradient is complete and it runs next, without the heap.
-                    node, g = child, gi
-                    gi = None  # `g` alone refers to it now (see _accumulate_into)
-                else:
-                    _send(grads, heap, child, gi)
-                continue
-            shapes = node.shapes
-            node = None
-            i = -1
-            for e in nxt:
-                i += 1
-                if e is None:
-                    continue
-                child = e[0]
-                if needed is not None and child not in needed:
-                    continue
-                gi = rules[i](g, *saved)
-                if shapes is not None and gi.shape != shapes[i]:
-                    # Undo broadcasting; leading axes beyond the output's are batch axes.
-                    gi = sum_to(gi, shapes[i], gi.ndim - len(shapes[-1]))
-                if eager and type(child) is accumulate_grad and not child.hooks:
-                    leaf = child.leaf()
-                    if leaf is not None:
-                        _accumulate_into(leaf, gi, create_graph)
-                    continue
-                if node is None and not heap and child not in grads:
-                    node, g_next = child, gi  # a candidate to run next without the heap
-                elif child is node:
-                    g_next = g_next + gi
-                else:
-                    _send(grads, heap, child, gi)
-            if node is not None:
-                if heap:  # another child was queued: take turns through the heap
-                    _send(grads, heap, node, g_next)
-                    node = None
-                else:
-                    g, g_next = g_next, None
+            node, g = _run_node(node, g, grads, heap, run)
     finally:
         state.grad_enabled = prev_mode
     return results
+
+
+class _Pass:
+    """The settings of one backward pass that running a node depends on."""
+
+    __slots__ = ("create_graph", "retain_graph", "needed", "eager", "instrumented", "unpacking",
+                 "changed_after", "rare")
+
+    def __init__(self, create_graph, retain_graph, needed, eager):
+        self.create_graph = create_graph
+        self.retain_graph = retain_graph
+        self.needed = needed  # None, or the nodes that lead to a requested input
+        self.eager = eager  # leaves' gradients go into .grad as they arrive (see execute)
+        # Anomaly mode or a profiler: each node's rules are wrapped (timing, NaN/inf checks).
+        self.instrumented = dispatch.instrumented
+        # Saved values packed by saved_tensors_hooks: checked per node only while some node is.
+        self.unpacking = bool(packed_nodes)
+        # Nodes recorded before the latest in-place change anywhere have their saved arrays
+        # checked against the version counters; the others (usually all) cost one comparison.
+        self.changed_after = inplace.last_mark
+        self.rare = self.instrumented or self.unpacking or create_graph
+
+    def prepare(self, node, rules, saved):
+        """The rules and saved values of ``node`` in the rare modes (see ``rare``)."""
+        if self.instrumented:
+            rules = instrument_rules(node, rules)
+        if self.unpacking and node in packed_nodes:
+            saved = unpack_saved(saved)
+        if node.seq > self.changed_after:
+            inplace.check_saved(node, saved)
+        if self.create_graph:
+            saved = _graph_saved(node, saved)
+        return rules, saved
+
+
+_NONE = (None, None)  # nothing to run next without the heap
+
+
+def _run_node(node, g, grads, heap, run):
+    """Run ``node``'s reverse rules on the gradient ``g`` of its output and send each input's
+    gradient on: into a leaf's .grad (eager), into ``grads`` (with the input queued on
+    ``heap``), or, when nothing else is pending (no other gradient can still reach that input:
+    a chain), back to the caller to run next without the heap. Returns that ``(input node,
+    gradient)``, or (None, None)."""
+    prim = node.prim
+    rules = prim.vjp
+    saved = node.saved
+    if saved is None:
+        raise _freed_error(node)
+    if run.rare:  # anomaly mode, a profiler, saved-tensor hooks or create_graph
+        rules, saved = run.prepare(node, rules, saved)
+    elif node.seq > run.changed_after:
+        inplace.check_saved(node, saved)
+    if not run.retain_graph and prim.graph_slots:  # free arrays; shapes are cheap to keep
+        node.saved = None
+    nxt = node.next
+    needed = run.needed
+    if len(nxt) == 1:  # the loop below for one input (which requires grad), faster
+        child = nxt[0][0]
+        if needed is not None and child not in needed:
+            return _NONE
+        gi = rules[0](g, *saved)
+        if type(child) is AccumulateGrad and run.eager and not child.hooks:
+            leaf = child.leaf()
+            if leaf is not None:
+                _accumulate_into(leaf, gi, run.create_graph)
+            return _NONE
+        if not heap and child not in grads:
+            return child, gi
+        _send(grads, heap, child, gi)
+        return _NONE
+    shapes = node.shapes
+    node = g_next = None
+    i = -1
+    for e in nxt:
+        i += 1
+        if e is None:
+            continue
+        child = e[0]
+        if needed is not None and child not in needed:
+            continue
+        gi = rules[i](g, *saved)
+        if shapes is not None and gi.shape != shapes[i]:
+            # Undo broadcasting; leading axes beyond the output's are batch axes.
+            gi = sum_to(gi, shapes[i], gi.ndim - len(shapes[-1]))
+        if type(child) is AccumulateGrad and run.eager and not child.hooks:
+            leaf = child.leaf()
+            if leaf is not None:
+                _accumulate_into(leaf, gi, run.create_graph)
+            continue
+        if node is None and not heap and child not in grads:
+            node, g_next = child, gi  # a candidate to run next without the heap
+        elif child is node:
+            g_next = g_next + gi
+        else:
+            _send(grads, heap, child, gi)
+    if node is not None and heap:  # another child was queued: take turns through the heap
+        _send(grads, heap, node, g_next)
+        return _NONE
+    return node, g_next
 
 
 def _send(grads, heap, child, gi):

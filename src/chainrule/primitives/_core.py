@@ -24,8 +24,14 @@ non-array arguments (axis, keepdims, ...), in the order the primitive's function
 
 from __future__ import annotations
 
+import dis
 import functools
+import inspect
+import linecache
+import os
 from collections.abc import Callable, Sequence
+
+from .._backend import xp
 
 ANS = "ans"
 
@@ -161,52 +167,190 @@ class Primitive:
         return apply(self, args[:nin], args[nin:])
 
 
-def _conjugated(d: Callable) -> Callable:
-    """The reverse rule of a one-input holomorphic function with real Taylor coefficients, from
-    its forward rule: ``conj(d(conj(v)))`` = v * conj(f'(z)) on complex data, ``d`` on real."""
-    def vjp(v, *saved):
-        if v.dtype.kind != "c":
-            return d(v, *saved)
-        conj = REGISTRY["conj"]
-        return apply(conj, (d(apply(conj, (v,)), *saved),))
-    return vjp
+class one_over:
+    """A partial derivative given by its reciprocal, ``partial=one_over(q)`` for f' = 1 / q(...):
+    the rules divide by ``q`` (one division instead of a reciprocal and a product)."""
+
+    __slots__ = ("q",)
+
+    def __init__(self, q: Callable):
+        self.q = q
 
 
-def _real_only(name: str, d: Callable) -> Callable:
-    """The reverse rule of an operation of several inputs whose rule has no complex form yet."""
-    def vjp(v, *saved):
-        if v.dtype.kind == "c":
-            raise TypeError(f"{name}: not differentiable for complex inputs; differentiate "
-                            f"the real and imaginary parts as real tensors instead")
-        return d(v, *saved)
-    return vjp
+def elementwise(name: str, impl: Callable, *, save=(), partial=None, d=None,
+                nin: int | None = None, real: bool | str = False):
+    """An elementwise primitive, given by its derivative per input, stated once.
 
+    Either ``partial``: per input, the (holomorphic) partial derivative f'(*saved, *params), a
+    number, ``one_over(q)`` or None (no derivative). The builder writes the forward rule
+    ``v * f'`` and the reverse rule ``v * conj(f')`` (docs/architecture.md, "Complex numbers"),
+    which is ``v * f'`` on real data; for a real input of a complex result (several inputs, type
+    promotion) the reverse rule keeps the real part, and the builder saves that input's dtype if
+    ``save`` does not keep it.
 
-def elementwise(name: str, impl: Callable, *, save=(), d=None, vjp=None, nin: int | None = None):
-    """An elementwise primitive, given by its partial derivatives.
+    Or ``d``: per input, ``rule(v, *saved, *params)`` for a rule that is its own adjoint (a real
+    mask or factor: ``where``, ``sign``, zeros), which serves both modes as it stands.
 
-    ``d`` holds one rule per input, ``rule(v, *saved)``, that multiplies ``v`` by that input's
-    partial derivative. An elementwise Jacobian is diagonal, hence its own transpose, so on real
-    data one rule serves both modes: the reverse rule (followed by the engine's sum back to the
-    input's shape under broadcasting) and the forward rule.
+    ``real`` (True, or the reason as a string): the primitive is for real data only; its rules
+    raise on a complex cotangent or tangent, and no dtype is saved.
 
-    On complex data the forward rule ``v * f'(z)`` stays right, but the reverse rule must be
-    ``v * conj(f'(z))`` (docs/architecture.md, "Complex numbers"). ``vjp``, when given, holds
-    the reverse rules (written to test ``v.dtype`` inline: no cost on real data). Without it, a
-    one-input primitive gets ``conj(d(conj(v)))`` (right for functions with real Taylor
-    coefficients: sin, exp, arcsinh, gamma, ...), at the price of one extra call per reverse
-    rule, and a primitive of several inputs refuses complex cotangents (a real input of a
-    complex result needs the real part of its gradient, which ``d`` cannot know).
+    The rules are generated once per primitive, as source (like ``_compile_saver``): one call
+    per rule, an inline dtype test, nothing else on real data (``partial=lambda x, y: y`` is
+    inlined as ``v * y``). Arguments that a partial never reads are passed as None, so that a
+    rule's code shows which saved values it reads (autograd/inplace.py reads it to decide
+    whether an in-place change broke a node).
     """
-    if callable(d):
-        d = (d,)
-    n = nin if nin is not None else len(d)
-    if vjp is None:
-        vjp = tuple(None if r is None else _conjugated(r) if n == 1 else _real_only(name, r)
-                    for r in d)
-    elif callable(vjp):
-        vjp = (vjp,)
-    return Primitive(name, impl, nin=n, save=save, vjp=vjp, jvp=d, elementwise=True)
+    if (partial is None) == (d is None):
+        raise ValueError(f"{name}: give exactly one of partial= and d=")
+    entries = partial if partial is not None else d
+    if not isinstance(entries, (tuple, list)):
+        entries = (entries,)
+    n = nin if nin is not None else len(entries)
+    if len(entries) != n:
+        raise ValueError(f"{name}: {len(entries)} rules for {n} inputs")
+    save = tuple(save)
+    nsaved = len(save)
+    # Where the reverse rule of input i finds that input's dtype (several inputs only).
+    kinds = [None] * n
+    if n > 1 and not real:
+        for i, e in enumerate(entries):
+            if e is None:
+                continue
+            if i in save:
+                kinds[i] = f"_s{save.index(i)}"
+            else:
+                kinds[i] = f"_s{len(save)}"
+                save += (dtype_of(i),)
+    reason = real if isinstance(real, str) else "its rules are for real data"
+    jvp, vjp = [], []
+    for i, e in enumerate(entries):
+        if e is None:
+            jvp.append(None)
+            vjp.append(None)
+            continue
+        gen = functools.partial(_rule, name, i, e, partial is not None, nsaved, len(save))
+        if real:
+            rule = gen(refuse=reason)
+            jvp.append(rule)
+            vjp.append(rule)
+        elif partial is not None:
+            jvp.append(gen())
+            vjp.append(gen(reverse=True, kind_of=kinds[i]))
+        else:  # d: the rule as it stands, unless it must skip the dtypes saved for it
+            jvp.append(e if len(save) == nsaved else gen())
+            vjp.append(e if kinds[i] is None else gen(reverse=True, kind_of=kinds[i]))
+    return Primitive(name, impl, nin=n, save=save, vjp=vjp, jvp=jvp, elementwise=True)
+
+
+def _complex_error(name, reason):
+    return TypeError(f"{name}: not differentiable for complex inputs ({reason}); apply it to "
+                     f"the real part, the imaginary part or abs() instead")
+
+
+def _conj(x):
+    """conj on complex data, ``x`` itself on real (the complex branch of generated rules)."""
+    from .complex import conj
+    return conj(x)
+
+
+def _real_for(r, like):
+    """``complex.real_for``: the real part of ``r`` for a real input (complex branch only)."""
+    from .complex import real_for
+    return real_for(r, like)
+
+
+_F64 = xp.dtype(xp.float64)  # `v.dtype is _F64` first: the common case, one identity test
+
+
+def _rule(name, i, entry, is_partial, nsaved, nsave_all, *, reverse=False, kind_of=None,
+          refuse=None):
+    """One generated rule of input ``i`` (see ``elementwise``): the forward rule, or with
+    ``reverse`` the reverse rule (``kind_of``: the parameter holding input i's data or dtype,
+    for the real part of a real input's gradient, or None); ``refuse``: the reason why complex
+    data is refused, or None."""
+    saved = [f"_s{k}" for k in range(nsave_all)]
+    head, value, op = _call(name, i, entry, is_partial, saved, nsaved)
+    expr = value if not is_partial else _times(value, op)  # the rule on real data
+    lines = []
+    if refuse is not None:
+        lines.append("if _g.dtype is not _F64 and _g.dtype.kind == 'c':\n"
+                     "        raise _complex_error(_name, _reason)")
+    cx = expr  # the rule on complex data
+    if reverse:
+        if is_partial and value not in ("1", "-1", "_C"):
+            cx = f"_g {op} _conj({value})"
+        if kind_of is not None:
+            cx = f"_real_for({cx}, {kind_of})"
+    lines.append(f"return {expr}" if cx == expr else
+                 f'return {expr} if _g.dtype is _F64 or _g.dtype.kind != "c" else {cx}')
+    fname = f"{name}_{'rule' if refuse else 'vjp' if reverse else 'jvp'}{i}"
+    src = f"def {fname}({', '.join(head)}):\n" + "".join(f"    {ln}\n" for ln in lines)
+    ns = {"_F64": _F64, "_conj": _conj, "_real_for": _real_for, "_complex_error": _complex_error,
+          "_name": name, "_reason": refuse,
+          "_P": entry.q if isinstance(entry, one_over) else entry, "_C": entry}
+    # A name inside the package, so that call-site finders skip the rule as chainrule's own.
+    filename = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"<rule {fname}>")
+    exec(compile(src, filename, "exec"), ns)  # noqa: S102 - built from the entries above
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    return ns[fname]
+
+
+def _times(value, op):
+    """``v`` times (or over) ``value``, the partial derivative's expression."""
+    return "_g" if value == "1" else "-_g" if value == "-1" else f"_g {op} {value}"
+
+
+def _call(name, i, entry, is_partial, saved, nsaved):
+    """The generated rule's parameters, the expression of the partial derivative (of the whole
+    rule, for ``d``), and the operator that applies a partial to ``v``."""
+    fn = entry.q if isinstance(entry, one_over) else entry
+    op = "/" if isinstance(entry, one_over) else "*"
+    if not callable(fn):  # a real number
+        if isinstance(fn, complex):
+            raise ValueError(f"{name}: a constant partial derivative must be real")
+        return ["_g"] + saved, "1" if fn == 1 else "-1" if fn == -1 else "_C", op
+    code = fn.__code__
+    names = code.co_varnames[:code.co_argcount]
+    varargs = bool(code.co_flags & inspect.CO_VARARGS)
+    own = names if is_partial else names[1:]  # d's first parameter is the cotangent
+    if len(own) < nsaved and not varargs:
+        raise ValueError(f"{name}: the rule for input {i} takes {len(own)} values, but "
+                         f"{nsaved} are saved")
+    params = list(own[nsaved:])
+    read = _names_read(fn)
+    args = [a if n in read else "None" for a, n in zip(saved[:nsaved] + params, own)]
+    args += saved[len(own):nsaved]
+    head = ["_g"] + saved + params
+    if varargs:
+        head.append("*_args")
+        args.append("*_args")
+    inline = _returns_argument(fn) if is_partial else None
+    if inline is not None:
+        return head, args[own.index(inline)], op
+    return head, f"_P({', '.join(([] if is_partial else ['_g']) + args)})", op
+
+
+def _names_read(fn) -> set:
+    """The parameters that ``fn``'s code reads (all of them if an inner function captures
+    one)."""
+    code = fn.__code__
+    if code.co_cellvars:
+        return set(code.co_varnames)
+    read = set()
+    for ins in dis.get_instructions(code):
+        if ins.opname.startswith("LOAD_FAST"):
+            arg = ins.argval
+            read.update(arg if isinstance(arg, tuple) else (arg,))
+    return read
+
+
+def _returns_argument(fn):
+    """The parameter that ``fn`` returns as it is (``lambda x, y: y``), else None."""
+    ops = [ins for ins in dis.get_instructions(fn.__code__)
+           if ins.opname not in ("RESUME", "NOP", "CACHE")]
+    if len(ops) == 2 and ops[0].opname == "LOAD_FAST" and ops[1].opname == "RETURN_VALUE":
+        return ops[0].argval
+    return None
 
 
 def nondifferentiable(name: str, impl: Callable, nin: int = 1):

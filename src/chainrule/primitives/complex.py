@@ -89,6 +89,12 @@ def conj(x):
 conjugate = conj
 
 
+def real_for(r, like):
+    """``r`` as the gradient of an input with the data or dtype ``like``: its real part when
+    that input is real (the transpose of promoting a real input to complex)."""
+    return r if getattr(like, "dtype", like).kind == "c" else real(r)
+
+
 def abs2(x):
     """``|x| ** 2``, real: ``x * x`` for real input, ``real(x)**2 + imag(x)**2`` for complex
     (what variances and 2-norms need; ``x * x`` would be wrong for complex)."""

@@ -1,8 +1,10 @@
-"""Elementwise primitives, as a table of partial derivatives.
+"""Elementwise primitives: arithmetic and the core ufuncs, as a table of derivatives.
 
-Each entry gives, per input, ``rule(v, *saved)``: ``v`` times that input's partial derivative.
-The same rule serves reverse mode (v is the cotangent; the engine then sums it back to the
-input's shape under broadcasting) and forward mode (v is the tangent).
+Each entry states its derivative once (``_core.elementwise``): ``partial`` gives, per input,
+the partial derivative as a function of the saved values, from which the builder writes the
+forward rule (v times it) and the reverse rule (v times its conjugate: the same on real data);
+``d`` gives a rule that is its own adjoint (masks, zeros). The engine sums a reverse rule's
+result back to the input's shape under broadcasting.
 
 Conventions at kinks and ties follow PyTorch (docs/semantics.md): relu'(0) = 0, abs'(0) = 0,
 maximum/minimum split the gradient evenly between tied inputs, clip passes the gradient on the
@@ -22,6 +24,7 @@ from ._core import (
     dtype_of,
     elementwise,
     nondifferentiable,
+    one_over,
     register,
     tensor_types,
     unary_op,
@@ -41,201 +44,69 @@ def _sigmoid(x):
     return np.exp(-np.logaddexp(0, -x))
 
 
-# --- complex data -----------------------------------------------------------------------------
-# Reverse rules of holomorphic functions multiply by conj(f'(z)) (docs/architecture.md, "Complex
-# numbers"); each checks the cotangent's dtype inline (one attribute test, no extra call, so real
-# arrays pay nearly nothing). A real input of a binary operation whose result is complex gets the
-# real part of its gradient; `add`, `sub`, `div` and `where` save the input dtypes for that.
-_F64 = np.dtype(np.float64)  # tests start with `v.dtype is _F64`: the common case, an identity
-
-
-def _real(x):
-    """Real data (or a dtype that is not complex)."""
-    return (x if isinstance(x, np.dtype) else x.dtype).kind != "c"
-
-
-def _for(r, like):
-    """``r`` as the gradient of an input with the data or dtype ``like``: its real part when
-    that input is real (the transpose of promoting a real input to complex)."""
-    return _cx.real(r) if _real(like) else r
-
-
-def _real_only(name, v):
-    if v.dtype.kind == "c":
-        raise TypeError(f"{name}: not differentiable for complex inputs (complex numbers have no "
-                        f"order); apply it to the real part, the imaginary part or abs() "
-                        f"instead")
-
-
-def _mul_dx(v, x, y):
-    return v * y if v.dtype is _F64 or v.dtype.kind != "c" else _for(v * _cx.conj(y), x)
-
-
-def _mul_dy(v, x, y):
-    return x * v if v.dtype is _F64 or v.dtype.kind != "c" else _for(_cx.conj(x) * v, y)
-
-
-def _div_dx(v, y, ans, kx, ky):
-    return v / y if v.dtype is _F64 or v.dtype.kind != "c" else _for(v / _cx.conj(y), kx)
-
-
-def _div_dy(v, y, ans, kx, ky):
-    if v.dtype is _F64 or v.dtype.kind != "c":
-        return -(v * ans) / y
-    return _for(-(v * _cx.conj(ans / y)), ky)
-
-
-def _pow_partial_x(x, y):
+def _pow_dx(x, y, ans):
     # y * x ** (y - 1), with d/dx x ** 0 = 0 at x = 0 too (PyTorch's convention), not 0 * inf.
     return y * x ** where(logical_and(x == 0, y == 0), 1, y - 1)
 
 
-def _pow_partial_y(x, ans):
+def _pow_dy(x, y, ans):
     # 0 ** y contributes nothing to the exponent's gradient (PyTorch's convention), not nan.
     return ans * log(where(x == 0, 1, x))
 
 
-def _pow_dx(v, x, y, ans):
-    if v.dtype is _F64 or v.dtype.kind != "c":
-        return v * _pow_partial_x(x, y)
-    return _for(v * _cx.conj(_pow_partial_x(x, y)), x)
-
-
-def _pow_dy(v, x, y, ans):
-    if v.dtype is _F64 or v.dtype.kind != "c":
-        return v * _pow_partial_y(x, ans)
-    return _for(v * _cx.conj(_pow_partial_y(x, ans)), y)
-
-
-def _add_dx(v, kx, ky):
-    return v if v.dtype is _F64 or v.dtype.kind != "c" or kx.kind == "c" else _cx.real(v)
-
-
-def _add_dy(v, kx, ky):
-    return v if v.dtype is _F64 or v.dtype.kind != "c" or ky.kind == "c" else _cx.real(v)
-
-
-def _sub_dy(v, kx, ky):
-    return -v if v.dtype is _F64 or v.dtype.kind != "c" or ky.kind == "c" else -_cx.real(v)
-
-
-def _where_dx(v, c, kx, ky):
-    return _for(where(c, v, 0), kx) if v.dtype.kind == "c" else where(c, v, 0)
-
-
-def _where_dy(v, c, kx, ky):
-    return _for(where(c, 0, v), ky) if v.dtype.kind == "c" else where(c, 0, v)
-
-
-def _exp_vjp(v, ans):
-    return v * ans if v.dtype is _F64 or v.dtype.kind != "c" else v * _cx.conj(ans)
-
-
-def _log_vjp(v, x):
-    return v / x if v.dtype is _F64 or v.dtype.kind != "c" else v / _cx.conj(x)
-
-
-def _sqrt_vjp(v, ans):
-    return v / (ans * 2) if v.dtype is _F64 or v.dtype.kind != "c" else v / _cx.conj(ans * 2)
-
-
-def _sin_vjp(v, x):  # cos(conj(z)) = conj(cos(z))
-    return v * cos(x) if v.dtype is _F64 or v.dtype.kind != "c" else v * cos(_cx.conj(x))
-
-
-def _cos_vjp(v, x):
-    return -(v * sin(x)) if v.dtype is _F64 or v.dtype.kind != "c" else -(v * sin(_cx.conj(x)))
-
-
-def _tanh_vjp(v, ans):
-    if v.dtype is _F64 or v.dtype.kind != "c":
-        return v * (1 - ans * ans)
-    return v * _cx.conj(1 - ans * ans)
-
-
-def _unary(fprime):
-    """The reverse rule ``v * conj(f'(x))`` from ``fprime(x) = f'(x)`` (for the less common
-    functions; the frequent ones below inline the same test; see also _core.elementwise)."""
-    def rule(v, x):
-        return v * fprime(x) if v.dtype.kind != "c" else v * _cx.conj(fprime(x))
-    return rule
-
-
-def _maxmin_rule(name, x_wins):
-    def rule(v, x, y):
-        _real_only(name, v)
-        return where(x == y, v * 0.5, where(x_wins(x, y), v, 0))
-    return rule
+_NO_ORDER = "complex numbers have no order"
 
 
 # --- binary arithmetic -------------------------------------------------------------------
-# `d` is the forward rule (v times f'(z): right for complex tangents as it stands); `vjp`, where
-# given, is the reverse rule with the conjugation above.
-_DTYPES = (dtype_of(0), dtype_of(1))
-ADD = elementwise("add", np.add, save=_DTYPES, d=(lambda v, kx, ky: v, lambda v, kx, ky: v),
-                  vjp=(_add_dx, _add_dy))
-SUB = elementwise("sub", np.subtract, save=_DTYPES, d=(lambda v, kx, ky: v,
-                                                       lambda v, kx, ky: -v),
-                  vjp=(_add_dx, _sub_dy))
-MUL = elementwise("mul", np.multiply, save=(0, 1), d=(lambda v, x, y: v * y,
-                                                      lambda v, x, y: x * v),
-                  vjp=(_mul_dx, _mul_dy))
-DIV = elementwise("div", np.true_divide, save=(1, ANS) + _DTYPES,
-                  d=(lambda v, y, ans, kx, ky: v / y, lambda v, y, ans, kx, ky: -(v * ans) / y),
-                  vjp=(_div_dx, _div_dy))
-POW = elementwise("pow", np.power, save=(0, 1, ANS), d=(
-    lambda v, x, y, ans: v * _pow_partial_x(x, y),
-    lambda v, x, y, ans: v * _pow_partial_y(x, ans),
-), vjp=(_pow_dx, _pow_dy))
-_MAXIMUM_D = (_maxmin_rule("maximum", lambda x, y: x > y),
-              _maxmin_rule("maximum", lambda x, y: y > x))
-MAXIMUM = elementwise("maximum", np.maximum, save=(0, 1), d=_MAXIMUM_D, vjp=_MAXIMUM_D)
-_MINIMUM_D = (_maxmin_rule("minimum", lambda x, y: x < y),
-              _maxmin_rule("minimum", lambda x, y: y < x))
-MINIMUM = elementwise("minimum", np.minimum, save=(0, 1), d=_MINIMUM_D, vjp=_MINIMUM_D)
-# NumPy refuses complex data for these two: their rules need no complex form.
-_REMAINDER_D = (lambda v, x, y: v, lambda v, x, y: -(v * floor(x / y)))
-REMAINDER = elementwise("remainder", np.remainder, save=(0, 1), d=_REMAINDER_D,
-                        vjp=_REMAINDER_D)
-FLOOR_DIVIDE = elementwise("floor_divide", np.floor_divide, d=(_zero, _zero),
-                           vjp=(_zero, _zero))
-WHERE = elementwise("where", np.where, save=(0, dtype_of(1), dtype_of(2)), d=(
+# `partial` is the derivative per input (docs/architecture.md, "A primitive"); the builder
+# conjugates it in the reverse rule and takes the real part for a real input of a complex result.
+ADD = elementwise("add", np.add, partial=(1, 1))
+SUB = elementwise("sub", np.subtract, partial=(1, -1))
+MUL = elementwise("mul", np.multiply, save=(0, 1), partial=(lambda x, y: y, lambda x, y: x))
+DIV = elementwise("div", np.true_divide, save=(1, ANS),
+                  partial=(one_over(lambda y, ans: y), lambda y, ans: -ans / y))
+POW = elementwise("pow", np.power, save=(0, 1, ANS), partial=(_pow_dx, _pow_dy))
+
+
+def _maximum_d(v, x, y):  # a tie splits the gradient evenly (PyTorch)
+    return where(x == y, v * 0.5, where(x > y, v, 0))
+
+
+def _minimum_d(v, x, y):
+    return where(x == y, v * 0.5, where(x < y, v, 0))
+
+
+MAXIMUM = elementwise("maximum", np.maximum, save=(0, 1), real=_NO_ORDER,
+                      d=(_maximum_d, lambda v, x, y: _maximum_d(v, y, x)))
+MINIMUM = elementwise("minimum", np.minimum, save=(0, 1), real=_NO_ORDER,
+                      d=(_minimum_d, lambda v, x, y: _minimum_d(v, y, x)))
+# NumPy refuses complex data for these two.
+REMAINDER = elementwise("remainder", np.remainder, save=(0, 1), real=True,
+                        partial=(1, lambda x, y: -floor(x / y)))
+FLOOR_DIVIDE = elementwise("floor_divide", np.floor_divide, d=(_zero, _zero), real=True)
+WHERE = elementwise("where", np.where, save=(0,), d=(
     None,
-    lambda v, c, kx, ky: where(c, v, 0),
-    lambda v, c, kx, ky: where(c, 0, v),
-), vjp=(None, _where_dx, _where_dy))
+    lambda v, c: where(c, v, 0),
+    lambda v, c: where(c, 0, v),
+))
 
 # --- unary ----------------------------------------------------------------------------------
-# Real-coefficient holomorphic functions: the reverse rule is v * conj(f'(z)).
-NEG = elementwise("neg", np.negative, d=lambda v: -v, vjp=lambda v: -v)
-EXP = elementwise("exp", np.exp, save=(ANS,), d=lambda v, ans: v * ans, vjp=_exp_vjp)
-EXPM1 = elementwise("expm1", np.expm1, save=(ANS,), d=lambda v, ans: v * (ans + 1),
-                    vjp=_unary(lambda ans: ans + 1))
-LOG = elementwise("log", np.log, save=(0,), d=lambda v, x: v / x, vjp=_log_vjp)
-LOG1P = elementwise("log1p", np.log1p, save=(0,), d=lambda v, x: v / (x + 1),
-                    vjp=_unary(lambda x: 1 / (x + 1)))
-SQRT = elementwise("sqrt", np.sqrt, save=(ANS,), d=lambda v, ans: v / (ans * 2), vjp=_sqrt_vjp)
-SIN = elementwise("sin", np.sin, save=(0,), d=lambda v, x: v * cos(x), vjp=_sin_vjp)
-COS = elementwise("cos", np.cos, save=(0,), d=lambda v, x: -(v * sin(x)), vjp=_cos_vjp)
-TAN = elementwise("tan", np.tan, save=(ANS,), d=lambda v, ans: v * (ans * ans + 1),
-                  vjp=_unary(lambda ans: ans * ans + 1))
-TANH = elementwise("tanh", np.tanh, save=(ANS,), d=lambda v, ans: v * (1 - ans * ans),
-                   vjp=_tanh_vjp)
-SIGMOID = elementwise("sigmoid", _sigmoid, save=(ANS,), d=lambda v, ans: v * (ans * (1 - ans)),
-                      vjp=_unary(lambda ans: ans * (1 - ans)))
-
-
-def _relu_d(v, ans):
-    if v.dtype.kind == "c":
-        _real_only("relu", v)
-    # A product with the bool mask: three times faster than `where` in NumPy.
-    return v * (ans > 0)
-
-
-RELU = elementwise("relu", lambda x: np.maximum(x, 0), save=(ANS,), d=_relu_d, vjp=_relu_d)
+NEG = elementwise("neg", np.negative, partial=-1)
+EXP = elementwise("exp", np.exp, save=(ANS,), partial=lambda ans: ans)
+EXPM1 = elementwise("expm1", np.expm1, save=(ANS,), partial=lambda ans: ans + 1)
+LOG = elementwise("log", np.log, save=(0,), partial=one_over(lambda x: x))
+LOG1P = elementwise("log1p", np.log1p, save=(0,), partial=one_over(lambda x: x + 1))
+SQRT = elementwise("sqrt", np.sqrt, save=(ANS,), partial=one_over(lambda ans: ans * 2))
+SIN = elementwise("sin", np.sin, save=(0,), partial=lambda x: cos(x))
+COS = elementwise("cos", np.cos, save=(0,), partial=lambda x: -sin(x))
+TAN = elementwise("tan", np.tan, save=(ANS,), partial=lambda ans: ans * ans + 1)
+TANH = elementwise("tanh", np.tanh, save=(ANS,), partial=lambda ans: 1 - ans * ans)
+SIGMOID = elementwise("sigmoid", _sigmoid, save=(ANS,), partial=lambda ans: ans * (1 - ans))
+# A product with the bool mask: three times faster than `where` in NumPy.
+RELU = elementwise("relu", lambda x: np.maximum(x, 0), save=(ANS,), real=_NO_ORDER,
+                   d=lambda v, ans: v * (ans > 0))
 ERF = elementwise("erf", _backend.erf, save=(0,),
-                  d=lambda v, x: v * (exp(-(x * x)) * _TWO_OVER_SQRT_PI),
-                  vjp=_unary(lambda x: exp(-(x * x)) * _TWO_OVER_SQRT_PI))
+                  partial=lambda x: exp(-(x * x)) * _TWO_OVER_SQRT_PI)
 
 
 def _sgn(z):
@@ -246,19 +117,19 @@ def _sgn(z):
 
 
 def _abs_vjp(v, x):
-    if not _real(x):  # |z| is real: the gradient is g * z / |z| (0 at 0, as PyTorch)
+    if x.dtype.kind == "c":  # |z| is real: the gradient is g * z / |z| (0 at 0, as PyTorch)
         return _cx.real(v) * _sgn(x)
     return v * sign(x)
 
 
 def _abs_jvp(v, x):
-    if not _real(x):  # d|z| = Re(conj(z) dz) / |z|
+    if x.dtype.kind == "c":  # d|z| = Re(conj(z) dz) / |z|
         return _cx.real(v * _cx.conj(_sgn(x)))
     return v * sign(x)
 
 
-def _sign_rule(v, x):
-    if _real(x):
+def _sign_d(v, x):
+    if x.dtype.kind != "c":
         return zeros_like(v)
     # sign(z) = z / |z| moves on the unit circle: the tangential part of v over |z| (a
     # self-adjoint map); 0 at 0, as PyTorch's sgn.
@@ -268,11 +139,11 @@ def _sign_rule(v, x):
 
 
 ABS = Primitive("abs", np.abs, save=(0,), vjp=_abs_vjp, jvp=_abs_jvp, elementwise=True)
-SIGN = elementwise("sign", np.sign, save=(0,), d=_sign_rule, vjp=_sign_rule)
-FLOOR = elementwise("floor", np.floor, d=_zero, vjp=_zero)
-CEIL = elementwise("ceil", np.ceil, d=_zero, vjp=_zero)
-ROUND = elementwise("round", np.round, d=_zero, vjp=_zero)
-TRUNC = elementwise("trunc", np.trunc, d=_zero, vjp=_zero)
+SIGN = elementwise("sign", np.sign, save=(0,), d=_sign_d)
+FLOOR = elementwise("floor", np.floor, d=_zero)
+CEIL = elementwise("ceil", np.ceil, d=_zero)
+ROUND = elementwise("round", np.round, d=_zero)
+TRUNC = elementwise("trunc", np.trunc, d=_zero)
 
 
 def _clip_impl(x, lo, hi):
@@ -287,12 +158,8 @@ def _clip_mask(x, lo, hi):
     return (x >= lo) & (x <= hi)
 
 
-def _clip_d(v, x, lo, hi):
-    _real_only("clip", v)
-    return where(_clip_mask(x, lo, hi), v, 0)
-
-
-CLIP = elementwise("clip", _clip_impl, save=(0,), nin=1, d=_clip_d, vjp=_clip_d)
+CLIP = elementwise("clip", _clip_impl, save=(0,), real=_NO_ORDER,
+                   d=lambda v, x, lo, hi: where(_clip_mask(x, lo, hi), v, 0))
 
 
 def _cast_vjp(g, in_dtype, dtype):

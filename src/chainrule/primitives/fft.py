@@ -24,7 +24,7 @@ import numpy as np
 
 from ._core import Primitive, apply, dtype_of, register, shape_of, tensor_types
 from .complex import real
-from .elementwise import _for
+from .complex import real_for as _for
 from .shape import normalize_dim
 
 __all__ = [

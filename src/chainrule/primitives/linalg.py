@@ -8,7 +8,7 @@ import numpy as np
 
 from ._core import INPUTS, Primitive, apply, per_input, register, tensor_types
 from .complex import conj
-from .elementwise import _for
+from .complex import real_for as _for
 from .reduction import sum_to
 from .shape import broadcast_to, reshape
 

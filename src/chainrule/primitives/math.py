@@ -2,9 +2,10 @@
 and logarithms in other bases, two-argument functions (hypot, arctan2, logaddexp, fmod, fmax,
 ...), and the piecewise-constant ones whose derivative is zero.
 
-Each entry gives, per input, ``rule(v, *saved)``: ``v`` times the (holomorphic, where the
-function has a complex form) partial derivative, as in ``elementwise.py``. The core ufuncs (exp,
-log, sin, ...) live there; this module only adds the rest.
+Each entry states its derivative once, as in ``elementwise.py`` (``partial``: per input, the
+partial derivative, holomorphic where the function has a complex form; ``d``: a rule that is
+its own adjoint). The core ufuncs (exp, log, sin, ...) live there; this module only adds the
+rest.
 
 Conventions at kinks and ties (docs/semantics.md): fmax/fmin give a tie to the first input
 (PyTorch); arctan2 and hypot have derivative 0 at the origin; sinc'(0) = 0, with its higher
@@ -23,6 +24,7 @@ from ._core import (
     binary_op,
     elementwise,
     nondifferentiable,
+    one_over,
     register,
     tensor_types,
     unary_op,
@@ -85,82 +87,81 @@ def _dsinc(x):
     return where(small, series * x, closed)
 
 
-def _hypot_part(v, x, ans):
-    """v * x / hypot(x, y), and 0 at the origin (as abs'(0) = 0; torch.hypot gives nan)."""
+def _hypot_part(x, ans):
+    """x / hypot(x, y), and 0 at the origin (as abs'(0) = 0; torch.hypot gives nan)."""
     zero = ans == 0
-    return where(zero, 0.0, v * x / where(zero, 1.0, ans))
+    return where(zero, 0.0, x / where(zero, 1.0, ans))
 
 
-def _atan2_part(v, y, x, num):
-    """v * num / (x^2 + y^2), and 0 at the origin (PyTorch's value there)."""
+def _atan2_part(y, x, num):
+    """num / (x^2 + y^2), and 0 at the origin (PyTorch's value there)."""
     r2 = x * x + y * y
     zero = r2 == 0
-    return where(zero, 0.0, v * num / where(zero, 1.0, r2))
-
-
-# --- the table ---------------------------------------------------------------------------
-ARCSIN = elementwise("arcsin", np.arcsin, save=(0,), d=lambda v, x: v / sqrt(1 - x * x))
-ARCCOS = elementwise("arccos", np.arccos, save=(0,), d=lambda v, x: -(v / sqrt(1 - x * x)))
-ARCTAN = elementwise("arctan", np.arctan, save=(0,), d=lambda v, x: v / (x * x + 1))
-SINH = elementwise("sinh", np.sinh, save=(0,), d=lambda v, x: v * cosh(x))
-COSH = elementwise("cosh", np.cosh, save=(0,), d=lambda v, x: v * sinh(x))
-ARCSINH = elementwise("arcsinh", np.arcsinh, save=(0,), d=lambda v, x: v / sqrt(x * x + 1))
-# sqrt(x - 1) * sqrt(x + 1) rather than sqrt(x^2 - 1): no overflow for huge x, right branch
-# for complex x.
-ARCCOSH = elementwise("arccosh", np.arccosh, save=(0,),
-                      d=lambda v, x: v / (sqrt(x - 1) * sqrt(x + 1)))
-ARCTANH = elementwise("arctanh", np.arctanh, save=(0,), d=lambda v, x: v / (1 - x * x))
-EXP2 = elementwise("exp2", np.exp2, save=(ANS,), d=lambda v, ans: v * ans * _LN2)
-LOG2 = elementwise("log2", np.log2, save=(0,), d=lambda v, x: v / (x * _LN2))
-LOG10 = elementwise("log10", np.log10, save=(0,), d=lambda v, x: v / (x * _LN10))
-LOGADDEXP = elementwise("logaddexp", np.logaddexp, save=(0, 1, ANS), d=(
-    lambda v, x, y, ans: v * exp(x - ans),
-    lambda v, x, y, ans: v * exp(y - ans),
-))
-LOGADDEXP2 = elementwise("logaddexp2", np.logaddexp2, save=(0, 1, ANS), d=(
-    lambda v, x, y, ans: v * exp2(x - ans),
-    lambda v, x, y, ans: v * exp2(y - ans),
-))
-HYPOT = elementwise("hypot", np.hypot, save=(0, 1, ANS), d=(
-    lambda v, x, y, ans: _hypot_part(v, x, ans),
-    lambda v, x, y, ans: _hypot_part(v, y, ans),
-))
-
-
-ARCTAN2 = elementwise("arctan2", np.arctan2, save=(0, 1), d=(
-    lambda v, y, x: _atan2_part(v, y, x, x),
-    lambda v, y, x: _atan2_part(v, y, x, -y),
-))
-
-
-SINC = elementwise("sinc", np.sinc, save=(0,), d=lambda v, x: v * _dsinc(x))
-FMOD = elementwise("fmod", np.fmod, save=(0, 1), d=(
-    lambda v, x, y: v,
-    lambda v, x, y: -(v * trunc(x / y)),
-))
+    return where(zero, 0.0, num / where(zero, 1.0, r2))
 
 
 def _first_wins(x, y, cmp):
     # x is picked where it wins or ties, or where y is nan (fmax/fmin ignore nan).
+    x, y = _data(x), _data(y)
     return (cmp(x, y) | (x == y)) | (y != y)
 
 
-FMAX = elementwise("fmax", np.fmax, save=(0, 1), d=(
-    lambda v, x, y: where(_first_wins(_data(x), _data(y), np.greater), v, 0.0),
-    lambda v, x, y: where(_first_wins(_data(x), _data(y), np.greater), 0.0, v),
+# --- the table ---------------------------------------------------------------------------
+# `partial`: the derivative per input (holomorphic where the function has a complex form); the
+# builder writes both rules from it (_core.elementwise). NumPy has no complex loop for the
+# functions of two inputs here (fmax and fmin order numbers): they are declared real.
+ARCSIN = elementwise("arcsin", np.arcsin, save=(0,),
+                     partial=one_over(lambda x: sqrt(1 - x * x)))
+ARCCOS = elementwise("arccos", np.arccos, save=(0,),
+                     partial=one_over(lambda x: -sqrt(1 - x * x)))
+ARCTAN = elementwise("arctan", np.arctan, save=(0,), partial=one_over(lambda x: x * x + 1))
+SINH = elementwise("sinh", np.sinh, save=(0,), partial=lambda x: cosh(x))
+COSH = elementwise("cosh", np.cosh, save=(0,), partial=lambda x: sinh(x))
+ARCSINH = elementwise("arcsinh", np.arcsinh, save=(0,),
+                      partial=one_over(lambda x: sqrt(x * x + 1)))
+# sqrt(x - 1) * sqrt(x + 1) rather than sqrt(x^2 - 1): no overflow for huge x, right branch
+# for complex x.
+ARCCOSH = elementwise("arccosh", np.arccosh, save=(0,),
+                      partial=one_over(lambda x: sqrt(x - 1) * sqrt(x + 1)))
+ARCTANH = elementwise("arctanh", np.arctanh, save=(0,), partial=one_over(lambda x: 1 - x * x))
+EXP2 = elementwise("exp2", np.exp2, save=(ANS,), partial=lambda ans: ans * _LN2)
+LOG2 = elementwise("log2", np.log2, save=(0,), partial=one_over(lambda x: x * _LN2))
+LOG10 = elementwise("log10", np.log10, save=(0,), partial=one_over(lambda x: x * _LN10))
+LOGADDEXP = elementwise("logaddexp", np.logaddexp, save=(0, 1, ANS), real=True, partial=(
+    lambda x, y, ans: exp(x - ans),
+    lambda x, y, ans: exp(y - ans),
 ))
-FMIN = elementwise("fmin", np.fmin, save=(0, 1), d=(
-    lambda v, x, y: where(_first_wins(_data(x), _data(y), np.less), v, 0.0),
-    lambda v, x, y: where(_first_wins(_data(x), _data(y), np.less), 0.0, v),
+LOGADDEXP2 = elementwise("logaddexp2", np.logaddexp2, save=(0, 1, ANS), real=True, partial=(
+    lambda x, y, ans: exp2(x - ans),
+    lambda x, y, ans: exp2(y - ans),
 ))
-SQUARE = elementwise("square", np.square, save=(0,), d=lambda v, x: v * x * 2)
+HYPOT = elementwise("hypot", np.hypot, save=(0, 1, ANS), real=True, partial=(
+    lambda x, y, ans: _hypot_part(x, ans),
+    lambda x, y, ans: _hypot_part(y, ans),
+))
+ARCTAN2 = elementwise("arctan2", np.arctan2, save=(0, 1), real=True, partial=(
+    lambda y, x: _atan2_part(y, x, x),
+    lambda y, x: _atan2_part(y, x, -y),
+))
+SINC = elementwise("sinc", np.sinc, save=(0,), partial=lambda x: _dsinc(x))
+FMOD = elementwise("fmod", np.fmod, save=(0, 1), real=True,
+                   partial=(1, lambda x, y: -trunc(x / y)))
+FMAX = elementwise("fmax", np.fmax, save=(0, 1), real="complex numbers have no order", d=(
+    lambda v, x, y: where(_first_wins(x, y, np.greater), v, 0.0),
+    lambda v, x, y: where(_first_wins(x, y, np.greater), 0.0, v),
+))
+FMIN = elementwise("fmin", np.fmin, save=(0, 1), real="complex numbers have no order", d=(
+    lambda v, x, y: where(_first_wins(x, y, np.less), v, 0.0),
+    lambda v, x, y: where(_first_wins(x, y, np.less), 0.0, v),
+))
+SQUARE = elementwise("square", np.square, save=(0,), partial=lambda x: x * 2)
 RECIPROCAL = elementwise("reciprocal", np.reciprocal, save=(ANS,),
-                         d=lambda v, ans: -(v * ans * ans))
-CBRT = elementwise("cbrt", np.cbrt, save=(ANS,), d=lambda v, ans: v / (ans * ans * 3))
-DEG2RAD = elementwise("deg2rad", np.deg2rad, d=lambda v: v * _DEG)
-RAD2DEG = elementwise("rad2deg", np.rad2deg, d=lambda v: v * (1.0 / _DEG))
+                         partial=lambda ans: -(ans * ans))
+CBRT = elementwise("cbrt", np.cbrt, save=(ANS,), partial=one_over(lambda ans: ans * ans * 3))
+DEG2RAD = elementwise("deg2rad", np.deg2rad, partial=_DEG)
+RAD2DEG = elementwise("rad2deg", np.rad2deg, partial=1.0 / _DEG)
 # d/dx1 copysign(x1, x2) = +-1 (whether the sign flipped), 0 where x1 is 0 (PyTorch).
-COPYSIGN = elementwise("copysign", np.copysign, save=(0, ANS), d=(
+COPYSIGN = elementwise("copysign", np.copysign, save=(0, ANS), real=True, d=(
     lambda v, x, ans: v * (sign(x) * sign(ans)),
     _zero,
 ))
@@ -171,11 +172,11 @@ def _nan_to_num_impl(x, nan, posinf, neginf):
 
 
 # The gradient passes where x is finite; replaced entries are constants.
-NAN_TO_NUM = elementwise("nan_to_num", _nan_to_num_impl, save=(0,), nin=1,
+NAN_TO_NUM = elementwise("nan_to_num", _nan_to_num_impl, save=(0,),
                          d=lambda v, x, nan, posinf, neginf: where(isfinite(x), v, 0.0))
-POSITIVE = elementwise("positive", np.positive, d=lambda v: v)
+POSITIVE = elementwise("positive", np.positive, partial=1)
 # heaviside(x1, x2) is x2 where x1 == 0: that is where x2 gets the gradient.
-HEAVISIDE = elementwise("heaviside", np.heaviside, save=(0,), d=(
+HEAVISIDE = elementwise("heaviside", np.heaviside, save=(0,), real=True, d=(
     _zero,
     lambda v, x1: where(x1 == 0, v, 0.0),
 ))
@@ -186,10 +187,10 @@ SPACING = elementwise("spacing", np.spacing, d=_zero)
 FLOAT_POWER = Primitive("float_power", np.float_power, nin=2, save=POW.save, vjp=POW.vjp,
                         jvp=POW.jvp, elementwise=True)
 # ldexp(x1, x2) = x1 * 2**x2 with integer x2 (no derivative there).
-LDEXP = elementwise("ldexp", np.ldexp, save=(1,), d=(lambda v, e: ldexp(v, e), None))
+LDEXP = elementwise("ldexp", np.ldexp, save=(1,), real=True, d=(lambda v, e: ldexp(v, e), None))
 SIGNBIT = nondifferentiable("signbit", np.signbit, 1)
 # modf's fractional part: derivative 1 (its jumps at the integers are ignored, as for x % 1).
-MODF_FRAC = elementwise("modf_frac", lambda x: np.modf(x)[0], d=lambda v: v)
+MODF_FRAC = elementwise("modf_frac", lambda x: np.modf(x)[0], partial=1)
 
 register(ARCSIN, ARCCOS, ARCTAN, SINH, COSH, ARCSINH, ARCCOSH, ARCTANH, EXP2, LOG2, LOG10,
          LOGADDEXP, LOGADDEXP2, HYPOT, ARCTAN2, SINC, FMOD, FMAX, FMIN, SQUARE, RECIPROCAL, CBRT,
