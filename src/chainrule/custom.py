@@ -409,12 +409,7 @@ class custom_jvp(_Custom):
         a primal output the rule computes with it (``y = f(x); return y, t * y``) stays
         differentiable however ``fun`` computes it, NumPy included."""
         nondiff, pos, leaves, trees = self._split(args)
-        level = 0
-        if dispatch.fw_levels:
-            for x in leaves:
-                fw = tangents_of(x) if is_tensor(x) else None
-                if fw:
-                    level = max(level, max(fw))
+        level = _top_level(leaves)
         if level:
             return self._dual(args, nondiff, pos, leaves, trees, level)
         if not _live(leaves):

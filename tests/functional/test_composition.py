@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import warnings
 
 import numpy as np
 import pytest
@@ -34,6 +33,7 @@ from tests.functional._composition import CHECKS, Composition, symmetric
 from tests.helpers import check_grads
 from tests.primitives.test_primitive_table import CASES
 from tools import numpy_coverage as _coverage
+from tools.numpy_coverage import _quiet
 
 import chainrule as cr
 from chainrule.autograd import forward_ad as fwad
@@ -54,20 +54,6 @@ THIRD_ORDER_REFUSED = {
 }
 
 
-def _quiet():
-    class _Q:
-        def __enter__(self):
-            self.w = warnings.catch_warnings()
-            self.w.__enter__()
-            warnings.simplefilter("ignore")
-            self.e = np.errstate(all="ignore")
-            self.e.__enter__()
-
-        def __exit__(self, *exc):
-            self.e.__exit__(*exc)
-            self.w.__exit__(*exc)
-
-    return _Q()
 
 
 # --- the cases ------------------------------------------------------------------------------------
