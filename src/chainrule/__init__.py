@@ -11,6 +11,7 @@ from . import (
     autograd,
     func,  # noqa: F401 - tunes malloc at import (see _backend.tune_malloc)
     nn,
+    numpy,  # noqa: F401 - installs NumPy's protocols on Tensor: numpy.sin(t), numpy.sum(t)
     optim,
     viz,  # chainrule.viz.draw_graph (README)
 )

@@ -1,7 +1,9 @@
-"""The one module that names NumPy.
+"""The array-module helpers and malloc tuning, at the bottom of the layers.
 
-Kernels and rules reach the array library through ``xp`` so that another backend
-(CuPy, say) can later stand in without touching every rule.
+What is here: ``xp``, the array module (NumPy) that the primitive table's machinery names
+(``_core``), ``erf`` (SciPy's when installed, else an exact elementwise fallback), and
+``tune_malloc``, run at import. Kernels import NumPy directly: a GPU backend (CuPy, say) would
+route them through this module later, one family at a time, rather than every rule now.
 """
 
 from __future__ import annotations
@@ -9,22 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 xp = np
-ndarray = np.ndarray
-float_dtypes = (np.float16, np.float32, np.float64)
-
-
-def is_float_dtype(dtype) -> bool:
-    """True for real and complex floating dtypes (those that can carry a gradient)."""
-    return np.issubdtype(dtype, np.inexact)
-
-
-def as_dtype(dtype):
-    """Normalise a dtype spelling (``np.float32``, ``"float32"``, ``chainrule.float32``)."""
-    return None if dtype is None else np.dtype(dtype)
-
-
-def asarray(x, dtype=None):
-    return np.asarray(x, dtype=dtype)
 
 
 def tune_malloc() -> bool:

@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .primitives._core import tensor_types
+from .primitives._core import array_of, tensor_types
 from .primitives.complex import abs2
 from .primitives.elementwise import exp, log, maximum, minimum, sqrt, where
 from .primitives.linalg import einsum, matmul
@@ -28,10 +28,6 @@ from .primitives.shape import (
 )
 
 _MISSING = object()
-
-
-def _data(x):
-    return x._data if type(x) in tensor_types else np.asarray(x)
 
 
 def pick_axis(dim, axis, op: str):
@@ -56,7 +52,7 @@ def _count(shape, axis):
 # --- reductions -----------------------------------------------------------------------------
 def mean(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, dtype=None):
     """Arithmetic mean over ``dim``/``axis`` (all axes when None)."""
-    d = _data(x)
+    d = array_of(x)
     ax = normalize_axis(pick_axis(dim, axis, "mean"), d.ndim, "mean")
     s = sum(x if dtype is None else x.astype(dtype), ax, pick_keep(keepdim, keepdims))
     return s / _count(d.shape, ax)
@@ -98,7 +94,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=
     ``ddof=0``, ``correction=0`` or ``unbiased=False`` for NumPy's default (the population
     variance)."""
     dim, c = _correction(dim, unbiased, correction, ddof, "var")
-    d = _data(x)
+    d = array_of(x)
     ax = normalize_axis(pick_axis(dim, axis, "var"), d.ndim, "var")
     dev = x - mean(x, ax, keepdim=True)
     n = builtins.max(_count(d.shape, ax) - c, 0)
@@ -134,7 +130,7 @@ def _extremum(x, dim, keepdim, axis, keepdims, other, reduce, arg, pair, op):
     if not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be one int, got {dim!r}; for several axes use "
                         f"{op}(x, axis=...) or a{op}")
-    d = _data(x)
+    d = array_of(x)
     dim = normalize_axis(dim, d.ndim, op)
     dim = dim[0] if dim else 0
     idx = arg(d, axis=dim, keepdims=True) if d.ndim else np.zeros((), np.intp)
@@ -161,7 +157,7 @@ def min(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=_MIS
 
 def logsumexp(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
-    d = _data(x)
+    d = array_of(x)
     ax = normalize_axis(pick_axis(dim, axis, "logsumexp"), d.ndim, "logsumexp")
     # Shift by the maximum, held constant: its derivative cancels exactly.
     m = np.max(d, axis=ax, keepdims=True) if d.size else np.zeros((1,) * d.ndim, d.dtype)
@@ -179,7 +175,7 @@ def _last_by_default(dim, axis, op):
 
 def softmax(x, dim=None, *, axis=_MISSING):
     """``exp(x) / sum(exp(x))`` along ``dim`` (default: the last axis), stable for any x."""
-    d = _data(x)
+    d = array_of(x)
     ax = normalize_axis(_last_by_default(dim, axis, "softmax"), d.ndim, "softmax")
     m = np.max(d, axis=ax, keepdims=True) if d.size else 0
     e = exp(x - np.where(np.isfinite(m), m, 0).astype(d.dtype, copy=False))
@@ -188,14 +184,14 @@ def softmax(x, dim=None, *, axis=_MISSING):
 
 def log_softmax(x, dim=None, *, axis=_MISSING):
     """``x - logsumexp(x)`` along ``dim`` (default: the last axis)."""
-    ax = normalize_axis(_last_by_default(dim, axis, "log_softmax"), _data(x).ndim, "log_softmax")
+    ax = normalize_axis(_last_by_default(dim, axis, "log_softmax"), array_of(x).ndim, "log_softmax")
     return x - logsumexp(x, ax, keepdim=True)
 
 
 # --- shape ------------------------------------------------------------------------------------
 def unsqueeze(x, dim):
     """Insert an axis of length 1 at ``dim`` (NumPy's expand_dims)."""
-    s = _data(x).shape
+    s = array_of(x).shape
     if isinstance(dim, (bool, np.bool_)):
         raise TypeError(f"unsqueeze: got the bool {dim!r} as dim; dims are ints")
     d = int(dim)
@@ -209,7 +205,7 @@ def unsqueeze(x, dim):
 def expand_dims(x, axis):
     """NumPy's name for ``unsqueeze``; ``axis`` may be a tuple."""
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    nd = _data(x).ndim + len(axes)
+    nd = array_of(x).ndim + len(axes)
     axes = sorted(normalize_dim(a, nd, "expand_dims") for a in axes)
     for a in axes:
         x = unsqueeze(x, a)
@@ -218,7 +214,7 @@ def expand_dims(x, axis):
 
 def squeeze(x, dim=None, *, axis=_MISSING):
     """Remove axes of length 1 (all of them, or those in ``dim``/``axis``)."""
-    s = _data(x).shape
+    s = array_of(x).shape
     ax = pick_axis(dim, axis, "squeeze")
     if ax is None:
         return reshape(x, tuple(n for n in s if n != 1))
@@ -229,7 +225,7 @@ def squeeze(x, dim=None, *, axis=_MISSING):
 
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (PyTorch's ``transpose(x, dim0, dim1)``)."""
-    nd = _data(x).ndim
+    nd = array_of(x).ndim
     perm = list(range(nd))
     a, b = normalize_dim(axis1, nd, "swapaxes"), normalize_dim(axis2, nd, "swapaxes")
     if nd == 0:
@@ -243,7 +239,7 @@ def transpose(x, *axes):
     and ``transpose(x, axes_tuple)`` permutes them (NumPy)."""
     if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
         return swapaxes(x, *axes)
-    nd = _data(x).ndim
+    nd = array_of(x).ndim
     if not axes or axes == (None,):
         return permute(x, tuple(reversed(range(nd))))
     return permute(x, *axes)
@@ -251,7 +247,7 @@ def transpose(x, *axes):
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim`` to ``end_dim`` into one."""
-    s = _data(x).shape
+    s = array_of(x).shape
     if not s:
         return reshape(x, (1,))
     a, b = normalize_dim(start_dim, len(s), "flatten"), normalize_dim(end_dim, len(s), "flatten")
@@ -264,7 +260,7 @@ def expand(x, *sizes):
     """PyTorch's ``expand``: broadcast to ``sizes``, where -1 keeps a dimension."""
     if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
         sizes = tuple(sizes[0])
-    s = _data(x).shape
+    s = array_of(x).shape
     lead = len(sizes) - len(s)
     if lead < 0:
         raise ValueError(f"expand: the number of sizes ({len(sizes)}) must be at least the "
@@ -278,20 +274,20 @@ def stack(tensors, dim=None, *, axis=_MISSING):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: need at least one array to stack")
-    s0 = _data(tensors[0]).shape
+    s0 = array_of(tensors[0]).shape
     ax = pick_axis(dim, axis, "stack")
     ax = normalize_dim(0 if ax is None else ax, len(s0) + 1, "stack")
     for k, t in enumerate(tensors):
-        if _data(t).shape != s0:
+        if array_of(t).shape != s0:
             raise ValueError(f"stack: all inputs must have the same shape, but input 0 has "
-                             f"shape {s0} and input {k} has shape {_data(t).shape}")
+                             f"shape {s0} and input {k} has shape {array_of(t).shape}")
     return concatenate([unsqueeze(t, ax) for t in tensors], ax)
 
 
 def split(x, split_size_or_sections, dim=0):
     """PyTorch's ``split``: pieces of ``split_size`` along ``dim`` (the last may be shorter),
     or pieces of the given list of sizes. (``chainrule.numpy.split`` keeps NumPy's meaning.)"""
-    d = _data(x)
+    d = array_of(x)
     dim = normalize_dim(dim, d.ndim, "split")
     n = d.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)):
@@ -314,7 +310,7 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks: int, dim=0):
     """Split into ``chunks`` pieces of (nearly) equal size, as PyTorch does."""
-    d = _data(x)
+    d = array_of(x)
     dim = normalize_dim(dim, d.ndim, "chunk")
     chunks = int(chunks)
     if chunks <= 0:
@@ -327,8 +323,8 @@ def chunk(x, chunks: int, dim=0):
 
 def gather(x, dim, index):
     """PyTorch's ``gather``: ``out[i][j] = x[i][index[i][j]]`` for ``dim=1``."""
-    idx = _data(index)
-    d = _data(x)
+    idx = array_of(index)
+    d = array_of(x)
     dim = normalize_dim(dim, d.ndim, "gather")
     if idx.ndim != d.ndim:
         raise ValueError(f"gather: index has {idx.ndim} dimensions but the input has "
@@ -346,7 +342,7 @@ def gather(x, dim, index):
 def dot(a, b):
     """NumPy's ``dot``: matmul for 1-D and 2-D operands, scalar product for 0-D ones, and a sum
     over the last axis of ``a`` and the second-to-last of ``b`` otherwise."""
-    da, db = _data(a), _data(b)
+    da, db = array_of(a), array_of(b)
     if da.ndim == 0 or db.ndim == 0:
         return a * b
     if da.ndim <= 2 and db.ndim <= 2:
@@ -356,7 +352,7 @@ def dot(a, b):
 
 def tensordot(a, b, axes=2):
     """NumPy's ``tensordot``, via einsum."""
-    na, nb = _data(a).ndim, _data(b).ndim
+    na, nb = array_of(a).ndim, array_of(b).ndim
     if isinstance(axes, (int, np.integer)):
         ax_a, ax_b = list(range(na - axes, na)), list(range(int(axes)))
     else:

@@ -18,7 +18,7 @@ from .autograd import conversion as _conv
 from .autograd import dispatch
 from .autograd import inplace as _inplace
 from .autograd.grad_mode import state as _grad_state
-from .autograd.graph import AccumulateGrad, RemovableHandle
+from .autograd.graph import AccumulateGrad, RemovableHandle, RetainGrad
 from .primitives import complex as _CX
 from .primitives import elementwise as E
 from .primitives import linalg as L
@@ -81,22 +81,15 @@ class Tensor:
 
     # NumPy's protocols (NEP 13, NEP 18): numpy.sin(t), ndarray + t, numpy.sum(t) run the
     # chainrule.numpy function of the same name. Tensor operators never come through here.
-    _numpy_protocol = None  # chainrule.numpy._protocol, imported on first use (a layer above)
+    # chainrule.numpy._protocol, a layer above: it installs itself when chainrule.numpy is
+    # imported (install_numpy_protocol below; chainrule's __init__ imports chainrule.numpy).
+    _numpy_protocol = None
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        p = Tensor._numpy_protocol or Tensor._load_numpy_protocol()
-        return p.array_ufunc(ufunc, method, inputs, kwargs)
+        return Tensor._numpy_protocol.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        p = Tensor._numpy_protocol or Tensor._load_numpy_protocol()
-        return p.array_function(func, types, args, kwargs)
-
-    @staticmethod
-    def _load_numpy_protocol():
-        from .numpy import _protocol
-
-        Tensor._numpy_protocol = _protocol
-        return _protocol
+        return Tensor._numpy_protocol.array_function(func, types, args, kwargs)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
         if type(data) in dispatch._tensor_types:
@@ -263,8 +256,6 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
-        from .autograd.engine import RetainGrad
-
         if self._edge is None:
             raise RuntimeError("retain_grad: can't retain_grad on a tensor that does not "
                                "require grad")
@@ -1086,6 +1077,12 @@ class Tensor:
 
     def dot(self, other):
         return C.dot(self, other)
+
+
+def install_numpy_protocol(protocol) -> None:
+    """Called by ``chainrule.numpy`` at import: ``protocol`` (its ``_protocol`` module) serves
+    ``Tensor.__array_ufunc__`` and ``Tensor.__array_function__``."""
+    Tensor._numpy_protocol = protocol
 
 
 dispatch.install_tensor_type(Tensor)

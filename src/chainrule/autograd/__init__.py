@@ -14,7 +14,8 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .graph import AccumulateGrad, Node, RemovableHandle, save_on_disk, saved_tensors_hooks
+from .graph import AccumulateGrad, Node, RemovableHandle
+from .saved_hooks import save_on_disk, saved_tensors_hooks
 
 __all__ = [
     "AccumulateGrad", "Function", "FunctionCtx", "GradcheckError", "Node", "RemovableHandle",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dispatch import tangents_of, wrap
+from .dispatch import is_tensor, tangents_of, wrap
 from .engine import _accumulate_into, execute
 from .graph import AccumulateGrad
 
@@ -17,10 +17,6 @@ def _as_tuple(x):
     return (x,)
 
 
-def _is_tensor(x):
-    return hasattr(x, "_edge") and hasattr(x, "_data")
-
-
 def _roots_and_seeds(outputs, grad_outputs, create_graph, op):
     roots, seeds = [], []
     if grad_outputs is None:
@@ -29,7 +25,7 @@ def _roots_and_seeds(outputs, grad_outputs, create_graph, op):
         raise ValueError(f"{op}: got {len(outputs)} output(s) but {len(grad_outputs)} "
                          f"gradient(s); pass one gradient per output")
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not _is_tensor(out):
+        if not is_tensor(out):
             raise TypeError(f"{op}: output {i} is a {type(out).__name__}, not a Tensor")
         if out._edge is None:
             raise RuntimeError(
@@ -49,7 +45,7 @@ def _roots_and_seeds(outputs, grad_outputs, create_graph, op):
                     f"output {i} is complex ({out._data.dtype}). Differentiate a real function "
                     f"of it (e.g. y.abs() or y.real), or pass the gradient explicitly.")
             g = np.ones(shape, dtype=out._data.dtype)
-        elif _is_tensor(g):
+        elif is_tensor(g):
             if g._data.dtype.kind != "c" and out._data.dtype.kind == "c":
                 g = g.astype(out._data.dtype)  # the complex rules must see a complex cotangent
             if not create_graph:
@@ -65,12 +61,12 @@ def _roots_and_seeds(outputs, grad_outputs, create_graph, op):
             g = np.asarray(g)
             g = g.astype(np.result_type(g.dtype, out._data.dtype)
                          if out._data.dtype.kind == "c" else out._data.dtype, copy=False)
-        gshape = g._data.shape if _is_tensor(g) else np.shape(g)
+        gshape = g._data.shape if is_tensor(g) else np.shape(g)
         if gshape != shape:
             raise RuntimeError(
                 f"{op}: mismatch in shape: the gradient for output {i} has shape {gshape} "
                 f"but the output has shape {shape}; they must be equal")
-        if create_graph and not _is_tensor(g):
+        if create_graph and not is_tensor(g):
             g = wrap(g)
         roots.append(out._edge)
         seeds.append(g)
@@ -97,7 +93,7 @@ def backward(
             raise RuntimeError("backward: 'inputs' was given but is empty")
         capture = {}
         for k, t in enumerate(inputs):
-            if not _is_tensor(t) or t._edge is None:
+            if not is_tensor(t) or t._edge is None:
                 raise RuntimeError(f"backward: input {k} does not require grad")
             capture.setdefault(t._edge[0], []).append(k)
     results = execute(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
@@ -138,7 +134,7 @@ def grad(
         retain_graph = create_graph
     capture: dict = {}
     for k, t in enumerate(inputs):
-        if not _is_tensor(t):
+        if not is_tensor(t):
             raise TypeError(f"grad: input {k} is a {type(t).__name__}, not a Tensor")
         if t._edge is None:
             raise RuntimeError(f"grad: input {k} (shape {t._data.shape}) does not require grad; "
@@ -165,7 +161,7 @@ def grad(
 
 def _as_input_grad(g, t, create_graph):
     dtype = t._data.dtype
-    if create_graph or _is_tensor(g):  # a tensor: a graph to keep, or forward-mode tangents
+    if create_graph or is_tensor(g):  # a tensor: a graph to keep, or forward-mode tangents
         return g if g._data.dtype == dtype else g.astype(dtype)
     g = np.asarray(g)
     if g.dtype != dtype or g.shape != t._data.shape or not g.flags.writeable:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitives import _core
-from ..primitives import linalg as _linalg
-from ..primitives import shape as _shape
+from ..primitives._core import data_of, is_tensor  # noqa: F401 - the canonical pair
 from .grad_mode import state
 from .graph import Node, Packed, packed_nodes
 
@@ -29,15 +28,12 @@ fw_levels: list = []
 instrumented = False
 anomaly_hook = None  # set by anomaly mode: called with each node recorded
 profilers: list = []  # the active profilers, innermost last
-# The active saved_tensors_hooks (graph.saved_tensors_hooks): (pack, unpack) pairs, innermost
+# The active saved_tensors_hooks (saved_hooks.saved_tensors_hooks): (pack, unpack) pairs, innermost
 # last. While one is active, recording takes the slow path, which packs each new node's saved
 # arrays.
 saved_hooks: list = []
-# Primitives whose result may share its input's memory (NumPy gives a view): recording remembers
-# such results as views of their input (autograd.inplace), so that in-place writes through them
-# keep the gradients of the view and its base right.
-view_prims = frozenset({_shape.RESHAPE, _shape.PERMUTE, _shape.FLIP, _shape.GETITEM,
-                        _shape.BROADCAST_TO, _linalg.SWAPLAST})
+# Primitives declared view=True (Primitive.view: the result may share its input's memory):
+# recording hands their results to note_view.
 note_view = None  # autograd.inplace.note_view, set at import of chainrule.autograd.inplace
 
 
@@ -107,10 +103,6 @@ def wrap(data, edge=None):
     return t
 
 
-def is_tensor(x) -> bool:
-    return type(x) in _tensor_types
-
-
 def tangents_of(x):
     """The tangents {level: tangent} that ``x`` carries at open levels, or None."""
     fw = getattr(x, "_fw", None)
@@ -169,7 +161,7 @@ def _record(prim, inputs, params):
         t._edge = (Node(prim, tuple(edges), saved, shapes), 0)
     else:
         t._edge = None
-    if prim in view_prims and type(inputs[0]) in tt:
+    if prim.view and type(inputs[0]) in tt:
         note_view(t, prim, inputs[0], datas[0], out, params)
     return t
 
@@ -287,7 +279,7 @@ def record_dual(prim, inputs, params):
     primals = [s[0] for s in split]
     tangents = [s[1] for s in split]
     out = record(prim, tuple(primals), params)
-    if prim in view_prims and primals[0] is not inputs[0] and is_tensor(inputs[0]):
+    if prim.view and primals[0] is not inputs[0] and is_tensor(inputs[0]):
         # A view of the dual tensor itself, not of the primal wrapper made above.
         out._view = None
         note_view(out, prim, inputs[0], inputs[0]._data, out._data, params)

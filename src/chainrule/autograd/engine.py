@@ -26,17 +26,7 @@ from . import dispatch, inplace
 from .anomaly import instrument_rules
 from .dispatch import is_tensor, wrap
 from .grad_mode import state
-from .graph import AccumulateGrad, packed_nodes, unpack_saved
-
-
-class RetainGrad:
-    """The hook behind ``Tensor.retain_grad()``: keeps the gradient in the tensor's ``.grad``.
-    Runs after the other hooks of its tensor, as in PyTorch."""
-
-    __slots__ = ("ref",)
-
-    def __init__(self, ref):
-        self.ref = ref
+from .graph import AccumulateGrad, RetainGrad, packed_nodes, unpack_saved
 
 
 def _freed_error(node):

@@ -18,15 +18,11 @@ import warnings
 import numpy as np
 
 from .api import grad
-from .dispatch import wrap
+from .dispatch import is_tensor, wrap
 
 
 class GradcheckError(RuntimeError):
     """Raised when analytical and numerical derivatives disagree."""
-
-
-def _is_tensor(x):
-    return hasattr(x, "_edge") and hasattr(x, "_data")
 
 
 def _tuple(x):
@@ -34,7 +30,7 @@ def _tuple(x):
 
 
 def _outputs(func, inputs):
-    return tuple(o for o in _tuple(func(*inputs)) if _is_tensor(o))
+    return tuple(o for o in _tuple(func(*inputs)) if is_tensor(o))
 
 
 def _fresh_leaves(inputs):
@@ -43,7 +39,7 @@ def _fresh_leaves(inputs):
     inputs are handled alike."""
     return tuple(
         wrap(np.array(x._data, order="C", copy=True)).requires_grad_()
-        if _is_tensor(x) and x._edge is not None else x
+        if is_tensor(x) and x._edge is not None else x
         for x in inputs
     )
 
@@ -120,7 +116,7 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     checked, and should be float64 for the differences to be accurate.
     """
     inputs = _tuple(inputs)
-    wrt = [i for i, x in enumerate(inputs) if _is_tensor(x) and x._edge is not None]
+    wrt = [i for i, x in enumerate(inputs) if is_tensor(x) and x._edge is not None]
     if not wrt:
         raise ValueError("gradcheck: no input requires grad; set requires_grad=True on at least "
                          "one tensor input")
@@ -173,7 +169,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     also checked as inputs.
     """
     inputs = _tuple(inputs)
-    wrt = [i for i, x in enumerate(inputs) if _is_tensor(x) and x._edge is not None]
+    wrt = [i for i, x in enumerate(inputs) if is_tensor(x) and x._edge is not None]
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)

@@ -5,15 +5,15 @@ gradient flows into: a non-leaf's edge points at the node that made it (its ``gr
 leaf's at its ``AccumulateGrad`` node. Sequence numbers count down as nodes are created, so a
 node always has a smaller number than anything computed from it: the engine processes nodes in
 increasing sequence number, which is a topological order.
+
+``saved_tensors_hooks`` and ``save_on_disk`` (PyTorch's ``torch.autograd.graph`` names) are
+defined in ``saved_hooks.py``, above ``dispatch``, which sets them here when it is imported (by
+``chainrule.autograd``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import os
-import shutil
-import tempfile
 import weakref
 
 import numpy as np
@@ -92,7 +92,18 @@ class RemovableHandle:
 
 
 # ---------------------------------------------------------------------------------------------
-# Saved-tensor hooks
+# Saved-tensor hooks: what recording and the engine need (the hooks themselves, and
+# save_on_disk, are in saved_hooks.py, above dispatch)
+
+
+class RetainGrad:
+    """The hook behind ``Tensor.retain_grad()``: keeps the gradient in the tensor's ``.grad``.
+    Runs after the other hooks of its tensor, as in PyTorch."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref):
+        self.ref = ref
 
 
 class Packed:
@@ -120,103 +131,3 @@ def unpack_saved(saved):
             v = r._data if hasattr(r, "_data") and hasattr(r, "_edge") else np.asarray(r)
         out.append(v)
     return tuple(out)
-
-
-@contextlib.contextmanager
-def saved_tensors_hooks(pack_hook, unpack_hook):
-    """While active, each array that a newly recorded operation saves for backward is replaced
-    by ``pack_hook(tensor)`` (a tensor around the array), and backward gets it back from
-    ``unpack_hook(packed)``, which must return a tensor or array equal to the original. Hooks
-    nest; the innermost wins. Shapes and operation parameters are not passed to the hooks."""
-    from . import dispatch
-
-    pair = (pack_hook, unpack_hook)
-    dispatch.saved_hooks.append(pair)
-    dispatch.update_instrumented()
-    try:
-        yield
-    finally:
-        hooks = dispatch.saved_hooks
-        for i in range(len(hooks) - 1, -1, -1):
-            if hooks[i] is pair:
-                del hooks[i]
-                break
-        dispatch.update_instrumented()
-
-
-class _DiskStore:
-    """The temporary directory of one save_on_disk: removed once the context has exited and
-    no file in it is still needed (or at interpreter exit)."""
-
-    def __init__(self, directory):
-        self.path = tempfile.mkdtemp(prefix="chainrule-saved-", dir=directory)
-        self.live = 0
-        self.count = 0
-        self.closed = False
-        # At interpreter exit, whatever is left goes.
-        self._final = weakref.finalize(self, shutil.rmtree, self.path, True)
-
-    def new_file(self):
-        self.count += 1
-        self.live += 1
-        return os.path.join(self.path, f"{self.count}.npy")
-
-    def file_gone(self, path):
-        try:
-            os.remove(path)
-        except OSError:
-            pass
-        self.live -= 1
-        self._maybe_remove()
-
-    def close(self):
-        self.closed = True
-        self._maybe_remove()
-
-    def _maybe_remove(self):
-        if self.closed and self.live <= 0:
-            self._final()  # removes the directory, once
-
-
-class _DiskHandle:
-    """What save_on_disk's pack hook returns: the file holding one saved array. The file is
-    deleted when the handle is no longer referenced (the node's saved values were freed)."""
-
-    __slots__ = ("path", "__weakref__")
-
-    def __init__(self, path):
-        self.path = path
-
-
-def _remove_file(store, path):
-    store.file_gone(path)
-
-
-@contextlib.contextmanager
-def save_on_disk(directory=None):
-    """Keep the arrays saved for backward in ``.npy`` files in a temporary directory (under
-    ``directory``, or the system's temporary directory) instead of in memory. Each file is
-    deleted when backward no longer needs it; the directory is removed when the context has
-    exited and its files are gone."""
-    store = _DiskStore(directory)
-
-    def pack(t):
-        arr = t._data if hasattr(t, "_data") else np.asarray(t)
-        path = store.new_file()
-        handle = _DiskHandle(path)
-        weakref.finalize(handle, _remove_file, store, path)
-        try:
-            np.save(path, arr, allow_pickle=False)
-        except BaseException:
-            del handle  # its finalizer removes the partial file
-            raise
-        return handle
-
-    def unpack(handle):
-        return np.load(handle.path, allow_pickle=False)
-
-    try:
-        with saved_tensors_hooks(pack, unpack):
-            yield store.path
-    finally:
-        store.close()

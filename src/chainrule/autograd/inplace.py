@@ -47,7 +47,7 @@ from ..primitives.elementwise import where
 from ..primitives.views import COPY_SLICES
 from . import dispatch
 from .grad_mode import state as _grad_state
-from .graph import AccumulateGrad, _seq
+from .graph import AccumulateGrad, RetainGrad, _seq
 
 _ndarray = np.ndarray
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -328,8 +328,6 @@ def _take_graph(t, r) -> None:
     if fw or getattr(t, "_fw", None):
         t._fw = fw
     if old is not None and old[0].hooks and t.retains_grad:
-        from .engine import RetainGrad
-
         mine = [h for h in old[0].hooks if type(h) is RetainGrad and h.ref() is t]
         for h in mine:
             old[0].hooks.remove(h)

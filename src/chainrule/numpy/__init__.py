@@ -46,6 +46,7 @@ from . import (
     _passthrough,
     _polynomial,
     _products,
+    _protocol,
     _reductions,
     _shape,
     _sorting,
@@ -148,6 +149,7 @@ def _refuser(np_mod, prefix: str):
 
 _ns, _KINDS = _assemble()
 globals().update(_ns)
+_protocol.install(_sys.modules[__name__])  # numpy.sin(t), numpy.sum(t) on tensors come here
 _sys.modules.setdefault(f"{__name__}.random", _np.random)  # import chainrule.numpy.random
 _fill_submodule(linalg, _np.linalg, "numpy.linalg", _ns)
 _fill_submodule(fft, _np.fft, "numpy.fft", _ns)

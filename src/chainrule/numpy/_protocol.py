@@ -14,9 +14,12 @@ entry points pay for the lookup.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..primitives._core import tensor_types
+from ..tensor import install_numpy_protocol
 from ._passthrough import not_differentiable
 from ._ufunc import Ufunc
 
@@ -27,9 +30,19 @@ _CALLS: dict = {}  # numpy ufunc -> chainrule function: the fast path of a plain
 _FUNCTIONS: dict = {}  # numpy function -> chainrule.numpy function
 
 
-def _namespace(module_name: str):
-    from .. import numpy as cnp
+_NAMESPACE = None  # the chainrule.numpy module, handed over by install() (it imports this one)
 
+
+def install(namespace) -> None:
+    """Called once by ``chainrule.numpy`` when it is assembled: look names up in ``namespace``
+    and serve Tensor's NumPy protocols from here."""
+    global _NAMESPACE
+    _NAMESPACE = namespace
+    install_numpy_protocol(sys.modules[__name__])
+
+
+def _namespace(module_name: str):
+    cnp = _NAMESPACE
     if module_name == "numpy":
         return cnp
     if module_name.startswith("numpy."):

@@ -22,7 +22,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..composite import stack as _stack
-from ..primitives._core import tensor_types
+from ..primitives._core import is_tensor, tensor_types
+from ..tensor import Tensor
 
 __all__ = [
     "is_tensor", "has_tensor", "requires_grad", "data_of", "shape_of", "unwrap", "as_array",
@@ -34,10 +35,6 @@ PY_SCALARS = (int, float, complex, bool)
 
 
 # --- finding tensors ---------------------------------------------------------------------------
-def is_tensor(x) -> bool:
-    return type(x) in tensor_types
-
-
 def has_tensor(x) -> bool:
     """Whether a tensor is ``x`` or inside it (lists, tuples and dicts searched)."""
     if type(x) in tensor_types:
@@ -111,8 +108,6 @@ def _stack_nested(x):
 
 def const(arr):
     """``arr`` (an integer or bool result, say) as a constant tensor."""
-    from ..tensor import Tensor  # a layer above: found when first needed
-
     return Tensor._constant(np.asarray(arr))
 
 

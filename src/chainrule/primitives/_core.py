@@ -20,6 +20,9 @@ stored negative, and rules that reshape or index prepend the leading axes.
 
 A rule is called as ``rule(g, *saved, *params)`` where ``params`` are the primitive's
 non-array arguments (axis, keepdims, ...), in the order the primitive's function passes them.
+
+``view=True`` declares that the result may share its input's memory (reshape, getitem, ...):
+recording then notes it as a view of its input (autograd/inplace.py).
 """
 
 from __future__ import annotations
@@ -65,6 +68,21 @@ OUT_SHAPE = "out_shape"  # save code: only the output's shape
 # Filled in by chainrule.autograd.dispatch once the Tensor type exists (it sits above this layer).
 tensor_types: set = set()
 _record = _record1 = _record2 = None
+
+
+def is_tensor(x) -> bool:
+    """Whether ``x`` is a chainrule tensor (a Tensor or a subclass)."""
+    return type(x) in tensor_types
+
+
+def data_of(x):
+    """A tensor's array; anything else as it is."""
+    return x._data if type(x) in tensor_types else x
+
+
+def array_of(x):
+    """A tensor's array; anything else through ``asarray``."""
+    return x._data if type(x) in tensor_types else xp.asarray(x)
 
 
 def install(record, record1, record2, types):
@@ -123,8 +141,8 @@ class Primitive:
     """One entry of the table. See the module docstring."""
 
     __slots__ = (
-        "name", "impl", "nin", "save", "vjp", "jvp", "elementwise", "linear",
-        "saver", "graph_slots", "differentiable",
+        "name", "impl", "nin", "save", "vjp", "jvp", "elementwise", "view", "saver",
+        "graph_slots",
     )
 
     def __init__(
@@ -137,17 +155,19 @@ class Primitive:
         vjp: Sequence[Callable | None] | Callable | None = None,
         jvp: Sequence[Callable | None] | Callable | None = None,
         elementwise: bool = False,
-        linear: bool = False,
+        view: bool = False,
     ):
         self.name = name
         self.impl = impl
         self.nin = nin
         self.save = tuple(save)
         self.elementwise = elementwise
-        self.linear = linear
+        # The result may share its input's memory (NumPy gives a view): recording remembers it
+        # as a view of its input (autograd.inplace), so that in-place writes through it keep
+        # the gradients of the view and its base right.
+        self.view = view
         self.vjp = _rules(name, vjp, nin)
         self.jvp = _rules(name, jvp, nin)
-        self.differentiable = self.vjp is not None
         self.saver = _compile_saver(self.save)
         # Positions in `saved` that hold arrays connected to the graph: with create_graph the
         # engine rebuilds them as tensors so that the rule records itself.
@@ -247,16 +267,15 @@ def _complex_error(name, reason):
                      f"the real part, the imaginary part or abs() instead")
 
 
-def _conj(x):
-    """conj on complex data, ``x`` itself on real (the complex branch of generated rules)."""
-    from .complex import conj
-    return conj(x)
+class _Complex:
+    """``conj`` and ``real_for`` for the complex branch of generated rules, handed over by
+    ``primitives/_conj.py`` at import (``install_complex``): it builds on this module."""
+
+    conj = real_for = None
 
 
-def _real_for(r, like):
-    """``complex.real_for``: the real part of ``r`` for a real input (complex branch only)."""
-    from .complex import real_for
-    return real_for(r, like)
+def install_complex(conj, real_for) -> None:
+    _Complex.conj, _Complex.real_for = conj, real_for
 
 
 _F64 = xp.dtype(xp.float64)  # `v.dtype is _F64` first: the common case, one identity test
@@ -278,14 +297,14 @@ def _rule(name, i, entry, is_partial, nsaved, nsave_all, *, reverse=False, kind_
     cx = expr  # the rule on complex data
     if reverse:
         if is_partial and value not in ("1", "-1", "_C"):
-            cx = f"_g {op} _conj({value})"
+            cx = f"_g {op} _cx.conj({value})"
         if kind_of is not None:
-            cx = f"_real_for({cx}, {kind_of})"
+            cx = f"_cx.real_for({cx}, {kind_of})"
     lines.append(f"return {expr}" if cx == expr else
                  f'return {expr} if _g.dtype is _F64 or _g.dtype.kind != "c" else {cx}')
     fname = f"{name}_{'rule' if refuse else 'vjp' if reverse else 'jvp'}{i}"
     src = f"def {fname}({', '.join(head)}):\n" + "".join(f"    {ln}\n" for ln in lines)
-    ns = {"_F64": _F64, "_conj": _conj, "_real_for": _real_for, "_complex_error": _complex_error,
+    ns = {"_F64": _F64, "_cx": _Complex, "_complex_error": _complex_error,
           "_name": name, "_reason": refuse,
           "_P": entry.q if isinstance(entry, one_over) else entry, "_C": entry}
     # A name inside the package, so that call-site finders skip the rule as chainrule's own.

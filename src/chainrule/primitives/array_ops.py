@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import ANS, Primitive, apply, register, tensor_types
+from ._core import ANS, Primitive, apply, data_of, register
 from .complex import conj
 from .elementwise import where
 from .reduction import cumsum, sum
 from .shape import flip, normalize_dim, reshape
-
-
-def _data(x):
-    return x._data if type(x) in tensor_types else x
 
 
 def _rev_cumsum(v, axis):
@@ -30,7 +26,7 @@ def _rev_cumsum(v, axis):
 
 def _zero_masks(x, axis):
     """Per slice along ``axis``: the positions before its first zero, and the first zero."""
-    zero = _data(x) == 0
+    zero = data_of(x) == 0
     seen = np.cumsum(zero, axis=axis)
     return seen == 0, zero & (seen == 1)
 
@@ -43,7 +39,7 @@ def _zero_masks(x, axis):
 # Written this way the rules stay exact as functions of x, so they differentiate again, and
 # they cost O(n) per zero instead of forming n products of n - 1 factors.
 def _cumprod_vjp(g, x, ans, axis):
-    if _data(x).dtype.kind == "c":
+    if data_of(x).dtype.kind == "c":
         # cumprod is holomorphic: its reverse rule is J^H g = conj(J^T conj(g))
         # (docs/semantics.md, "Complex numbers")
         return conj(_cumprod_vjp_t(conj(g), x, ans, axis))
@@ -52,7 +48,7 @@ def _cumprod_vjp(g, x, ans, axis):
 
 def _cumprod_vjp_t(g, x, ans, axis):
     """J^T g (no conjugation)."""
-    if not np.any(_data(x) == 0):  # d ans[k] / d x[i] = ans[k] / x[i] for i <= k
+    if not np.any(data_of(x) == 0):  # d ans[k] / d x[i] = ans[k] / x[i] for i <= k
         return _rev_cumsum(g * ans, axis) / x
     before, first = _zero_masks(x, axis)
     xp = where(first, 1, x)
@@ -63,7 +59,7 @@ def _cumprod_vjp_t(g, x, ans, axis):
 
 
 def _cumprod_jvp(t, x, ans, axis):
-    if not np.any(_data(x) == 0):
+    if not np.any(data_of(x) == 0):
         return ans * cumsum(t / x, axis)
     before, first = _zero_masks(x, axis)
     xp = where(first, 1, x)
@@ -83,7 +79,7 @@ register(CUMPROD)
 
 def cumprod(x, axis):
     """Cumulative product along ``axis``; the gradient is exact with zeros in the input."""
-    nd = _data(x).ndim if hasattr(_data(x), "ndim") else np.ndim(x)
+    nd = data_of(x).ndim if hasattr(data_of(x), "ndim") else np.ndim(x)
     if nd == 0:
         return reshape(apply(CUMPROD, (reshape(x, (1,)),), (-1,)), ())
     return apply(CUMPROD, (x,), (normalize_dim(axis, nd, "cumprod") - nd,))

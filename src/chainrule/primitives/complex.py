@@ -1,4 +1,5 @@
-"""Complex-number primitives: real, imag, conj, angle.
+"""Complex-number primitives: real, imag, conj, angle (real and conj are defined in
+``_conj.py``, below the families, since every rule may call them).
 
 Convention (PyTorch's, docs/semantics.md "Complex numbers"): for a real loss L of a complex
 z = x + iy, the gradient is dL/dx + i dL/dy, and a complex cotangent g of an output w stands for
@@ -13,38 +14,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Primitive, apply, dtype_of, register, tensor_types
-from .elementwise import astype, where
+from ._conj import (  # noqa: F401 - iscomplexobj, real_for: part of this module's face
+    CONJ,
+    REAL,
+    _is_complex,
+    astype,
+    conj,
+    iscomplexobj,
+    real,
+    real_for,
+)
+from ._core import Primitive, apply, data_of, dtype_of, register, tensor_types
+from .elementwise import where
 
 __all__ = ["real", "imag", "conj", "conjugate", "angle"]
-
-
-def _data(x):
-    return x._data if type(x) in tensor_types else x
-
-
-def _is_complex(x) -> bool:
-    return np.iscomplexobj(_data(x))
 
 
 def _real_dtype(dtype):
     return np.empty(0, dtype).real.dtype
 
 
-REAL = Primitive(
-    "real", lambda z: np.asarray(z).real.copy(), save=(dtype_of(0),),
-    # A real cotangent becomes g + 0j: the imaginary part of z does not reach L.
-    vjp=lambda g, in_dtype: astype(g, in_dtype),
-    jvp=lambda t, in_dtype: real(t), linear=True,
-)
 IMAG = Primitive(
     "imag", lambda z: np.asarray(z).imag.copy(), save=(dtype_of(0),),
     vjp=lambda g, in_dtype: astype(g, in_dtype) * 1j,
-    jvp=lambda t, in_dtype: imag(t), linear=True,
+    jvp=lambda t, in_dtype: imag(t),
 )
-# conj is real-linear but not complex-linear; its adjoint for Re(conj(a) b) is conj itself.
-CONJ = Primitive("conj", np.conjugate, vjp=lambda g: conj(g), jvp=lambda t: conj(t),
-                 linear=True)
 
 
 def _angle_d(z):
@@ -64,35 +58,15 @@ ANGLE = Primitive(
 register(REAL, IMAG, CONJ, ANGLE)
 
 
-def real(x):
-    """The real part (NumPy's ``real``); a real input is returned as it is."""
-    if not _is_complex(x):
-        return x
-    return apply(REAL, (x,))
-
-
 def imag(x):
     """The imaginary part (NumPy's ``imag``); zeros (a constant) for a real input."""
     if not _is_complex(x):
-        d = np.zeros_like(_data(x))
+        d = np.zeros_like(data_of(x))
         return type(x)._constant(d) if type(x) in tensor_types else d
     return apply(IMAG, (x,))
 
 
-def conj(x):
-    """The complex conjugate; a real input is returned as it is (no copy, nothing recorded)."""
-    if not _is_complex(x):
-        return x
-    return apply(CONJ, (x,))
-
-
 conjugate = conj
-
-
-def real_for(r, like):
-    """``r`` as the gradient of an input with the data or dtype ``like``: its real part when
-    that input is real (the transpose of promoting a real input to complex)."""
-    return r if getattr(like, "dtype", like).kind == "c" else real(r)
 
 
 def abs2(x):
@@ -111,11 +85,6 @@ def angle(z, deg: bool = False):
         return np.angle(z, deg=deg)
     a = apply(ANGLE, (z,))
     return a * (180.0 / np.pi) if deg else a
-
-
-def iscomplexobj(x) -> bool:
-    """True when ``x`` has a complex dtype (NumPy's ``iscomplexobj``)."""
-    return _is_complex(x)
 
 
 def isrealobj(x) -> bool:

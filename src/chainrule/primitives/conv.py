@@ -100,7 +100,6 @@ UNFOLD = Primitive(
         FOLD, (g,), (spatial, kernel, stride, padding, dilation)),
     jvp=lambda t, spatial, kernel, stride, padding, dilation, value: apply(
         UNFOLD, (t,), (spatial, kernel, stride, padding, dilation, 0)),
-    linear=True,
 )
 FOLD = Primitive(
     "fold", _fold_impl,
@@ -108,7 +107,6 @@ FOLD = Primitive(
         UNFOLD, (g,), (spatial, kernel, stride, padding, dilation, 0)),
     jvp=lambda t, spatial, kernel, stride, padding, dilation: apply(
         FOLD, (t,), (spatial, kernel, stride, padding, dilation)),
-    linear=True,
 )
 
 register(UNFOLD, FOLD)

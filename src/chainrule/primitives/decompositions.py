@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import ANS, Primitive, apply, dtype_of, register, shape_of, tensor_types
+from ._core import ANS, Primitive, apply, data_of, dtype_of, register, shape_of, tensor_types
 from .complex import conj, imag, real
 from .elementwise import astype, where
 from .linalg import SWAPLAST, einsum, matmul
@@ -38,10 +38,6 @@ from .reduction import prod, sum, sum_to  # noqa: A004 - chainrule's sum
 from .shape import PAD, concatenate, reshape
 
 LinAlgError = np.linalg.LinAlgError
-
-
-def _data(x):
-    return x._data if type(x) in tensor_types else x
 
 
 def _mT(x):
@@ -54,7 +50,7 @@ def _mH(x):
 
 
 def _cx(x) -> bool:
-    return _data(x).dtype.kind == "c"
+    return data_of(x).dtype.kind == "c"
 
 
 def _like(g, dtype):
@@ -69,7 +65,7 @@ def _diag(x):
 
 def _diag_embed(v):
     n = v.shape[-1]
-    return reshape(v, v.shape[:-1] + (1, n)) * np.eye(n, dtype=_data(v).dtype)
+    return reshape(v, v.shape[:-1] + (1, n)) * np.eye(n, dtype=data_of(v).dtype)
 
 
 def _col(v):
@@ -123,7 +119,7 @@ def _solve_impl(a, b):
 # X = A^-1 B:  dX = A^-1 (dB - dA X);  gB = A^-H g,  gA = -gB X^H (real parts for real inputs).
 def _solve_da(g, a, b_shape, b_dtype, x):
     lead = g.ndim - x.ndim
-    return sum_to(_like(-matmul(solve(_mH(a), g), _mH(x)), _data(a).dtype), a.shape, lead)
+    return sum_to(_like(-matmul(solve(_mH(a), g), _mH(x)), data_of(a).dtype), a.shape, lead)
 
 
 def _solve_db(g, a, b_shape, b_dtype, x):
@@ -175,13 +171,13 @@ def _solve_tri_impl(a, b, lower, unit_diagonal):
 
 def _solve_tri_da(g, a, b_shape, b_dtype, x, lower, unit):
     gb = solve_triangular(_mH(a), g, not lower, unit)
-    mask = _tri_mask(a.shape[-1], lower, -1 if unit else 0, _data(x).dtype)
-    ga = _like(-matmul(gb, _mH(x)) * mask, _data(a).dtype)
+    mask = _tri_mask(a.shape[-1], lower, -1 if unit else 0, data_of(x).dtype)
+    ga = _like(-matmul(gb, _mH(x)) * mask, data_of(a).dtype)
     return sum_to(ga, a.shape, g.ndim - x.ndim)
 
 
 def _solve_tri_ta(t, a, b_shape, b_dtype, x, lower, unit):
-    mask = _tri_mask(a.shape[-1], lower, -1 if unit else 0, _data(x).dtype)
+    mask = _tri_mask(a.shape[-1], lower, -1 if unit else 0, data_of(x).dtype)
     return -solve_triangular(a, matmul(_align(t, a.ndim, x.ndim) * mask, x), lower, unit)
 
 
@@ -207,7 +203,7 @@ SOLVE_TRIANGULAR = Primitive(
 # twice, since each stands for two entries of S).
 def _reflect(t, uplo):
     n = t.shape[-1]
-    dt = _data(t).dtype
+    dt = data_of(t).dtype
     lower = uplo != "U"
     if dt.kind != "c":
         return t * _tri_mask(n, lower, 0, dt) + _mT(t * _tri_mask(n, lower, -1, dt))
@@ -218,7 +214,7 @@ def _reflect(t, uplo):
 def _reflect_t(g, uplo):
     n = g.shape[-1]
     lower = uplo != "U"
-    dt = _data(g).dtype
+    dt = data_of(g).dtype
     if dt.kind != "c":
         return g * _tri_mask(n, lower, 0, dt) + _mT(g) * _tri_mask(n, lower, -1, dt)
     return (g + _mH(g)) * _tri_mask(n, lower, -1, dt) + real(g) * np.eye(n)
@@ -238,7 +234,7 @@ def _cholesky_impl(a, uplo):
 def _phi(x):
     """The lower triangle with the diagonal halved."""
     n = x.shape[-1]
-    return x * (np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)).astype(_data(x).dtype)
+    return x * (np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)).astype(data_of(x).dtype)
 
 
 # S = L L^H:  dL = L phi(L^-1 dS L^-H);  gS = L^-H phi(L^H g) L^-1 (phi has real
@@ -266,7 +262,7 @@ def _cofactor(a, d):
     """The cofactor matrix det(A) A^-T (the derivative of det), also at singular matrices: there
     it comes from the SVD A = U S V^H, cof = det(U) det(V^H) conj(U) diag(prod_{j != i} s_j)
     conj(V^H)."""
-    ad, dd = _data(a), _data(d)
+    ad, dd = data_of(a), data_of(d)
     n = ad.shape[-1]
     if n == 0:
         return a * 0
@@ -284,7 +280,7 @@ def _cofactor(a, d):
     u, s, vh = _svd_parts(a)
     others = prod(where(np.eye(n, dtype=bool), 1.0, _col(real(s))), axis=-1)
     # det(U) det(V^H): a sign (real), a unit complex number (complex), taken as a constant
-    phase = np.linalg.det(_data(u)) * np.linalg.det(_data(vh))
+    phase = np.linalg.det(data_of(u)) * np.linalg.det(data_of(vh))
     return matmul(conj(u) * _col(others), conj(vh)) * phase[..., None, None]
 
 
@@ -324,9 +320,9 @@ def _pack(parts):
     """Arrays ``(array, number of core axes)`` with their core axes flattened, joined along the
     last axis (the forward rules' counterpart of ``_np_pack``)."""
     flat = [reshape(p, p.shape[: p.ndim - c] + (-1,)) for p, c in parts]
-    kinds = {_data(f).dtype.kind for f in flat}
+    kinds = {data_of(f).dtype.kind for f in flat}
     if "c" in kinds and len(kinds) > 1:  # real parts (eigenvalues, singular values) of a
-        dt = next(_data(f).dtype for f in flat if _cx(f))  # complex result: cast, so that
+        dt = next(data_of(f).dtype for f in flat if _cx(f))  # complex result: cast, so that
         flat = [f if _cx(f) else astype(f, dt) for f in flat]  # their cotangents turn real
     return flat[0] if len(flat) == 1 else concatenate(flat, axis=-1)
 
@@ -358,7 +354,7 @@ def _gap_inverse(w, squared=False):
     """F[i, j] = 1 / (w_j - w_i) (or 1 / (w_j^2 - w_i^2)), 0 on the diagonal and where the two
     values coincide (to rounding); with the mask of those coinciding pairs. ``w`` may be
     complex (the eigenvalues of ``eig``)."""
-    wd = _data(w)
+    wd = data_of(w)
     n = wd.shape[-1]
     # values equal to within their rounding (n eps max|w|, also for squared: singular values
     # are accurate to eps s_max in absolute terms, their squares' gaps are not the test)
@@ -383,7 +379,7 @@ def _pairs_message(op, vals, pos, what):
     """'op: the what is not defined: values i and j are repeated (...)' for the pair at ``pos``
     (an index into an array of shape lead + stack + (n, n))."""
     i, j = int(pos[-2]), int(pos[-1])
-    vd = np.asarray(_data(vals))
+    vd = np.asarray(data_of(vals))
     nb = vd.ndim - 1
     row = vd[tuple(int(p) for p in pos[len(pos) - 2 - nb: len(pos) - 2])] if nb else vd
     return (f"{op}: the {what} is not defined: values {i} and {j} are repeated "
@@ -398,11 +394,11 @@ def _check_repeated(op, degenerate, vals, gvals, k, fine):
     if not np.any(degenerate):
         return
     checks = []
-    gd = np.asarray(_data(gvals))
+    gd = np.asarray(data_of(gvals))
     checks.append(np.abs(gd[..., :, None] - gd[..., None, :]) / max(np.max(np.abs(gd), initial=0),
                                                                      1e-300))
     if k is not None:
-        kd = np.asarray(_data(k))
+        kd = np.asarray(data_of(k))
         checks.append(np.abs(kd - np.conj(np.swapaxes(kd, -1, -2)))
                       / max(np.max(np.abs(kd), initial=0), 1e-300))
     for c in checks:
@@ -419,7 +415,7 @@ def _check_repeated(op, degenerate, vals, gvals, k, fine):
 def _check_phase(op, k, what):
     """Reverse mode with complex vectors: each is defined up to a factor e^{i phi}; the loss must
     not depend on it, which means Im(diag(k)) = 0 (k = V^H gV, summed over U and V for svd)."""
-    kd = np.asarray(_data(k))
+    kd = np.asarray(data_of(k))
     im = np.abs(np.imag(np.diagonal(kd, axis1=-2, axis2=-1)))
     if np.any(im > 1e-7 * max(np.max(np.abs(kd), initial=0), 1e-300)):
         i = int(np.argwhere(im == np.max(im))[0][-1])
@@ -436,7 +432,7 @@ def _check_mixing(op, degenerate, vals, m, hermitian=True):
     there; for ``eig``, with ``hermitian=False``, m itself is 0 there)."""
     if not np.any(degenerate):
         return
-    md = np.asarray(_data(m))
+    md = np.asarray(data_of(m))
     mt = np.swapaxes(md, -1, -2)
     md = np.abs(md + np.conj(mt)) if hermitian else np.abs(md) + np.abs(mt)
     bad = np.broadcast_to(degenerate, md.shape) & (md > 1e-7 * max(np.max(md, initial=0), 1e-300))
@@ -466,7 +462,7 @@ def _eigh_vjp(g, packed, uplo):
     gw = real(gw)
     inner = _diag_embed(gw)
     f, degenerate = _gap_inverse(w)
-    if np.any(_data(gv)):  # eigvalsh sends zeros for the vectors: skip them
+    if np.any(data_of(gv)):  # eigvalsh sends zeros for the vectors: skip them
         k = matmul(_mH(v), gv)
         if _cx(k):
             _check_phase("eigh", k, "eigenvector")
@@ -497,7 +493,7 @@ def _eig_impl(a):
 
 def _largest(v):
     """A constant mask of the largest entry (in modulus, the first of ties) of each column."""
-    vd = np.abs(np.asarray(_data(v)))
+    vd = np.abs(np.asarray(data_of(v)))
     k = np.argmax(vd, axis=-2)
     return (np.arange(vd.shape[-2])[:, None] == k[..., None, :]).astype(vd.dtype)
 
@@ -530,7 +526,7 @@ def _eig_vjp(g, in_dtype, packed):
     gw, gv = _unpack(g, [(n,), (n, n)])
     f, degenerate = _gap_inverse(w)
     inner = _diag_embed(gw)
-    if np.any(_data(gv)):  # eigvals sends zeros for the vectors: skip them
+    if np.any(data_of(gv)):  # eigvals sends zeros for the vectors: skip them
         if np.any(degenerate):
             raise LinAlgError(
                 _pairs_message("eig", w, np.argwhere(degenerate)[0], "gradient")
@@ -585,7 +581,7 @@ def _cluster_mean(x, degenerate):
             break
         link = grown
     weights = link / np.sum(link, axis=-1, keepdims=True)
-    return einsum("...ij,...j->...i", weights.astype(_data(x).dtype), x)
+    return einsum("...ij,...j->...i", weights.astype(data_of(x).dtype), x)
 
 
 def _svd_jvp(t, a_shape, packed, full, values_only):
@@ -631,23 +627,23 @@ def _svd_jvp(t, a_shape, packed, full, values_only):
     if full:  # the completing columns are any basis of the complement: their tangent is 0
         lead = du.shape[:-2]
         if m > k:
-            du = concatenate([du, np.zeros(lead + (m, m - k), dtype=_data(du).dtype)], axis=-1)
+            du = concatenate([du, np.zeros(lead + (m, m - k), dtype=data_of(du).dtype)], axis=-1)
         if n > k:
-            dvh = concatenate([dvh, np.zeros(lead + (n - k, n), dtype=_data(dvh).dtype)],
+            dvh = concatenate([dvh, np.zeros(lead + (n - k, n), dtype=data_of(dvh).dtype)],
                               axis=-2)
     return _pack([(du, 2), (ds, 1), (dvh, 2)])
 
 
 def _within_clusters(p, s, degenerate):
     """(P - P^H) / (2 (s_i + s_j)) on the pairs of repeated nonzero singular values, else 0."""
-    s_d = _data(s)
+    s_d = data_of(s)
     ok = degenerate & (s_d[..., :, None] + s_d[..., None, :] > 0)
     half = where(ok, 1.0 / where(ok, _col(s) + reshape(s, s.shape + (1,)), 1.0), 0.0)
     return (p - _mH(p)) * half * 0.5
 
 
 def _safe_inverse(s):
-    ok = _data(s) != 0
+    ok = data_of(s) != 0
     return where(ok, 1.0 / where(ok, s, 1.0), 0.0)
 
 
@@ -663,7 +659,7 @@ def _svd_vjp(g, a_shape, packed, full, values_only):
     gu, gs, gvh = _svd_split(g, m, n, full)
     v = _mH(vh)
     inner = _diag_embed(gs)
-    active_u, active_v = bool(np.any(_data(gu))), bool(np.any(_data(gvh)))
+    active_u, active_v = bool(np.any(data_of(gu))), bool(np.any(data_of(gvh)))
     f, degenerate = _gap_inverse(s, squared=True)
     if not (active_u or active_v):  # svdvals sends zeros for the vectors: skip them
         _check_repeated("svd", degenerate, s, gs, None, "sums of singular values (svdvals)")
@@ -703,7 +699,7 @@ def _qr_impl(a):
 
 def _strict_lower(x):
     n = x.shape[-1]
-    return x * np.tril(np.ones((n, n)), -1).astype(_data(x).dtype)
+    return x * np.tril(np.ones((n, n)), -1).astype(data_of(x).dtype)
 
 
 def _right_inverse_r(x, r):
@@ -894,7 +890,7 @@ SOLVE_BANDED = Primitive(
     "solve_banded", _solve_banded_impl, nin=2, save=(0, shape_of(1), dtype_of(1), ANS),
     vjp=(lambda g, ab, bs, bd, x, lo, up: sum_to(
             _like(-_band_outer(_banded_gb(g, ab, bs, bd, x, lo, up), x, lo, up),
-                  _data(ab).dtype), ab.shape, g.ndim - x.ndim),
+                  data_of(ab).dtype), ab.shape, g.ndim - x.ndim),
          lambda g, ab, bs, bd, x, lo, up: sum_to(
             _like(_banded_gb(g, ab, bs, bd, x, lo, up), bd), bs, g.ndim - x.ndim)),
     jvp=(lambda t, ab, bs, bd, x, lo, up: -solve_banded(ab, _band_matmul(t, x, lo, up), lo, up),
@@ -913,8 +909,8 @@ def _frechet(a, e, fn):
     """The Fréchet derivative L(A, E) of a matrix function by the block-triangular identity
     f([[A, E], [0, A]]) = [[f(A), L(A, E)], [0, f(A)]] (stack and batch axes of E kept)."""
     n = a.shape[-1]
-    a = a if a.shape == e.shape else a * np.ones(e.shape, dtype=_data(e).dtype)
-    zero = np.zeros(e.shape, dtype=np.result_type(_data(a), _data(e)))
+    a = a if a.shape == e.shape else a * np.ones(e.shape, dtype=data_of(e).dtype)
+    zero = np.zeros(e.shape, dtype=np.result_type(data_of(a), data_of(e)))
     block = concatenate([concatenate([a, e], axis=-1), concatenate([zero, a], axis=-1)], axis=-2)
     return fn(block)[..., :n, n:]
 

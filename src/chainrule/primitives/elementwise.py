@@ -16,12 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _backend
+from . import _conj as _cx
+from ._conj import CAST, astype  # noqa: F401 - astype: part of this module's face
 from ._core import (
     ANS,
     Primitive,
     apply,
     binary_op,
-    dtype_of,
     elementwise,
     nondifferentiable,
     one_over,
@@ -162,27 +163,6 @@ CLIP = elementwise("clip", _clip_impl, save=(0,), real=_NO_ORDER,
                    d=lambda v, x, lo, hi: where(_clip_mask(x, lo, hi), v, 0))
 
 
-def _cast_vjp(g, in_dtype, dtype):
-    if in_dtype.kind != "c" and _cx.iscomplexobj(g):
-        g = _cx.real(g)  # real -> complex: the imaginary part never reached the input
-    return astype(g, in_dtype)
-
-
-def _cast_jvp(t, in_dtype, dtype):
-    if dtype.kind != "c" and _cx.iscomplexobj(t):
-        t = _cx.real(t)  # complex -> real keeps the real part (NumPy's astype)
-    return astype(t, dtype)
-
-
-def _cast_impl(x, dtype):
-    if x.dtype.kind == "c" and dtype.kind != "c":
-        return x.real.astype(dtype)  # NumPy's astype would also warn (ComplexWarning)
-    return x.astype(dtype)
-
-
-# Casting: the gradient is cast back to the input's dtype (its real part for a real input);
-# complex -> real keeps the real part, whose gradient is g + 0j.
-CAST = Primitive("cast", _cast_impl, save=(dtype_of(0),), vjp=_cast_vjp, jvp=_cast_jvp)
 
 # --- no derivative: comparisons and logic return bool arrays --------------------------------
 EQ = nondifferentiable("eq", np.equal, 2)
@@ -285,20 +265,3 @@ def zeros_like(x):
     if type(x) in tensor_types:
         return type(x)._constant(np.zeros_like(x._data))
     return np.zeros_like(x)
-
-
-def astype(x, dtype):
-    """``x`` converted to ``dtype``; differentiable between floating dtypes (the gradient is
-    cast back). Converting to an integer or bool dtype gives a constant."""
-    dtype = np.dtype(dtype)
-    if type(x) in tensor_types:
-        if x._data.dtype == dtype:
-            return x
-        if dtype.kind not in "fc":
-            return type(x)._constant(x._data.astype(dtype))
-        return apply(CAST, (x,), (dtype,))
-    x = np.asarray(x)
-    return x if x.dtype == dtype else x.astype(dtype)
-
-
-from . import complex as _cx  # noqa: E402 - complex builds on this module (astype, where)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Primitive, apply, dtype_of, register, shape_of, tensor_types
+from ._core import Primitive, apply, data_of, dtype_of, register, shape_of, tensor_types
 from .complex import real
 from .complex import real_for as _for
 from .shape import normalize_dim
@@ -33,10 +33,6 @@ __all__ = [
 ]
 
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
-
-
-def _data(x):
-    return x._data if type(x) in tensor_types else x
 
 
 # --- kernels and rules --------------------------------------------------------------------------
@@ -54,7 +50,7 @@ def _resize_impl(x, axes, sizes):
 
 
 def _resize(x, axes, sizes):
-    shape = _data(x).shape
+    shape = data_of(x).shape
     if all(shape[a] == n for a, n in zip(axes, sizes)):
         return x
     return apply(RESIZE, (x,), (axes, sizes))
@@ -63,7 +59,7 @@ def _resize(x, axes, sizes):
 RESIZE = Primitive(
     "fft_resize", _resize_impl, save=(shape_of(0),),
     vjp=lambda g, shape, axes, sizes: _resize(g, axes, tuple(shape[a] for a in axes)),
-    jvp=lambda t, shape, axes, sizes: _resize(t, axes, sizes), linear=True,
+    jvp=lambda t, shape, axes, sizes: _resize(t, axes, sizes),
 )
 
 
@@ -79,7 +75,6 @@ def _fftn_vjp(g, in_dtype, axes, norm, inverse):
 FFTN = Primitive(
     "fftn", _fftn_impl, save=(dtype_of(0),), vjp=_fftn_vjp,
     jvp=lambda t, in_dtype, axes, norm, inverse: apply(FFTN, (t,), (axes, norm, inverse)),
-    linear=True,
 )
 
 
@@ -91,7 +86,7 @@ def _rfftn_vjp(g, shape, axes, norm):
 RFFTN = Primitive(
     "rfftn", lambda x, axes, norm: np.fft.rfftn(x, axes=axes, norm=norm), save=(shape_of(0),),
     vjp=_rfftn_vjp,
-    jvp=lambda t, shape, axes, norm: apply(RFFTN, (t,), (axes, norm)), linear=True,
+    jvp=lambda t, shape, axes, norm: apply(RFFTN, (t,), (axes, norm)),
 )
 
 
@@ -103,20 +98,20 @@ def _irfftn_impl(x, axes, n, norm):
 def _irfftn_vjp(g, axes, n, norm):
     gi = apply(RFFTN, (g,), (axes, _DUAL[norm]))
     m = n // 2 + 1
-    weight = np.ones(m, dtype=_data(gi).real.dtype)
+    weight = np.ones(m, dtype=data_of(gi).real.dtype)
     weight[1: 1 + n - m] = 2.0  # frequencies that stand for a conjugate pair
     return gi * weight.reshape((m,) + (1,) * (-axes[-1] - 1))
 
 
 IRFFTN = Primitive(
     "irfftn", _irfftn_impl, vjp=_irfftn_vjp,
-    jvp=lambda t, axes, n, norm: apply(IRFFTN, (t,), (axes, n, norm)), linear=True,
+    jvp=lambda t, axes, n, norm: apply(IRFFTN, (t,), (axes, n, norm)),
 )
 
 ROLL = Primitive(
     "fftshift", lambda x, shifts, axes: np.roll(x, shifts, axes),
     vjp=lambda g, shifts, axes: apply(ROLL, (g,), (tuple(-s for s in shifts), axes)),
-    jvp=lambda t, shifts, axes: apply(ROLL, (t,), (shifts, axes)), linear=True,
+    jvp=lambda t, shifts, axes: apply(ROLL, (t,), (shifts, axes)),
 )
 
 register(RESIZE, FFTN, RFFTN, IRFFTN, ROLL)
@@ -133,7 +128,7 @@ def _norm(norm, op):
 
 
 def _shape(x):
-    d = _data(x)
+    d = data_of(x)
     return d.shape if hasattr(d, "shape") else np.shape(d)
 
 
@@ -196,8 +191,8 @@ def _c2r(a, s, axes, norm, op):
 
 
 def _real_input(a, op):
-    if np.iscomplexobj(_data(a)):
-        raise TypeError(f"{op}: the input is complex ({_data(a).dtype}); the real transform "
+    if np.iscomplexobj(data_of(a)):
+        raise TypeError(f"{op}: the input is complex ({data_of(a).dtype}); the real transform "
                         f"takes real data: use fft for complex data, or pass real(a)")
 
 

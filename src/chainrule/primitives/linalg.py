@@ -6,7 +6,7 @@ import string
 
 import numpy as np
 
-from ._core import INPUTS, Primitive, apply, per_input, register, tensor_types
+from ._core import INPUTS, Primitive, apply, data_of, per_input, register, tensor_types
 from .complex import conj
 from .complex import real_for as _for
 from .reduction import sum_to
@@ -125,7 +125,7 @@ MATMUL = Primitive(
 # Swapping the last two axes: the transpose in matmul's rules (PyTorch's mT).
 SWAPLAST = Primitive(
     "swapaxes", lambda x: np.swapaxes(x, -1, -2),
-    vjp=lambda g: apply(SWAPLAST, (g,)), jvp=lambda t: apply(SWAPLAST, (t,)), linear=True,
+    vjp=lambda g: apply(SWAPLAST, (g,)), jvp=lambda t: apply(SWAPLAST, (t,)), view=True,
 )
 
 
@@ -203,17 +203,13 @@ def _einsum_rule(i, g, *saved):
         if c in seen:
             d = next(free)
             subs.append(d)
-            eyes.append((c + d, np.eye(size[c], dtype=np.asarray(_data(g)).dtype)))
+            eyes.append((c + d, np.eye(size[c], dtype=np.asarray(data_of(g)).dtype)))
         else:
             subs.append(c)
             seen.add(c)
     expr = ",".join([E + uniq] + [e[0] for e in eyes]) + "->" + E + "".join(subs)
     full = einsum(expr, r, *[e[1] for e in eyes])
     return full  # fresh letters stand for the repeats, so the layout is already operand i's
-
-
-def _data(x):
-    return x._data if type(x) in tensor_types else x
 
 
 def _einsum_vjp(i, g, *saved):

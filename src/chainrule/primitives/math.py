@@ -22,6 +22,7 @@ from ._core import (
     Primitive,
     apply,
     binary_op,
+    data_of,
     elementwise,
     nondifferentiable,
     one_over,
@@ -61,10 +62,6 @@ def _zero(v, *saved):
     return zeros_like(v)
 
 
-def _data(x):
-    return x._data if type(x) in tensor_types else x
-
-
 # --- sinc: (cos(pi x) - sinc(x)) / x, with its Taylor series near 0 -----------------------
 # The closed form cancels near 0 (relative error eps / x^2); the series (odd powers up to x^9)
 # is exact to double precision for |pi x| < 0.03 and gives every derivative at 0 up to the
@@ -102,7 +99,7 @@ def _atan2_part(y, x, num):
 
 def _first_wins(x, y, cmp):
     # x is picked where it wins or ties, or where y is nan (fmax/fmin ignore nan).
-    x, y = _data(x), _data(y)
+    x, y = data_of(x), data_of(y)
     return (cmp(x, y) | (x == y)) | (y != y)
 
 
@@ -243,7 +240,7 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf: float | None = No
 
 def float_power(x1, x2):
     """``x1 ** x2`` computed in float64 (complex128 for complex inputs), as NumPy."""
-    d1, d2 = np.asarray(_data(x1)), np.asarray(_data(x2))
+    d1, d2 = np.asarray(data_of(x1)), np.asarray(data_of(x2))
     kind = np.complex128 if "c" in (d1.dtype.kind, d2.dtype.kind) else np.float64
     return apply(FLOAT_POWER, (astype(x1, kind), astype(x2, kind)))
 
@@ -251,7 +248,7 @@ def float_power(x1, x2):
 def frexp(x):
     """``(mantissa, exponent)`` with ``x = mantissa * 2**exponent``; the mantissa is
     differentiable (d/dx = 2**-exponent), the integer exponent is a constant."""
-    _, e = np.frexp(_data(x))
+    _, e = np.frexp(data_of(x))
     m = ldexp(x, np.negative(e))
     return m, (type(x)._constant(e) if type(x) in tensor_types else e)
 

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import ANS, Primitive, apply, register, shape_of, tensor_types
+from ._core import ANS, Primitive, apply, data_of, register
 from .elementwise import where
-from .shape import broadcast_to, flip, normalize_dim, reshape
+from .shape import (  # noqa: F401 - kept_shape, sum_to: part of this module's face
+    SUM,
+    _restore,
+    broadcast_to,
+    flip,
+    kept_shape,
+    normalize_dim,
+    reshape,
+    sum_to,
+)
 
 
 def normalize_axis(axis, ndim: int, op: str):
@@ -25,16 +34,6 @@ def normalize_axis(axis, ndim: int, op: str):
     return tuple(sorted(out)) if ndim else None
 
 
-def kept_shape(shape, axis):
-    """The shape a reduction over ``axis`` (None, or axes of either sign) would have with
-    keepdims=True."""
-    if axis is None:
-        return (1,) * len(shape)
-    nd = len(shape)
-    axes = {a % nd for a in axis} if nd else set()
-    return tuple(1 if i in axes else s for i, s in enumerate(shape))
-
-
 def negative_axes(axis, ndim: int):
     """Normalised axes (None or non-negative) as a tuple of negative ints."""
     if axis is None:
@@ -42,34 +41,12 @@ def negative_axes(axis, ndim: int):
     return tuple(a - ndim for a in axis)
 
 
-def _restore(g, shape, axis, keepdims):
-    """Broadcast a reduction's cotangent back over the reduced axes (and keep the leading
-    batch axes of ``g``, if any)."""
-    out_nd = len(shape) if keepdims else len(shape) - len(axis)
-    lead = g.shape[: g.ndim - out_nd]
-    if not keepdims:
-        g = reshape(g, lead + kept_shape(shape, axis))
-    return broadcast_to(g, lead + tuple(shape))
-
-
-def _sum_impl(x, axis, keepdims):
-    return np.sum(x, axis=axis, keepdims=keepdims)
-
-
-SUM = Primitive(
-    "sum", _sum_impl, save=(shape_of(0),),
-    vjp=lambda g, shape, axis, keepdims: _restore(g, shape, axis, keepdims),
-    jvp=lambda t, shape, axis, keepdims: sum(t, axis, keepdims),
-    linear=True,
-)
-
-
 def _extremum_mask(x, ans, axis, keepdims):
     """Where x attains the extremum, and how many times along the reduced axes (kept dims).
     Ties share the gradient evenly (PyTorch's amax/amin and full max/min convention)."""
     ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
     mask = x == ans_k
-    count = np.sum(_data(mask), axis=axis, keepdims=True).astype(_data(x).dtype)
+    count = np.sum(data_of(mask), axis=axis, keepdims=True).astype(data_of(x).dtype)
     return mask, count
 
 
@@ -80,7 +57,7 @@ def _extremum_vjp(v, x, ans, axis, keepdims):
 
 
 def _no_complex(x):
-    if _data(x).dtype.kind == "c":
+    if data_of(x).dtype.kind == "c":
         raise TypeError("amax/amin: not differentiable for complex inputs (complex numbers have "
                         "no order); reduce the real part or abs() instead")
 
@@ -101,7 +78,7 @@ def _prod_partials(x, ans, axis, keepdims):
     """d prod / d x_i = product of the other entries. Without zeros that is ans / x_i; with
     zeros, the product of the others is formed explicitly (memory: n times the reduced axis
     length, only when a zero is present)."""
-    if not np.any(_data(x) == 0):
+    if not np.any(data_of(x) == 0):
         ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
         return ans_k / x
     return _prod_of_others(x, axis)
@@ -148,18 +125,13 @@ CUMSUM = Primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
     vjp=lambda g, axis: flip(cumsum(flip(g, axis), axis), axis),
     jvp=lambda t, axis: cumsum(t, axis),
-    linear=True,
 )
 
 register(SUM, AMAX, AMIN, PROD, CUMSUM)
 
 
-def _data(x):
-    return x._data if type(x) in tensor_types else x
-
-
 def _ndim(x):
-    return _data(x).ndim if hasattr(_data(x), "ndim") else np.ndim(x)
+    return data_of(x).ndim if hasattr(data_of(x), "ndim") else np.ndim(x)
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - numpy.sum / torch.sum
@@ -195,18 +167,3 @@ def _reduce_axis(x, axis, op):
     """The axes for a reduction primitive: negative ints (see the module docstring)."""
     nd = _ndim(x)
     return negative_axes(normalize_axis(axis, nd, op), nd)
-
-
-def sum_to(x, shape, batch: int = 0):
-    """Sum ``x`` down to ``shape``: the transpose of broadcasting ``shape`` up to ``x.shape``.
-    The first ``batch`` axes of ``x`` are batch axes and are kept as they are."""
-    xs = x.shape
-    shape = tuple(shape)
-    inner = xs[batch:]
-    if inner == shape:
-        return x
-    lead = len(inner) - len(shape)
-    axes = tuple(range(batch, batch + lead)) + tuple(
-        batch + lead + i for i, s in enumerate(shape) if s == 1 and inner[lead + i] != 1
-    )
-    return reshape(sum(x, axes), xs[:batch] + shape)

@@ -32,22 +32,57 @@ def _broadcast_jvp(t, in_shape, shape):
 RESHAPE = Primitive(
     "reshape", lambda x, shape: np.reshape(x, shape), save=(shape_of(0),),
     vjp=lambda g, in_shape, shape: reshape(g, _lead(g, len(shape)) + in_shape),
-    jvp=lambda t, in_shape, shape: reshape(t, _lead(t, len(in_shape)) + shape), linear=True,
+    jvp=lambda t, in_shape, shape: reshape(t, _lead(t, len(in_shape)) + shape), view=True,
 )
 PERMUTE = Primitive(
     "permute", lambda x, axes: np.transpose(x, axes),
     vjp=lambda g, axes: _permute_rule(g, tuple(int(a) for a in np.argsort(axes))),
-    jvp=_permute_rule, linear=True,
+    jvp=_permute_rule, view=True,
 )
 BROADCAST_TO = Primitive(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), save=(shape_of(0),),
-    vjp=lambda g, in_shape, shape: _sum_to(g, in_shape, g.ndim - len(shape)),
-    jvp=_broadcast_jvp, linear=True,
+    vjp=lambda g, in_shape, shape: sum_to(g, in_shape, g.ndim - len(shape)),
+    jvp=_broadcast_jvp, view=True,
 )
+
+
+def kept_shape(shape, axis):
+    """The shape a reduction over ``axis`` (None, or axes of either sign) would have with
+    keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    nd = len(shape)
+    axes = {a % nd for a in axis} if nd else set()
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _restore(g, shape, axis, keepdims):
+    """Broadcast a reduction's cotangent back over the reduced axes (and keep the leading
+    batch axes of ``g``, if any)."""
+    out_nd = len(shape) if keepdims else len(shape) - len(axis)
+    lead = g.shape[: g.ndim - out_nd]
+    if not keepdims:
+        g = reshape(g, lead + kept_shape(shape, axis))
+    return broadcast_to(g, lead + tuple(shape))
+
+
+def _sum_impl(x, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+# sum and broadcast_to are each other's transpose, so they live side by side; ``sum``, the
+# public function, and the registration of SUM are in reduction.py.
+SUM = Primitive(
+    "sum", _sum_impl, save=(shape_of(0),),
+    vjp=lambda g, shape, axis, keepdims: _restore(g, shape, axis, keepdims),
+    jvp=lambda t, shape, axis, keepdims: apply(SUM, (t,), (axis, keepdims)),
+)
+
+
 # Axes are stored negative, so the same rule serves batched tangents.
 FLIP = Primitive(
     "flip", lambda x, axes: np.flip(x, axes),
-    vjp=lambda g, axes: flip(g, axes), jvp=lambda t, axes: flip(t, axes), linear=True,
+    vjp=lambda g, axes: flip(g, axes), jvp=lambda t, axes: flip(t, axes), view=True,
 )
 
 
@@ -127,14 +162,13 @@ GETITEM = Primitive(
     vjp=_getitem_vjp,
     jvp=lambda t, shape, out_shape, index, basic, nd: apply(
         GETITEM, (t,), (index, basic, nd)),
-    linear=True,
+    view=True,
 )
 # The transpose of getitem: scatter g into zeros of `shape`, adding at repeated indices.
 INDEX_ADD = Primitive(
     "index_add", _index_add_impl,
     vjp=lambda g, index, shape, basic, nd: apply(GETITEM, (g,), (index, basic, len(shape))),
     jvp=lambda t, index, shape, basic, nd: apply(INDEX_ADD, (t,), (index, shape, basic, nd)),
-    linear=True,
 )
 
 
@@ -163,13 +197,11 @@ TAKE_ALONG_AXIS = Primitive(
     "take_along_axis", _take_along_impl, save=(shape_of(0),),
     vjp=lambda g, shape, indices, axis: apply(ALONG_AXIS_ADD, (g,), (indices, axis, shape)),
     jvp=lambda t, shape, indices, axis: apply(TAKE_ALONG_AXIS, (t,), (indices, axis)),
-    linear=True,
 )
 ALONG_AXIS_ADD = Primitive(
     "along_axis_add", _along_axis_add_impl,
     vjp=lambda g, indices, axis, shape: apply(TAKE_ALONG_AXIS, (g,), (indices, axis)),
     jvp=lambda t, indices, axis, shape: apply(ALONG_AXIS_ADD, (t,), (indices, axis, shape)),
-    linear=True,
 )
 
 
@@ -199,7 +231,7 @@ def _concat_jvp(i, t, *saved):
 
 CONCATENATE = Primitive(
     "concatenate", lambda *args: np.concatenate(args[:-1], axis=args[-1]), nin=None,
-    vjp=per_input(_concat_rule), jvp=per_input(_concat_jvp), linear=True,
+    vjp=per_input(_concat_rule), jvp=per_input(_concat_jvp),
 )
 CONCATENATE.saver = lambda d, o: tuple(np.shape(x) for x in d)
 
@@ -218,7 +250,7 @@ def _unpad(g, pad_width):
 PAD = Primitive(
     "pad", _pad_impl,
     vjp=lambda g, pad_width, value: _unpad(g, pad_width),
-    jvp=lambda t, pad_width, value: apply(PAD, (t,), (pad_width, 0)), linear=True,
+    jvp=lambda t, pad_width, value: apply(PAD, (t,), (pad_width, 0)),
 )
 
 register(RESHAPE, PERMUTE, BROADCAST_TO, FLIP, GETITEM, INDEX_ADD, TAKE_ALONG_AXIS,
@@ -243,12 +275,6 @@ def normalize_dim(axis, ndim: int, op: str) -> int:
         raise IndexError(f"{op}: axis {a} is out of range for an array of {ndim} dimension(s); "
                          f"valid axes are {-n} to {n - 1}")
     return a % n
-
-
-def _sum_to(g, shape, batch=0):
-    from .reduction import sum_to
-
-    return sum_to(g, shape, batch)
 
 
 def reshape(x, *shape):
@@ -289,6 +315,22 @@ def broadcast_to(x, shape):
         raise ValueError(f"broadcast_to: cannot broadcast an array of shape {xs} to {shape}; "
                          f"each dimension must match or be 1 in the input") from None
     return apply(BROADCAST_TO, (x,), (shape,))
+
+
+def sum_to(x, shape, batch: int = 0):
+    """Sum ``x`` down to ``shape``: the transpose of broadcasting ``shape`` up to ``x.shape``.
+    The first ``batch`` axes of ``x`` are batch axes and are kept as they are."""
+    xs = x.shape
+    shape = tuple(shape)
+    inner = xs[batch:]
+    if inner == shape:
+        return x
+    lead = len(inner) - len(shape)
+    axes = tuple(range(batch, batch + lead)) + tuple(
+        batch + lead + i for i, s in enumerate(shape) if s == 1 and inner[lead + i] != 1
+    )
+    nd = len(xs)  # the axes as SUM takes them (negative; see reduction.py)
+    return reshape(apply(SUM, (x,), (tuple(a - nd for a in axes), False)), xs[:batch] + shape)
 
 
 def flip(x, axis=None):

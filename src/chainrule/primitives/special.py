@@ -25,7 +25,16 @@ import math
 import numpy as np
 
 from . import _special_kernels as K
-from ._core import ANS, apply, binary_op, elementwise, one_over, register, tensor_types, unary_op
+from ._core import (
+    ANS,
+    apply,
+    binary_op,
+    data_of,
+    elementwise,
+    one_over,
+    register,
+    unary_op,
+)
 from .elementwise import abs, exp, log, log1p, sigmoid, sign, where
 
 __all__ = [
@@ -47,10 +56,6 @@ def _kernel(name):
 
     kernel.__name__ = name
     return kernel
-
-
-def _data(x):
-    return x._data if type(x) in tensor_types else x
 
 
 def not_provided(fn: str, arg: str, what: str = "derivative", hint: str = ""):
@@ -75,7 +80,7 @@ LOGGAMMA = elementwise("loggamma", _kernel("loggamma"), save=(0,),
 DIGAMMA = elementwise("digamma", _kernel("psi"), save=(0,), partial=lambda x: polygamma(1, x))
 POLYGAMMA = elementwise("polygamma", _kernel("polygamma"), save=(0, 1), real=True, partial=(
     not_provided("polygamma", "the order n", hint="n is an integer"),
-    lambda n, x: polygamma(np.add(_data(n), 1), x),
+    lambda n, x: polygamma(np.add(data_of(n), 1), x),
 ))
 BETA = elementwise("beta", _kernel("beta"), save=(0, 1, ANS), real=True, partial=(
     lambda a, b, ans: ans * (digamma(a) - digamma(a + b)),
@@ -111,7 +116,7 @@ LOG_EXPIT = elementwise("log_expit", _kernel("log_expit"), save=(0,),
 def _dx_xlog(x, y, log_fn, edge):
     """d/dx x log(y) = log(y), except where x == 0 and y is outside the domain (y <= edge):
     there xlogy is 0 for all y and so is its derivative in x (PyTorch's convention)."""
-    off = (_data(x) == 0) & (_data(y) <= edge)
+    off = (data_of(x) == 0) & (data_of(y) <= edge)
     if not off.any():
         return log_fn(y)
     return where(off, 0.0, log_fn(where(off, edge + 1.0, y)))

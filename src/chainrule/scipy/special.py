@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..primitives._core import tensor_types
+from ..primitives._core import array_of, tensor_types
 from ..primitives.elementwise import abs, erf, exp, log, where
 from ..primitives.math import logaddexp
 from ..primitives.reduction import normalize_axis, sum
@@ -68,10 +68,6 @@ __all__ = [
 ]
 
 
-def _data(x):
-    return x._data if type(x) in tensor_types else np.asarray(x)
-
-
 def _shift(d, axis):
     """The maximum over ``axis`` (kept dims), 0 where it is not finite: a constant shift that
     prevents overflow and whose derivative cancels exactly."""
@@ -99,9 +95,9 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
     ``b`` scales the terms (it may be negative; then ``return_sign=True`` returns
     ``(log|s|, sign(s))``, the sign a constant). Differentiable in ``a`` and ``b``.
     """
-    d = _data(a)
+    d = array_of(a)
     if b is not None:
-        bd = _data(b)
+        bd = array_of(b)
         shape = np.broadcast_shapes(d.shape, bd.shape)
         if d.shape != shape:
             from ..primitives.shape import broadcast_to
@@ -119,7 +115,7 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
         e = e * b
     s = sum(e, ax, True)
     if return_sign:
-        sgn = np.sign(_data(s))
+        sgn = np.sign(array_of(s))
         r = log(abs(s)) + m
         if not keepdims:
             r, sgn = _drop(r, ax), np.reshape(sgn, _dropped(sgn.shape, ax))
@@ -131,7 +127,7 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
 
 def softmax(x, axis=None):
     """``exp(x) / sum(exp(x))`` over ``axis`` (SciPy's default None: over all entries)."""
-    d = _data(x)
+    d = array_of(x)
     ax = normalize_axis(axis, d.ndim, "softmax")
     e = exp(x - _shift(d, ax))
     return e / sum(e, ax, True)
@@ -139,7 +135,7 @@ def softmax(x, axis=None):
 
 def log_softmax(x, axis=None):
     """``x - logsumexp(x)`` over ``axis`` (SciPy's default None: over all entries)."""
-    d = _data(x)
+    d = array_of(x)
     ax = normalize_axis(axis, d.ndim, "log_softmax")
     shifted = x - _shift(d, ax)  # as SciPy: (x - max) - log(sum(exp(x - max)))
     return shifted - log(sum(exp(shifted), ax, True))
@@ -155,7 +151,7 @@ def multigammaln(a, d: int):
     ``d (d-1)/4 log(pi) + sum_{j=0}^{d-1} gammaln(a - j/2)``; differentiable in ``a``."""
     if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
         raise ValueError(f"multigammaln: d must be a positive integer, got {d!r}")
-    ad = _data(a)
+    ad = array_of(a)
     if np.any(ad <= 0.5 * (d - 1)):
         raise ValueError(
             f"multigammaln: every a must be > (d - 1) / 2 = {0.5 * (d - 1)} (got min(a) = "
@@ -228,7 +224,7 @@ def gammasgn(x):
     (a tensor in gives a tensor out whose gradient is 0, as for ``sign``)."""
     if not _is_t(x):
         return _sc().gammasgn(x)
-    d = _data(x)
+    d = array_of(x)
     return where(np.ones(d.shape, dtype=bool), _sc().gammasgn(d), x)
 
 
@@ -240,7 +236,7 @@ def rgamma(x):
     overflows (|x| > 170)."""
     if not _is_t(x):
         return _sc().rgamma(x)
-    d = _data(x)
+    d = array_of(x)
     if d.dtype.kind == "c":
         return 1.0 / gamma(x)
     sc = _sc()

@@ -40,7 +40,7 @@ from ._vspace import (  # noqa: F401 - autograd.core exports these
     VSpace,
     vspace,
 )
-from .util import subval
+from .wrap_util import subval
 
 __all__ = [
     "make_vjp", "make_jvp", "primitive", "defvjp", "defvjp_argnum", "defvjp_argnums",

@@ -5,22 +5,9 @@ from __future__ import annotations
 
 import warnings
 
+from .wrap_util import subval, subvals
+
 __all__ = ["subvals", "subval", "func", "toposort", "quick_grad_check"]
-
-
-def subvals(x, ivs):
-    """``x`` as a tuple with item ``i`` replaced by ``v`` for each ``(i, v)`` in ``ivs``."""
-    out = list(x)
-    for i, v in ivs:
-        out[i] = v
-    return tuple(out)
-
-
-def subval(x, i, v):
-    """``x`` as a tuple with item ``i`` replaced by ``v``."""
-    out = list(x)
-    out[i] = v
-    return tuple(out)
 
 
 def func(f):

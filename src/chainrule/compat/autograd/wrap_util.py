@@ -5,9 +5,24 @@ from __future__ import annotations
 
 import functools
 
-from .util import subvals
-
 __all__ = ["unary_to_nary", "wraps", "wrap_nary_f", "get_name", "get_doc"]
+
+
+# subvals and subval are autograd.util's (re-exported there); they live here, below core and
+# util, so that util's quick_grad_check can import test_util without a cycle.
+def subvals(x, ivs):
+    """``x`` as a tuple with item ``i`` replaced by ``v`` for each ``(i, v)`` in ``ivs``."""
+    out = list(x)
+    for i, v in ivs:
+        out[i] = v
+    return tuple(out)
+
+
+def subval(x, i, v):
+    """``x`` as a tuple with item ``i`` replaced by ``v``."""
+    out = list(x)
+    out[i] = v
+    return tuple(out)
 
 
 def get_name(f):

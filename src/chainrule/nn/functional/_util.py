@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from ...autograd.dispatch import wrap
+from ...autograd.dispatch import is_tensor, wrap  # noqa: F401 - is_tensor: for the nn modules
 from ...primitives._core import tensor_types
 from ...primitives.elementwise import exp, log, log1p, sqrt, where
 from ...primitives.reduction import sum as _sum
@@ -20,10 +20,6 @@ def data(x) -> np.ndarray:
 def as_tensor(x):
     """``x`` itself when it is a tensor, else a constant tensor around it (no copy)."""
     return x if type(x) in tensor_types else wrap(np.asarray(x))
-
-
-def is_tensor(x) -> bool:
-    return type(x) in tensor_types
 
 
 def detach(x):

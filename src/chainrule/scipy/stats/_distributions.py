@@ -25,7 +25,7 @@ from types import ModuleType
 
 import numpy as np
 
-from ...primitives._core import tensor_types
+from ...primitives._core import array_of, is_tensor
 from ...primitives.elementwise import abs, exp, expm1, floor, log, log1p, where
 from ...primitives.math import arctan
 from ...primitives.reduction import sum
@@ -52,14 +52,6 @@ __all__ = [
 _LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))
 _LOG2 = float(np.log(2.0))
 _LOG_PI = float(np.log(np.pi))
-
-
-def _data(x):
-    return x._data if type(x) in tensor_types else np.asarray(x)
-
-
-def _is_tensor(x) -> bool:
-    return type(x) in tensor_types
 
 
 def _masked(value, mask, fill):
@@ -154,17 +146,17 @@ class _Distribution(_ModuleLike):
 
     def _valid(self, shapes, scale):
         """A raw bool mask of valid parameters (SciPy gives nan elsewhere)."""
-        ok = np.asarray(_data(scale)) > 0
+        ok = np.asarray(array_of(scale)) > 0
         for s, cond in zip(shapes, self._shape_conds()):
-            ok = ok & cond(np.asarray(_data(s)))
+            ok = ok & cond(np.asarray(array_of(s)))
         return ok
 
     def _shape_conds(self):
         return [lambda v: v > 0] * len(self.shapes)
 
     def _standardize(self, x, loc, scale):
-        y = x - loc if (_is_tensor(loc) or np.any(_data(loc) != 0)) else x
-        if _is_tensor(scale) or np.any(_data(scale) != 1):
+        y = x - loc if (is_tensor(loc) or np.any(array_of(loc) != 0)) else x
+        if is_tensor(scale) or np.any(array_of(scale) != 1):
             y = y / scale
         return y
 
@@ -179,7 +171,7 @@ class _Distribution(_ModuleLike):
             return target
 
         def call(*args, **kwds):
-            if any(_is_tensor(a) for a in (*args, *kwds.values())):
+            if any(is_tensor(a) for a in (*args, *kwds.values())):
                 raise TypeError(
                     f"{self.name}.{method} is not differentiable in chainrule; pass NumPy arrays "
                     f"(for example t.detach().numpy()) to get SciPy's result")
@@ -199,25 +191,25 @@ class _Continuous(_Distribution):
 
     def _prepare(self, x, args, kwds, method):
         shapes, loc, scale = self._parse(args, kwds, method)
-        x = x if _is_tensor(x) else np.asarray(x)  # a list, as SciPy takes
+        x = x if is_tensor(x) else np.asarray(x)  # a list, as SciPy takes
         valid = self._valid(shapes, scale)
         # scale <= 0 gives nan (valid); meanwhile 1 keeps log(scale) and x / scale quiet
-        scale = _safe(scale, np.asarray(_data(scale)) > 0, 1.0)
+        scale = _safe(scale, np.asarray(array_of(scale)) > 0, 1.0)
         y = self._standardize(x, loc, scale)
-        inside = self._support(_data(y), *(np.asarray(_data(s)) for s in shapes))
+        inside = self._support(array_of(y), *(np.asarray(array_of(s)) for s in shapes))
         return shapes, scale, y, inside, valid
 
     def logpdf(self, x, *args, **kwds):
         shapes, scale, y, inside, valid = self._prepare(x, args, kwds, "logpdf")
         lp = self._logpdf(_safe(y, inside, self._inside), *shapes)
-        dead = np.isneginf(np.asarray(_data(lp))) & inside
+        dead = np.isneginf(np.asarray(array_of(lp))) & inside
         if np.any(dead):
             # A zero density on the support's edge (gamma or beta at 0 with a > 1): evaluate
             # there at an inner point and mask, so that no 0 * inf reaches the gradient (the
             # density's derivative there is taken as 0).
             inside = inside & ~dead
             lp = self._logpdf(_safe(y, inside, self._inside), *shapes)
-        if _is_tensor(scale) or np.any(_data(scale) != 1):
+        if is_tensor(scale) or np.any(array_of(scale) != 1):
             lp = lp - log(scale)
         return _masked(_masked(lp, inside, -np.inf), valid, np.nan)
 
@@ -230,7 +222,7 @@ class _Continuous(_Distribution):
 
     def _tail(self, fn, method, x, args, kwds, lo_val, hi_val):
         shapes, scale, y, inside, valid = self._prepare(x, args, kwds, method)
-        below, above = self._below(_data(y), [np.asarray(_data(s)) for s in shapes])
+        below, above = self._below(array_of(y), [np.asarray(array_of(s)) for s in shapes])
         r = fn(_safe(y, inside, self._inside), *shapes)
         if below is not None:
             r = _masked(r, ~below, lo_val)
@@ -272,7 +264,7 @@ class _Continuous(_Distribution):
                 "(only where it has a closed form: norm, expon, uniform, laplace, cauchy, "
                 "lognorm)")
         shapes, loc, scale = self._parse(args, kwds, method)
-        qd = np.asarray(_data(q))
+        qd = np.asarray(array_of(q))
         ok = (qd > 0) & (qd < 1)
         r = fn(_safe(q, ok, 0.5), *shapes)
         # q = 0 and q = 1 give the ends of the support (SciPy), constants
@@ -474,7 +466,7 @@ class laplace_gen(_Continuous):
 
     def _cdf(self, y):
         # 0.5 exp(y) left of 0, 1 - 0.5 exp(-y) right of it; each branch kept finite.
-        neg = _data(y) <= 0
+        neg = array_of(y) <= 0
         return where(neg, exp(where(neg, y, 0.0)) * 0.5,
                      1 - exp(-where(neg, 0.0, y)) * 0.5)
 
@@ -482,7 +474,7 @@ class laplace_gen(_Continuous):
         return self._cdf(-y)
 
     def _ppf(self, q):
-        low = _data(q) <= 0.5
+        low = array_of(q) <= 0.5
         return where(low, log(where(low, q, 0.25) * 2), -log(2 - where(low, 0.75, q) * 2))
 
     def _isf(self, q):
@@ -559,10 +551,10 @@ class _Discrete(_Distribution):
 
     def _prepare(self, k, args, kwds, method):
         shapes, loc, _ = self._parse(args, kwds, method)
-        k = k if _is_tensor(k) else np.asarray(k)
-        kk = k - loc if (_is_tensor(loc) or np.any(_data(loc) != 0)) else k
-        sd = [np.asarray(_data(s)) for s in shapes]
-        return shapes, kk, _data(kk), sd, self._valid_d(sd)
+        k = k if is_tensor(k) else np.asarray(k)
+        kk = k - loc if (is_tensor(loc) or np.any(array_of(loc) != 0)) else k
+        sd = [np.asarray(array_of(s)) for s in shapes]
+        return shapes, kk, array_of(kk), sd, self._valid_d(sd)
 
     def logpmf(self, k, *args, **kwds):
         shapes, kk, kd, sd, valid = self._prepare(k, args, kwds, "logpmf")
@@ -664,7 +656,7 @@ class dirichlet_gen(_ModuleLike):
         return "<chainrule.scipy.stats.dirichlet>"
 
     def _check(self, x, alpha):
-        ad, xd = np.asarray(_data(alpha)), np.asarray(_data(x))
+        ad, xd = np.asarray(array_of(alpha)), np.asarray(array_of(x))
         if ad.ndim != 1:
             raise ValueError(f"dirichlet: alpha must be one-dimensional, got shape {ad.shape}")
         if np.min(ad) <= 0:
@@ -677,7 +669,7 @@ class dirichlet_gen(_ModuleLike):
             from ...primitives.shape import concatenate
 
             x = concatenate((x, 1 - sum(x, 0, True)), 0)
-            xd = np.asarray(_data(x))
+            xd = np.asarray(array_of(x))
         if np.min(xd) < 0 or np.max(xd) > 1:
             raise ValueError("dirichlet: every entry of x must lie in [0, 1]")
         if np.any(np.abs(np.sum(xd, 0) - 1.0) > 1e-9):
@@ -689,7 +681,7 @@ class dirichlet_gen(_ModuleLike):
         x = self._check(x, alpha)
         from ...primitives.shape import reshape
 
-        xd = np.asarray(_data(x))
+        xd = np.asarray(array_of(x))
         a = reshape(alpha, (-1,) + (1,) * (xd.ndim - 1)) if xd.ndim > 1 else alpha
         lnb = sum(gammaln(alpha)) - gammaln(sum(alpha))
         return sum(xlogy(a - 1, x), 0) - lnb

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...numpy import linalg as _nl
 from ...primitives import decompositions as _d
-from ...primitives._core import tensor_types
+from ...primitives._core import is_tensor
 from ...primitives.elementwise import exp, log, sqrt, where
 from ...primitives.linalg import einsum, matmul
 from ...primitives.reduction import sum
@@ -27,16 +27,12 @@ from ._distributions import _ModuleLike
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
-def _is_t(x) -> bool:
-    return type(x) in tensor_types
-
-
 def _data(x):
-    return x._data if _is_t(x) else np.asarray(x, dtype=float)
+    return x._data if is_tensor(x) else np.asarray(x, dtype=float)
 
 
 def _float(x):
-    if _is_t(x):
+    if is_tensor(x):
         return x if x._data.dtype.kind == "f" else x.astype(np.float64)
     return np.asarray(x, dtype=float)
 
@@ -87,12 +83,12 @@ def _points(x, dim):
 
 def _squeeze(out):
     shape = tuple(s for s in out.shape if s != 1)
-    return reshape(out, shape) if _is_t(out) else np.reshape(out, shape)[()]
+    return reshape(out, shape) if is_tensor(out) else np.reshape(out, shape)[()]
 
 
 def _cholesky(cov, dim):
     try:
-        return _nl.cholesky(cov) if _is_t(cov) else np.linalg.cholesky(cov)
+        return _nl.cholesky(cov) if is_tensor(cov) else np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
             "multivariate_normal: when allow_singular is False, the covariance matrix must be "
@@ -112,7 +108,7 @@ def _log_parts(x, mean, cov, dim, allow_singular):
         z = _d.solve_triangular(lo, einsum("ij->ji", flat), True, False)  # L^-1 (x - mean)
         maha = reshape(sum(z * z, axis=0), _data(dev).shape[:-1])
         return -0.5 * (dim * _LOG_2PI + log_det + maha), dim, log_det
-    s, u = _nl.eigh(cov) if _is_t(cov) else np.linalg.eigh(cov)
+    s, u = _nl.eigh(cov) if is_tensor(cov) else np.linalg.eigh(cov)
     sd = _data(s)
     eps = 1e6 * np.finfo(np.float64).eps * np.max(np.abs(sd), initial=0.0)
     if np.min(sd, initial=0.0) < -eps:
