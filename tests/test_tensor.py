@@ -696,3 +696,21 @@ def test_polygamma_cumprod_and_complex_methods_match_torch():
     assert_close(z.real, zt.real)
     assert_close(z.imag, zt.imag)
     assert z.is_complex() and not x.is_complex()
+
+
+def test_comparison_bitwise_logical_and_det_methods_match_pytorch():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 1.0])
+    x, y, tx, ty = cr.tensor(a), cr.tensor(b), torch.tensor(a), torch.tensor(b)
+    for m in ("eq", "ne", "lt", "le", "gt", "ge", "floor_divide", "logical_and", "logical_or",
+              "logical_xor"):
+        np.testing.assert_array_equal(getattr(x, m)(y).numpy(), getattr(tx, m)(ty).numpy())
+    i, j = np.array([1, 6, 3]), np.array([3, 3, 5])
+    for m in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        np.testing.assert_array_equal(getattr(cr.tensor(i), m)(cr.tensor(j)).numpy(),
+                                      getattr(torch.tensor(i), m)(torch.tensor(j)).numpy())
+    m = np.array([[2.0, 1.0], [0.5, 3.0]])
+    w = cr.tensor(m, requires_grad=True)
+    tw = torch.tensor(m, requires_grad=True)
+    w.det().backward()
+    tw.det().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-14)

@@ -20,6 +20,7 @@ from .autograd import inplace as _inplace
 from .autograd.grad_mode import state as _grad_state
 from .autograd.graph import AccumulateGrad, RemovableHandle, RetainGrad
 from .primitives import complex as _CX
+from .primitives import decompositions as _D
 from .primitives import elementwise as E
 from .primitives import linalg as L
 from .primitives import math as M
@@ -549,6 +550,18 @@ class Tensor:
     def __ge__(self, other):
         return _record2(E.GE, self, other)
 
+    # PyTorch's method names for the comparison and bitwise operators
+    eq = __eq__
+    ne = __ne__
+    lt = __lt__
+    le = __le__
+    gt = __gt__
+    ge = __ge__
+    bitwise_and = __and__
+    bitwise_or = __or__
+    bitwise_xor = __xor__
+    floor_divide = __floordiv__
+
     def __getitem__(self, index):
         return S.getitem(self, index)
 
@@ -798,6 +811,18 @@ class Tensor:
 
     def logical_not(self):
         return _record1(E.LOGICAL_NOT, self)
+
+    def det(self):
+        return _D.det(self)
+
+    def logical_and(self, other):
+        return _record2(E.LOGICAL_AND, self, other)
+
+    def logical_or(self, other):
+        return _record2(E.LOGICAL_OR, self, other)
+
+    def logical_xor(self, other):
+        return _record2(E.LOGICAL_XOR, self, other)
 
     # --- the math family (chainrule.numpy's functions) ------------------------------------------
     def asin(self):
