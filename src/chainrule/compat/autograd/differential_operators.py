@@ -49,10 +49,9 @@ def _scalar_check(ans, op):
 @unary_to_nary
 def grad(fun, x):
     """
-    Returns a function which computes the gradient of `fun` with respect to
-    positional argument number `argnum`. The returned function takes the same
-    arguments as `fun`, but returns the gradient instead. The function `fun`
-    should be scalar-valued. The gradient has the same type as the argument."""
+    Returns a function which takes ``fun``'s arguments and gives the gradient of
+    scalar-valued ``fun`` with respect to argument ``argnum``, shaped (and typed) like
+    that argument: one reverse pass."""
     vjp, ans = _make_vjp(fun, x)
     vs = _scalar_check(ans, "Grad")
     return vjp(vs.ones())
@@ -60,11 +59,9 @@ def grad(fun, x):
 
 @unary_to_nary
 def elementwise_grad(fun, x):
-    """
-    Returns a function that computes the sum of each column of the Jacobian of
-    `fun`, in one pass. If the Jacobian is diagonal, then this is the diagonal
-    of the Jacobian.
-    """
+    """The vector-Jacobian product with ones, one reverse pass: for ``fun`` acting
+    elementwise (a diagonal Jacobian), the derivative of each output element with respect to
+    its own input element."""
     vjp, ans = _make_vjp(fun, x)
     vs = vspace(ans)
     if vs.iscomplex:
@@ -87,14 +84,9 @@ def _is_array_like(v, real=False):
 
 @unary_to_nary
 def jacobian(fun, x):
-    """
-    Returns a function which computes the Jacobian of `fun` with respect to
-    positional argument number `argnum`, which must be a scalar or array. Unlike
-    `grad` it is not restricted to scalar-output functions, but also it cannot
-    take derivatives with respect to some argument types (like lists or dicts).
-    If the input to `fun` has shape (in1, in2, ...) and the output has shape
-    (out1, out2, ...) then the Jacobian has shape (out1, out2, ..., in1, in2, ...).
-    """
+    """The Jacobian of ``fun`` with respect to argument ``argnum`` (a scalar or an array),
+    for outputs of any shape: an output of shape ``out`` and an input of shape ``in`` give an
+    array of shape ``out + in``, one reverse pass per output element."""
     if _is_array_like(x):
         res = {}
 
@@ -123,30 +115,28 @@ def holomorphic_grad(fun, x):
 
 
 def grad_named(fun, argname):
-    """Takes gradients with respect to a named argument.
-    Doesn't work on *args or **kwargs."""
+    """``grad`` with respect to the argument called ``argname`` (a named parameter of
+    ``fun``'s signature; not one collected by ``*args`` or ``**kwargs``)."""
     arg_index = inspect.getfullargspec(fun).args.index(argname)
     return grad(fun, arg_index)
 
 
 @unary_to_nary
 def hessian(fun, x):
-    "Returns a function that computes the exact Hessian."
+    """The Hessian of scalar-valued ``fun``, exactly: the Jacobian of its Jacobian."""
     return jacobian(jacobian(fun))(x)
 
 
 @unary_to_nary
 def make_hvp(fun, x):
-    """Builds a function for evaluating the Hessian-vector product at a point,
-    which may be useful when evaluating many Hessian-vector products at the same
-    point while caching the results of the forward pass."""
+    """``(hvp, gradient)`` at ``x``: ``hvp(v)`` is H v, pulled back through the gradient's
+    recorded graph, so that many products at one point share one forward pass."""
     return _make_vjp(grad(fun), x)
 
 
 def hessian_tensor_product(fun, argnum=0):
-    """Builds a function that returns the exact Hessian-tensor product.
-    The returned function has arguments (*args, tensor, **kwargs), and for
-    vectors takes roughly 4x as long to evaluate as the original function."""
+    """A function of ``(*args, tensor, **kwargs)`` giving the Hessian (with respect to
+    ``argnum``) contracted with ``tensor``: the gradient of <gradient, tensor>."""
     fun_grad = grad(fun, argnum)
 
     def vector_dot_grad(*args, **kwargs):
@@ -160,9 +150,8 @@ hessian_vector_product = hessian_tensor_product
 
 
 def tensor_jacobian_product(fun, argnum=0):
-    """Builds a function that returns the exact tensor-Jacobian product, that
-    is the Jacobian matrix left-multiplied by tensor. The returned function
-    has arguments (*args, tensor, **kwargs)."""
+    """A function of ``(*args, tensor, **kwargs)`` giving ``tensor`` contracted with
+    ``fun``'s Jacobian over the output axes (a vector-Jacobian product for a vector)."""
 
     def vector_dot_fun(*args, **kwargs):
         args, vector = args[:-1], args[-1]
@@ -176,17 +165,16 @@ vector_jacobian_product = tensor_jacobian_product
 
 @unary_to_nary
 def make_jvp_reversemode(fun, x):
-    """Builds a function for evaluating the Jacobian-vector product at a
-    point, by reverse mode applied twice (the vjp is linear in its cotangent)."""
+    """The Jacobian-vector product at ``x`` by reverse mode alone: the vjp is linear in its
+    cotangent, so pulling back through it again pushes a tangent forward."""
     vjp, y = _make_vjp(fun, x)
     vjp_vjp, _ = _make_vjp(vjp, vspace(y).zeros())
     return vjp_vjp
 
 
 def make_ggnvp(f, g=lambda x: 1.0 / 2 * np.sum(x**2, axis=-1), f_argnum=0):
-    """Builds a function for evaluating generalized-Gauss-Newton-vector products
-    at a point: v -> J^T H_g J v, with J the Jacobian of ``f`` and H_g the Hessian of
-    ``g`` at f(x)."""
+    """Generalized Gauss-Newton products at a point: ``v -> J^T H_g J v``, where J is the
+    Jacobian of ``f`` at x and H_g the Hessian of the outer loss ``g`` at f(x)."""
 
     @unary_to_nary
     def _make_ggnvp(f, x):
@@ -204,8 +192,8 @@ def make_ggnvp(f, g=lambda x: 1.0 / 2 * np.sum(x**2, axis=-1), f_argnum=0):
 
 @unary_to_nary
 def value_and_grad(fun, x):
-    """Returns a function that returns both value and gradient. Suitable for use
-    in scipy.optimize"""
+    """``(fun(x), gradient)`` from one forward and one reverse pass: the pair that
+    ``scipy.optimize.minimize(..., jac=True)`` expects."""
     vjp, ans = _make_vjp(fun, x)
     vs = _scalar_check(ans, "value_and_grad")
     return ans, vjp(vs.ones())
@@ -213,8 +201,8 @@ def value_and_grad(fun, x):
 
 @unary_to_nary
 def grad_and_aux(fun, x):
-    """Builds a function that returns the gradient of the first output and the
-    (unmodified) second output of a function that returns two outputs."""
+    """For ``fun`` returning ``(scalar, aux)``: ``(gradient of the scalar, aux)``, aux
+    passed through as ``fun`` returned it."""
     aux = []
 
     def first(x_):
@@ -269,9 +257,9 @@ def multigrad_dict(fun):
 
 
 def checkpoint(fun):
-    """Returns a checkpointed version of `fun`, where intermediate values
-    computed during the forward pass of `fun` are discarded and then recomputed
-    for the backward pass (``chainrule.utils.checkpoint``)."""
+    """``fun`` that keeps none of its intermediate values for the backward pass: they are
+    recomputed when the gradient is needed (``chainrule.utils.checkpoint``), trading time for
+    memory."""
 
     def wrapped(*args, **kwargs):
         return _cr_checkpoint(fun, *args, **kwargs)

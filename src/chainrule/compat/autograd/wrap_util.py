@@ -48,8 +48,8 @@ def wraps(fun, namestr="{fun}", docstr="{doc}", **kwargs):
 
 
 _NARY_DOC = """\
-    {op} of function {fun} with respect to argument number {argnum}. Takes the
-    same arguments as {fun} but returns the {op}.
+    {op} of function {fun} with respect to argument number {argnum}: called with {fun}'s
+    arguments, it gives the {op} there.
     """
 
 
