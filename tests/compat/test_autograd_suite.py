@@ -21,8 +21,6 @@ KNOWN_FAILURES = {
     "test_graphs.py::test_assignment_raises_error":
         "chainrule allows x[i] = v on traced arrays (autograd raises TypeError); on the "
         "differentiated input itself it raises RuntimeError (a leaf that requires grad)",
-    "test_systematic.py::test_max": "chainrule refuses max/min of complex arrays (no order)",
-    "test_systematic.py::test_min": "chainrule refuses max/min of complex arrays (no order)",
     "test_scipy.py::test_sqrtm":
         "chainrule.scipy.linalg.sqrtm refuses a real matrix whose square root is complex",
 }

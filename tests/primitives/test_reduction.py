@@ -300,3 +300,21 @@ def test_extremum_of_empty_array_names_the_op(name):
     with pytest.raises(ValueError) as info:
         getattr(cr, name)(leaf(np.zeros((0, 3))))
     assert str(info.value).startswith(("amax", "amin")), str(info.value)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_complex_max_min_follow_numpy_order_and_differentiate(name):
+    import chainrule.numpy as cnp
+
+    # distinct real parts: a tie in the real part is a kink of the lexicographic order
+    z = np.array([[1.0 + 2.0j, 1.1 - 3.0j, -0.5 + 0.1j], [0.2 - 1.0j, 2.5 + 0.3j, 2.4 - 0.7j]])
+    for axis in (None, 0, 1):
+        np.testing.assert_array_equal(getattr(cnp, name)(cr.tensor(z), axis=axis).numpy(),
+                                      getattr(np, name)(z, axis=axis))
+        check_grads(lambda x, a=axis: cnp.abs(getattr(cnp, name)(x, axis=a)) ** 2, z)
+    # the gradient goes to the element NumPy selects (lexicographic: real part, then imaginary)
+    x = cr.tensor(z, requires_grad=True)
+    cnp.real(getattr(cnp, name)(x)).backward()
+    expected = np.zeros(z.shape)
+    expected[np.unravel_index(getattr(np, "arg" + name)(z), z.shape)] = 1.0
+    np.testing.assert_array_equal(x.grad.numpy(), expected)

@@ -43,7 +43,9 @@ def negative_axes(axis, ndim: int):
 
 def _extremum_mask(x, ans, axis, keepdims):
     """Where x attains the extremum, and how many times along the reduced axes (kept dims).
-    Ties share the gradient evenly (PyTorch's amax/amin and full max/min convention)."""
+    Ties share the gradient evenly (PyTorch's amax/amin and full max/min convention). Complex
+    data are ordered as NumPy orders them (lexicographically, real part first); the derivative
+    selects the element NumPy selects, a real-linear map that needs no conjugation."""
     ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
     mask = x == ans_k
     count = np.sum(data_of(mask), axis=axis, keepdims=True).astype(data_of(x).dtype)
@@ -51,19 +53,11 @@ def _extremum_mask(x, ans, axis, keepdims):
 
 
 def _extremum_vjp(v, x, ans, axis, keepdims):
-    _no_complex(x)
     mask, count = _extremum_mask(x, ans, axis, keepdims)
     return where(mask, _restore(v, x.shape, axis, keepdims) / count, 0)
 
 
-def _no_complex(x):
-    if data_of(x).dtype.kind == "c":
-        raise TypeError("amax/amin: not differentiable for complex inputs (complex numbers have "
-                        "no order); reduce the real part or abs() instead")
-
-
 def _extremum_jvp(t, x, ans, axis, keepdims):
-    _no_complex(x)
     mask, count = _extremum_mask(x, ans, axis, keepdims)
     return sum(where(mask, t / count, 0), axis, keepdims)
 
