@@ -16,16 +16,8 @@ from . import (
     viz,  # chainrule.viz.draw_graph (README)
 )
 from ._default_dtype import get_default_dtype, set_default_dtype
-from ._pytree import ravel_pytree  # noqa: F401 - JAX's name, also in chainrule.func
-from .autograd import (
-    enable_grad,
-    inference_mode,
-    is_grad_enabled,
-    is_inference_mode_enabled,
-    no_grad,
-    set_grad_enabled,
-)
 from .autograd.api import grad as _autograd_grad
+from .autograd.grad_mode import *  # noqa: F403 - no_grad, enable_grad, ... (its __all__)
 from .composite import (
     chunk,
     dot,
@@ -76,18 +68,7 @@ from .creation import (
     zeros_like,
 )
 from .custom import custom_jvp, custom_vjp
-from .functional import (
-    elementwise_grad,
-    hessian,
-    hvp,
-    jacfwd,
-    jacobian,
-    jacrev,
-    jvp,
-    linearize,
-    value_and_grad,
-    vjp,
-)
+from .func import *  # noqa: F403 - chainrule.func's names; grad is given two faces below
 from .primitives.elementwise import (
     abs,
     absolute,

@@ -166,6 +166,19 @@ def _mark():
     return next(_graph_seq), _private
 
 
+def _reverse_call(f, args, kwargs, argnums, has_aux, op):
+    """Call ``f`` under a reverse transform: ``(mark, inputs, create, out, aux)``, the closure
+    mark (taken first), the inputs as reverse leaves, whether to keep the derivative's graph,
+    and ``f``'s output and auxiliary data."""
+    mark = _mark()
+    inputs = _Inputs(args, argnums, op, _reverse_leaf)
+    create = _create_graph(inputs)
+    with _reverse_scope():
+        res = f(*inputs.args, **kwargs)
+    out, aux = _split_aux(res, has_aux, op)
+    return mark, inputs, create, out, aux
+
+
 def _recorded(x) -> bool:
     """Whether an outer reverse derivative flows through ``x``: it has an edge in a graph being
     recorded, or carries a tangent (at an open forward level) that has one. A derivative
@@ -187,12 +200,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
     """
 
     def value_and_grad_f(*args, **kwargs):
-        mark = _mark()
-        inputs = _Inputs(args, argnums, "grad", _reverse_leaf)
-        create = _create_graph(inputs)
-        with _reverse_scope():
-            res = f(*inputs.args, **kwargs)
-        out, aux = _split_aux(res, has_aux, "grad")
+        mark, inputs, create, out, aux = _reverse_call(f, args, kwargs, argnums, has_aux, "grad")
         data = out._data if is_tensor(out) else np.asarray(out)
         if data.size != 1:
             raise TypeError(f"grad: the function must return a scalar (one element), but it "
@@ -240,12 +248,7 @@ def vjp(f, *primals, has_aux: bool = False, argnums=None):
     """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` returns the cotangent of each primal
     (a tuple), and may be called many times."""
     nums = tuple(range(len(primals))) if argnums is None else argnums
-    mark = _mark()
-    inputs = _Inputs(primals, nums, "vjp", _reverse_leaf)
-    create = _create_graph(inputs)
-    with _reverse_scope():
-        res = f(*inputs.args)
-    out, aux = _split_aux(res, has_aux, "vjp")
+    mark, inputs, create, out, aux = _reverse_call(f, primals, {}, nums, has_aux, "vjp")
     out_leaves, out_td = flatten(out)
     as_tensor = any(inputs.was_tensor)
 
@@ -394,12 +397,8 @@ def jacrev(f, argnums=0, has_aux: bool = False, chunk_size: int | None = None):
     (all rows when None). The right mode when there are fewer outputs than inputs."""
 
     def jac(*args, **kwargs):
-        mark = _mark()
-        inputs = _Inputs(args, argnums, "jacrev", _reverse_leaf)
-        create = _create_graph(inputs)
-        with _reverse_scope():
-            res = f(*inputs.args, **kwargs)
-        out, aux = _split_aux(res, has_aux, "jacrev")
+        mark, inputs, create, out, aux = _reverse_call(f, args, kwargs, argnums, has_aux,
+                                                       "jacrev")
         o_leaves, o_td = flatten(out)
         o_leaves = [o if is_tensor(o) else wrap(np.asarray(o, dtype=float)) for o in o_leaves]
         o_shapes = [o._data.shape for o in o_leaves]

@@ -321,3 +321,13 @@ def test_primitive_with_broadcasting_rules_from_numpy_vjps():
             scale, lambda g: g * ans * (((x - loc) / scale) ** 2 - 1.0) / scale))
     x, loc = rng.standard_normal((3, 2)), rng.standard_normal(2)
     test_util.check_grads(pdf, (0, 1, 2), modes=["rev"], order=2)(x, loc, 1.3)
+
+
+def test_namedtuple_vspace_standard_basis():
+    from collections import namedtuple
+
+    P = namedtuple("P", "a b")
+    basis = list(extend.vspace(P(onp.zeros(2), 1.0)).standard_basis())
+    assert len(basis) == 3 and all(type(b) is P for b in basis)
+    onp.testing.assert_array_equal(basis[1].a, [0.0, 1.0])
+    assert basis[2].b == 1.0 and not basis[2].a.any()

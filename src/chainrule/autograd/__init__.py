@@ -5,24 +5,15 @@ from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .api import backward, grad
 from .conversion import TracedConversionError
 from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import (
-    enable_grad,
-    inference_mode,
-    is_grad_enabled,
-    is_inference_mode_enabled,
-    no_grad,
-    set_grad_enabled,
-)
+from .grad_mode import *  # noqa: F403 - no_grad, enable_grad, ... (its __all__)
+from .grad_mode import __all__ as _grad_mode
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node, RemovableHandle
 from .saved_hooks import save_on_disk, saved_tensors_hooks
 
 __all__ = [
     "AccumulateGrad", "Function", "FunctionCtx", "GradcheckError", "Node", "RemovableHandle",
-    "backward", "detect_anomaly", "enable_grad",
-    "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_anomaly_enabled",
-    "is_grad_enabled",
-    "is_inference_mode_enabled", "no_grad", "once_differentiable", "profiler",
-    "save_on_disk", "saved_tensors_hooks",
-    "set_detect_anomaly", "set_grad_enabled", "TracedConversionError",
+    "backward", "detect_anomaly", "grad", "gradcheck", "gradgradcheck", "is_anomaly_enabled",
+    "once_differentiable", "profiler", "save_on_disk", "saved_tensors_hooks",
+    "set_detect_anomaly", "TracedConversionError", *_grad_mode,
 ]

@@ -133,12 +133,7 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     grads = {}
     heap = []
     for (node, _), g in zip(roots, root_grads):
-        old = grads.get(node)
-        if old is None:
-            grads[node] = g
-            heappush(heap, (node.seq, node))
-        else:
-            grads[node] = old + g
+        _send(grads, heap, node, g)
     needed = None
     if capture is not None:
         if outer is not None and (create_graph or not state.grad_enabled):

@@ -7,6 +7,9 @@ import functools
 import inspect
 import threading
 
+__all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
+           "no_grad", "set_grad_enabled"]
+
 
 class _State(threading.local):
     # Class attributes are each thread's defaults.

@@ -535,21 +535,24 @@ def _check_result(res, data, op):
                            f"dtype {data.dtype} of the tensor updated in place")
 
 
-def _check_leaf(t, op):
+def _is_grad_leaf(t) -> bool:
+    """Whether ``t`` is a leaf that requires grad (its edge goes to an AccumulateGrad)."""
     e = t._edge
-    if e is not None and type(e[0]) is AccumulateGrad:
+    return e is not None and type(e[0]) is AccumulateGrad
+
+
+def _check_leaf(t, op):
+    if _is_grad_leaf(t):
         raise RuntimeError(
             f"{op}: a leaf tensor that requires grad (shape {t._data.shape}) is being used in an "
             f"in-place operation. Update it under `with chainrule.no_grad():` (as optimizers "
             f"do), or use the out-of-place form (x = x {_OPSYM.get(op, 'op')} y).")
     root = view_root_of(t)
-    if root is not None:
-        e = root._edge
-        if e is not None and type(e[0]) is AccumulateGrad:
-            raise RuntimeError(
-                f"{op}: a view of a leaf tensor that requires grad (base shape "
-                f"{root._data.shape}) is being used in an in-place operation. Change the leaf "
-                f"under `with chainrule.no_grad():`, or work on a clone (y = x.clone()).")
+    if root is not None and _is_grad_leaf(root):
+        raise RuntimeError(
+            f"{op}: a view of a leaf tensor that requires grad (base shape "
+            f"{root._data.shape}) is being used in an in-place operation. Change the leaf "
+            f"under `with chainrule.no_grad():`, or work on a clone (y = x.clone()).")
 
 
 def _is_own_view(t, index, value) -> bool:

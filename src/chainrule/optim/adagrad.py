@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autograd.dispatch import wrap
-from .optimizer import Optimizer, real_view
+from .optimizer import Optimizer, param_and_grad, real_view
 
 __all__ = ["Adagrad"]
 
@@ -52,12 +52,7 @@ class Adagrad(Optimizer):
                     self._init_group({**group, "params": [p]})
                 state["step"] += 1
                 t = state["step"]
-                param = real_view(p._data)
-                g = real_view(p.grad._data)
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * param
+                param, g = param_and_grad(p, group, wd)
                 clr = lr / (1 + (t - 1) * lr_decay)
                 s = real_view(state["sum"]._data)
                 s += g * g

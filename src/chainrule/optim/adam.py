@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autograd.dispatch import wrap
-from .optimizer import Optimizer, real_view
+from .optimizer import Optimizer, param_and_grad, real_view
 
 __all__ = ["Adam", "AdamW"]
 
@@ -62,15 +62,10 @@ class Adam(Optimizer):
                 state = self._init_state(p, amsgrad)
                 state["step"] += 1
                 t = state["step"]
-                param = real_view(p._data)
-                g = real_view(p.grad._data)
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        param *= 1 - lr * wd
-                    else:
-                        g = g + wd * param
+                decoupled = group["decoupled_weight_decay"]
+                param, g = param_and_grad(p, group, 0 if decoupled else wd)
+                if wd != 0 and decoupled:
+                    param *= 1 - lr * wd
                 m = real_view(state["exp_avg"]._data)
                 v = real_view(state["exp_avg_sq"]._data)
                 m += (1 - beta1) * (g - m)

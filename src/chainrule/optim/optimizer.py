@@ -231,3 +231,15 @@ def real_view(a: np.ndarray) -> np.ndarray:
     """Complex arrays as real arrays of twice the length (PyTorch's view_as_real), so that
     squares in the updates are squared magnitudes."""
     return a.view(a.real.dtype) if np.iscomplexobj(a) else a
+
+
+def param_and_grad(p: Tensor, group: dict[str, Any], weight_decay: float = 0) -> tuple:
+    """A parameter's array and its gradient, each through ``real_view``; the gradient negated
+    when ``group["maximize"]``, and plus ``weight_decay * param`` when that is not 0."""
+    param = real_view(p._data)
+    g = real_view(p.grad._data)
+    if group["maximize"]:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    return param, g

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autograd.dispatch import wrap
-from .optimizer import Optimizer, real_view
+from .optimizer import Optimizer, param_and_grad, real_view
 
 __all__ = ["RMSprop"]
 
@@ -45,12 +45,7 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = wrap(np.zeros_like(p._data))
                 state["step"] += 1
-                param = real_view(p._data)
-                g = real_view(p.grad._data)
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * param
+                param, g = param_and_grad(p, group, wd)
                 sq = real_view(state["square_avg"]._data)
                 sq *= alpha
                 sq += (1 - alpha) * g * g

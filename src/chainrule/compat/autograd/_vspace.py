@@ -181,6 +181,9 @@ class SequenceVSpace(VSpace):
     def __init__(self, value):
         self.shape = [vspace(x) for x in value]
 
+    def _make(self, items):
+        return self.seq_type(items)
+
     @property
     def size(self):
         return sum(s.size for s in self.shape)
@@ -190,34 +193,34 @@ class SequenceVSpace(VSpace):
         return any(s.iscomplex for s in self.shape)
 
     def zeros(self):
-        return self.seq_type(s.zeros() for s in self.shape)
+        return self._make(s.zeros() for s in self.shape)
 
     def ones(self):
-        return self.seq_type(s.ones() for s in self.shape)
+        return self._make(s.ones() for s in self.shape)
 
     def randn(self):
-        return self.seq_type(s.randn() for s in self.shape)
+        return self._make(s.randn() for s in self.shape)
 
     def standard_basis(self):
         zeros = [s.zeros() for s in self.shape]
         for i, s in enumerate(self.shape):
             for v in s.standard_basis():
-                yield self.seq_type(v if j == i else z for j, z in enumerate(zeros))
+                yield self._make(v if j == i else z for j, z in enumerate(zeros))
 
     def _add(self, x, y):
-        return self.seq_type(s.add(a, b) for s, a, b in zip(self.shape, x, y))
+        return self._make(s.add(a, b) for s, a, b in zip(self.shape, x, y))
 
     def _mut_add(self, x, y):
-        return self.seq_type(s.mut_add(a, b) for s, a, b in zip(self.shape, x, y))
+        return self._make(s.mut_add(a, b) for s, a, b in zip(self.shape, x, y))
 
     def _scalar_mul(self, x, a):
-        return self.seq_type(s.scalar_mul(v, a) for s, v in zip(self.shape, x))
+        return self._make(s.scalar_mul(v, a) for s, v in zip(self.shape, x))
 
     def _inner_prod(self, x, y):
         return sum((s.inner_prod(a, b) for s, a, b in zip(self.shape, x, y)), 0.0)
 
     def _covector(self, x):
-        return self.seq_type(s.covector(v) for s, v in zip(self.shape, x))
+        return self._make(s.covector(v) for s, v in zip(self.shape, x))
 
 
 class ListVSpace(SequenceVSpace):
@@ -236,31 +239,6 @@ class NamedTupleVSpace(SequenceVSpace):
 
     def _make(self, items):
         return self.seq_type(*items)
-
-    def zeros(self):
-        return self._make(s.zeros() for s in self.shape)
-
-    def ones(self):
-        return self._make(s.ones() for s in self.shape)
-
-    def randn(self):
-        return self._make(s.randn() for s in self.shape)
-
-    def standard_basis(self):
-        for v in super().standard_basis():
-            yield self._make(v)
-
-    def _add(self, x, y):
-        return self._make(s.add(a, b) for s, a, b in zip(self.shape, x, y))
-
-    def _mut_add(self, x, y):
-        return self._make(s.mut_add(a, b) for s, a, b in zip(self.shape, x, y))
-
-    def _scalar_mul(self, x, a):
-        return self._make(s.scalar_mul(v, a) for s, v in zip(self.shape, x))
-
-    def _covector(self, x):
-        return self._make(s.covector(v) for s, v in zip(self.shape, x))
 
 
 ListVSpace.register(list)

@@ -10,19 +10,8 @@ from __future__ import annotations
 
 import builtins as _b
 
-from .core import (  # noqa: F401 - autograd.builtins re-exports these
-    DictVSpace,
-    ListVSpace,
-    NamedTupleVSpace,
-    SequenceVSpace,
-    SparseObject,
-    TupleVSpace,
-    VSpace,
-    defjvp,
-    defvjp,
-    primitive,
-    vspace,
-)
+from ._vspace import *  # noqa: F403 - autograd.builtins re-exports the vector spaces
+from .core import defjvp, defvjp, primitive  # noqa: F401 - and these
 from .tracer import Box, notrace_primitive  # noqa: F401
 
 __all__ = ["tuple", "list", "dict", "isinstance", "type", "SequenceBox", "DictBox",

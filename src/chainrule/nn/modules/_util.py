@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..._default_dtype import get_default_dtype
+from .. import init
 from ..parameter import Parameter
 
 
@@ -27,3 +30,33 @@ def affine_parameters(module, shape: tuple, dtype, affine: bool, bias: bool) -> 
     module.register_parameter("weight", Parameter(np.empty(shape, dtype)) if affine else None)
     module.register_parameter("bias", Parameter(np.empty(shape, dtype)) if affine and bias
                               else None)
+
+
+def reset_affine(module) -> None:
+    """A normalisation layer's ``reset_parameters``: weight to 1 and bias to 0 (each that is
+    not None)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
+def weight_and_bias(module, weight_shape: tuple, dtype, bias: bool) -> None:
+    """Set a layer's ``weight`` of ``weight_shape`` and, when ``bias``, a ``bias`` of
+    ``(weight_shape[0],)`` (values are set by its ``reset_parameters``); else ``bias`` None."""
+    module.weight = Parameter(np.empty(weight_shape, dtype))
+    if bias:
+        module.bias = Parameter(np.empty((weight_shape[0],), dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def kaiming_reset(module) -> None:
+    """PyTorch's initialisation of ``Linear`` and convolution layers: weight
+    ``kaiming_uniform_`` with a=sqrt(5), bias uniform on ±1/sqrt(fan_in), where fan_in is the
+    product of the weight's dimensions after the first."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in = math.prod(module.weight.shape[1:])
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)

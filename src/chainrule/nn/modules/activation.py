@@ -111,29 +111,26 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Softmax(Module):
-    """Softmax along ``dim``."""
+class _AlongDim(Module):
+    """An activation along one dimension, ``dim``."""
 
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """Softmax along ``dim``."""
 
     def forward(self, input):
         return F.softmax(input, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """Log-softmax along ``dim``."""
-
-    def __init__(self, dim: int | None = None):
-        super().__init__()
-        self.dim = dim
 
     def forward(self, input):
         return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"

@@ -7,9 +7,8 @@ import numpy as np
 from ...autograd.inplace import bump_all
 from ...tensor import Tensor
 from .. import functional as F
-from .. import init
 from ..functional._util import data
-from ._util import affine_parameters, param_dtype
+from ._util import affine_parameters, param_dtype, reset_affine
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
@@ -56,10 +55,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         nd = data(input).ndim

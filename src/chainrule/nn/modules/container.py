@@ -26,6 +26,13 @@ def _check_module(module, owner: str) -> Module:
     return module
 
 
+def _renumber(container: Module, modules: list) -> None:
+    """Hold ``modules`` under the keys "0", "1", ..., as PyTorch's sequential containers do."""
+    container._modules.clear()
+    for i, m in enumerate(modules):
+        container._modules[str(i)] = m
+
+
 class Sequential(Module):
     """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``,
     or from an ``OrderedDict`` of named modules. Indexing gives a module, slicing a new
@@ -64,9 +71,7 @@ class Sequential(Module):
             del self._modules[k]
         # renumber, as PyTorch does, so that indices stay contiguous
         items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -91,9 +96,7 @@ class Sequential(Module):
         items = list(self._modules.values())
         items.insert(index % (n + 1) if index < 0 else index, _check_module(module,
                                                                             "Sequential"))
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
         return self
 
 
@@ -122,9 +125,7 @@ class ModuleList(Module):
             del mods[idx]
         else:
             del mods[_index(idx, len(mods), "ModuleList")]
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
+        _renumber(self, mods)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -153,9 +154,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         mods = list(self._modules.values())
         mods.insert(index, _check_module(module, "ModuleList"))
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
+        _renumber(self, mods)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward: iterate over it (for layer in "

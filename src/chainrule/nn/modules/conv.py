@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
-from .. import init
 from ..functional.conv import _convnd, ntuple
-from ..parameter import Parameter
-from ._util import param_dtype
+from ._util import kaiming_reset, param_dtype, weight_and_bias
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d"]
@@ -59,20 +53,12 @@ class _ConvNd(Module):
         self.transposed = False
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups)
-                                         + self.kernel_size, dt))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dt))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, dt,
+                        bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        kaiming_reset(self)
 
     def forward(self, input):
         return _convnd(input, self.weight, self.bias, self.stride, self.padding, self.dilation,

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ...composite import flatten
 from .. import functional as F
 from .. import init
 from ..functional._util import data
-from ..parameter import Parameter
-from ._util import param_dtype
+from ._util import kaiming_reset, param_dtype, weight_and_bias
 from .module import Module
 
 __all__ = ["Identity", "Flatten", "Linear", "Bilinear"]
@@ -52,19 +49,11 @@ class Linear(Module):
         dt = param_dtype(device, dtype, "Linear")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(np.empty((out_features, in_features), dt))
-        if bias:
-            self.bias = Parameter(np.empty((out_features,), dt))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, (out_features, in_features), dt, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        kaiming_reset(self)
 
     def forward(self, input):
         xs = data(input).shape
@@ -89,11 +78,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dt))
-        if bias:
-            self.bias = Parameter(np.empty((out_features,), dt))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, (out_features, in1_features, in2_features), dt, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

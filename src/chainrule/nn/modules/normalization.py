@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from .. import functional as F
-from .. import init
 from ..functional.layers import _normalized_shape
-from ._util import affine_parameters, param_dtype
+from ._util import affine_parameters, param_dtype, reset_affine
 from .module import Module
 
 __all__ = ["LayerNorm", "GroupNorm"]
@@ -26,10 +25,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -59,10 +55,7 @@ class GroupNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

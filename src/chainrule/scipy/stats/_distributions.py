@@ -278,6 +278,19 @@ class _Continuous(_Distribution):
     _a, _b = -np.inf, np.inf  # the support of the standardised variable
 
 
+class _NonNegative(_Continuous):
+    """A distribution whose standardised variable lives on [0, inf): gamma, chi2, expon."""
+
+    _inside = 1.0
+    _a = 0.0
+
+    def _support(self, y, *shapes):
+        return y >= 0
+
+    def _below(self, y, shapes):
+        return y < 0, None
+
+
 class norm_gen(_Continuous):
     """The normal distribution."""
 
@@ -322,18 +335,11 @@ class t_gen(_Continuous):
         return stdtr(df, -y)
 
 
-class gamma_gen(_Continuous):
+class gamma_gen(_NonNegative):
     """The gamma distribution, shape ``a``."""
 
     name = "gamma"
     shapes = ("a",)
-    _inside = 1.0
-
-    def _support(self, y, a):
-        return y >= 0
-
-    def _below(self, y, shapes):
-        return y < 0, None
 
     def _logpdf(self, y, a):
         return xlogy(a - 1, y) - y - gammaln(a)
@@ -367,20 +373,12 @@ class beta_gen(_Continuous):
         return betaincc(a, b, y)
 
 
-class chi2_gen(_Continuous):
+class chi2_gen(_NonNegative):
     """The chi-squared distribution, shape ``df``: the gamma distribution of shape df / 2 and
     scale 2."""
 
     name = "chi2"
     shapes = ("df",)
-    _inside = 1.0
-    _a = 0.0
-
-    def _support(self, y, df):
-        return y >= 0
-
-    def _below(self, y, shapes):
-        return y < 0, None
 
     def _logpdf(self, y, df):
         h = df * 0.5
@@ -393,18 +391,10 @@ class chi2_gen(_Continuous):
         return gammaincc(df * 0.5, y * 0.5)
 
 
-class expon_gen(_Continuous):
+class expon_gen(_NonNegative):
     """The exponential distribution."""
 
     name = "expon"
-    _inside = 1.0
-    _a = 0.0
-
-    def _support(self, y):
-        return y >= 0
-
-    def _below(self, y, shapes):
-        return y < 0, None
 
     def _logpdf(self, y):
         return -y
