@@ -267,7 +267,7 @@ class custom_vjp(_Custom):
                 cts = self.bwd(*nondiff, res, unflatten(o_td, [
                     u if u is not None else o for u, o in zip(us, o_leaves)]))
         except TracedConversionError as e:
-            what = str(e).split(" inside a functional transform")[0].split(". ")[0]
+            what = e.operation or "a conversion to NumPy"
             raise TracedConversionError(
                 f"custom_vjp {name}: forward mode (jvp, jacfwd, hessian, hvp) of a fwd written "
                 f"in NumPy transposes bwd, which must then be written with chainrule "

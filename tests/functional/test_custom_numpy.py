@@ -125,7 +125,7 @@ def test_forward_mode_needs_bwd_in_chainrule_operations_when_fwd_is_numpy():
              lambda res, g: (numpy.asarray(g) * numpy.cos(numpy.asarray(res[0]._data)),))
     numpy.testing.assert_allclose(cr.grad(lambda x: cr.sum(f(x)))(X), numpy.cos(X))
     with pytest.raises(TracedConversionError, match="custom_vjp f: forward mode .* transposes "
-                                                    "bwd"):
+                                                    r"bwd.*converts it to NumPy \(numpy.asarray"):
         cr.jvp(f, (X,), (ONES,))
 
 

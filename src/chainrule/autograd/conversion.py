@@ -27,7 +27,11 @@ class TracedConversionError(TypeError, RuntimeError):
     """Converting a value that carries a derivative into a Python number or a NumPy array,
     which would lose the derivative. A ``TypeError`` (as JAX's and HIPS autograd's errors for a
     traced value) and a ``RuntimeError`` (as PyTorch's ``numpy()`` of a tensor that requires
-    grad)."""
+    grad). ``operation`` names the conversion that was refused (``"float()"``, ...)."""
+
+    def __init__(self, message: str, operation: str | None = None):
+        super().__init__(message)
+        self.operation = operation
 
 
 def _traced(t) -> bool:
@@ -61,7 +65,7 @@ def check_number(t, what: str) -> None:
     """Raise if converting ``t`` to a Python number (``what``: the operation) inside a
     transform would lose a derivative. Allowed on the Tensor face, as in PyTorch."""
     if state.transforms and _traced(t):
-        raise TracedConversionError(_message(t, what))
+        raise TracedConversionError(_message(t, what), what)
 
 
 def check_array(t, what: str) -> None:
@@ -70,7 +74,7 @@ def check_array(t, what: str) -> None:
     grad mode is on (PyTorch's rule for ``numpy()``)."""
     if state.transforms:
         if _traced(t):
-            raise TracedConversionError(_message(t, what))
+            raise TracedConversionError(_message(t, what), what)
     elif t._edge is not None and state.grad_enabled:
         d = t._data
         raise TracedConversionError(
@@ -78,4 +82,5 @@ def check_array(t, what: str) -> None:
             f"{d.shape}) to a NumPy array: its gradient would be lost. Use "
             f"tensor.detach().numpy() for the values (PyTorch: \"Can't call numpy() on Tensor "
             f"that requires grad. Use tensor.detach().numpy() instead.\"), or keep it a tensor "
-            f"and use chainrule.numpy functions (np.stack, np.concatenate, ...) to build arrays.")
+            f"and use chainrule.numpy functions (np.stack, np.concatenate, ...) to build arrays.",
+            what)
