@@ -32,6 +32,8 @@ LAYERS = {
     # composite.py: functions composed from primitives (mean, softmax, stack, ...), on the
     # primitives alone; Tensor's methods dispatch to it, so it stands below the Tensor.
     "chainrule.composite": 1,
+    # ops/: PyTorch-spelled operations composed from primitives, below the Tensor as composite is.
+    "chainrule.ops": 1,
     "chainrule.autograd": 2,
     "chainrule.tensor": 3,
     # everything else under chainrule: front ends, layer 4

@@ -133,6 +133,7 @@ from .primitives.shape import (
     reshape,
     take_along_axis,
 )
+from .ops import *  # noqa: F403 - PyTorch's spellings (dim=, keepdim=), over the names above
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
 from .utils import checkpoint as _checkpoint_module
