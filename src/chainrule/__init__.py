@@ -13,6 +13,7 @@ from . import (
     nn,
     numpy,  # noqa: F401 - installs NumPy's protocols on Tensor: numpy.sin(t), numpy.sum(t)
     optim,
+    optimize,  # least_squares, minimize, root, implicit differentiation (docs/optimize.md)
     viz,  # chainrule.viz.draw_graph (README)
 )
 from ._default_dtype import get_default_dtype, set_default_dtype
