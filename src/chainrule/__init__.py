@@ -10,6 +10,7 @@ from . import (
     _backend,
     autograd,
     func,  # noqa: F401 - tunes malloc at import (see _backend.tune_malloc)
+    integrate,  # quad, fixed_quad, simpson, ... differentiable (docs/integrate.md)
     nn,
     numpy,  # noqa: F401 - installs NumPy's protocols on Tensor: numpy.sin(t), numpy.sum(t)
     optim,
