@@ -28,6 +28,7 @@ ROOT = "chainrule"
 LAYERS = {
     "chainrule._backend": 0,
     "chainrule._default_dtype": 0,
+    "chainrule._device": 0,  # device("cpu") and the check that refuses other devices
     "chainrule.primitives": 1,
     # composite.py: functions composed from primitives (mean, softmax, stack, ...), on the
     # primitives alone; Tensor's methods dispatch to it, so it stands below the Tensor.

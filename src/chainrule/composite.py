@@ -8,15 +8,14 @@ accepted. Where the two libraries disagree on defaults, the Tensor face follows 
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
-from .primitives._core import array_of, tensor_types
+from .primitives._core import array_of
 from .primitives.complex import abs2
-from .primitives.elementwise import exp, log, maximum, minimum, sqrt, where
+from .primitives.elementwise import exp, log, sqrt, where
 from .primitives.linalg import einsum, matmul
-from .primitives.reduction import amax, amin, normalize_axis, sum
+from .primitives.reduction import normalize_axis, sum
 from .primitives.shape import (
     broadcast_to,
     concatenate,
@@ -112,47 +111,6 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=
     v = var(x, dim, keepdim=keepdim, correction=c, axis=axis, keepdims=keepdims)
     zero = v == 0
     return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
-
-
-MaxMin = namedtuple("MaxMin", ["values", "indices"])
-MaxMin.__doc__ = "The result of max/min along a dim: values and their indices (PyTorch's)."
-
-
-def _extremum(x, dim, keepdim, axis, keepdims, other, reduce, arg, pair, op):
-    if other is not _MISSING:
-        return pair(x, other)
-    if dim is not None and axis is not _MISSING and axis is not None:
-        raise TypeError(f"{op}: pass either dim or axis, not both")
-    keep = pick_keep(keepdim, keepdims)
-    if dim is None:  # NumPy style (axis=) or a full reduction: values only
-        return reduce(x, None if axis is _MISSING else axis, keep)
-    # PyTorch's (values, indices): the gradient goes to the index returned, ties included.
-    if not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{op}: dim must be one int, got {dim!r}; for several axes use "
-                        f"{op}(x, axis=...) or a{op}")
-    d = array_of(x)
-    dim = normalize_axis(dim, d.ndim, op)
-    dim = dim[0] if dim else 0
-    idx = arg(d, axis=dim, keepdims=True) if d.ndim else np.zeros((), np.intp)
-    values = take_along_axis(x, idx, dim) if d.ndim else x
-    if not keep and d.ndim:
-        values, idx = reshape(values, idx.shape[:dim] + idx.shape[dim + 1:]), idx.squeeze(dim)
-    return MaxMin(values, type(x)._constant(idx) if type(x) in tensor_types else idx)
-
-
-def max(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=_MISSING):  # noqa: A001
-    """Maximum. ``max(x)`` and ``max(x, axis=k)`` give values (ties share the gradient);
-    ``max(x, dim)`` gives PyTorch's ``(values, indices)``; ``max(x, y)`` is ``maximum``."""
-    if type(dim) in tensor_types or isinstance(dim, np.ndarray):
-        return maximum(x, dim)
-    return _extremum(x, dim, keepdim, axis, keepdims, other, amax, np.argmax, maximum, "max")
-
-
-def min(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=_MISSING):  # noqa: A001
-    """Minimum; the mirror of ``max``."""
-    if type(dim) in tensor_types or isinstance(dim, np.ndarray):
-        return minimum(x, dim)
-    return _extremum(x, dim, keepdim, axis, keepdims, other, amin, np.argmin, minimum, "min")
 
 
 def logsumexp(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
@@ -371,7 +329,7 @@ def tensordot(a, b, axes=2):
 
 
 __all__ = [
-    "mean", "var", "std", "max", "min", "logsumexp", "softmax", "log_softmax", "unsqueeze",
+    "mean", "var", "std", "logsumexp", "softmax", "log_softmax", "unsqueeze",
     "expand_dims", "squeeze", "swapaxes", "transpose", "flatten", "expand", "stack", "split",
-    "chunk", "gather", "dot", "tensordot", "where", "MaxMin",
+    "chunk", "gather", "dot", "tensordot", "where",
 ]

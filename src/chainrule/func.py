@@ -1,7 +1,87 @@
-"""``chainrule.func``: the functional transforms under one namespace (like ``torch.func``)."""
+"""``chainrule.func``: the functional transforms under one namespace (like ``torch.func``), and
+``functional_call``, which runs a module with parameters and buffers given in a dict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
 
 from ._pytree import ravel_pytree
 from .functional import *  # noqa: F403 - the transforms, functional.__all__
 from .functional import __all__ as _transforms
 
-__all__ = [*_transforms, "ravel_pytree"]
+__all__ = [*_transforms, "ravel_pytree", "functional_call"]
+
+
+def _owner(module, name: str):
+    """The submodule holding the dotted ``name``, and the last part of it."""
+    *path, leaf = name.split(".")
+    for part in path:
+        sub = module._modules.get(part) if hasattr(module, "_modules") else None
+        if sub is None:
+            raise KeyError(f"functional_call: {name!r} names no parameter or buffer of "
+                           f"{type(module).__name__}: it has no submodule {part!r}")
+        module = sub
+    return module, leaf
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
+                    tie_weights: bool = True, strict: bool = False):
+    """``module(*args, **kwargs)`` with the parameters and buffers named in
+    ``parameter_and_buffer_dicts`` (a dict, or a tuple of dicts with distinct keys, from dotted
+    names as ``named_parameters`` gives them to tensors) in place of the module's own, as
+    ``torch.func.functional_call``. The module is restored afterwards, even on error; its
+    parameters are neither read for the given names nor changed, so the call is a function of
+    the dict (``chainrule.func.grad(lambda p: loss(functional_call(model, p, x)))(params)``).
+
+    ``tie_weights``: a tensor shared by several names (tied weights) is replaced under all of
+    them when one is given. ``strict``: every parameter and buffer must be given. A name that
+    is no parameter or buffer of the module raises KeyError.
+    """
+    dicts = (parameter_and_buffer_dicts,) if isinstance(parameter_and_buffer_dicts, Mapping) \
+        else tuple(parameter_and_buffer_dicts)
+    given: dict = {}
+    for d in dicts:
+        if not isinstance(d, Mapping):
+            raise TypeError(f"functional_call: expected a dict or a tuple of dicts of tensors, "
+                            f"got a {type(d).__name__}")
+        overlap = sorted(set(d) & set(given))
+        if overlap:
+            raise ValueError(f"functional_call: {overlap} appear in more than one of the dicts; "
+                             f"each name may be given once")
+        given.update(d)
+    # every name of every parameter and buffer, tied ones included
+    owned = dict(module.named_parameters(remove_duplicate=False))
+    owned.update(module.named_buffers(remove_duplicate=False))
+    unknown = sorted(set(given) - set(owned))
+    if unknown:
+        raise KeyError(f"functional_call: {unknown} name no parameter or buffer of "
+                       f"{type(module).__name__}; its names are {sorted(owned)}")
+    if tie_weights:
+        groups: dict = {}
+        for name, t in owned.items():
+            groups.setdefault(id(t), []).append(name)
+        for name in list(given):
+            for other in groups[id(owned[name])]:
+                if other in given and given[other] is not given[name]:
+                    raise ValueError(f"functional_call: {name!r} and {other!r} are tied (one "
+                                     f"tensor) but were given different values; give one of "
+                                     f"them, or pass tie_weights=False")
+                given.setdefault(other, given[name])
+    if strict:
+        missing = sorted(set(owned) - set(given))
+        if missing:
+            raise RuntimeError(f"functional_call: strict=True but no value was given for "
+                               f"{missing}")
+    swapped = []
+    try:
+        for name, value in given.items():
+            sub, leaf = _owner(module, name)
+            store = sub._parameters if leaf in sub._parameters else sub._buffers
+            swapped.append((store, leaf, store[leaf]))
+            store[leaf] = value  # the dict, not setattr: a plain tensor may stand for a Parameter
+        if not isinstance(args, tuple):
+            args = (args,)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for store, leaf, old in reversed(swapped):
+            store[leaf] = old

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from ._device import check_device
 from .nn.parameter import Parameter
 from .tensor import Tensor
 
@@ -288,19 +289,50 @@ class _Reader:
         raise self.fail(f"damaged manifest: unknown entry type {kind!r} at {where}")
 
 
-def load(f) -> Any:
+def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool | None = None,
+         ) -> Any:
     """Load what ``chainrule.save`` wrote to ``f`` (a path or a binary file opened for
     reading): the same nested containers, with tensors, arrays, dtypes, shapes, values and
     keys (int keys stay ints) as saved.
 
     Loading never runs code: a file that is not a chainrule checkpoint (a PyTorch or pickle
     file, an ``.npz``), is damaged or truncated, or holds arrays of Python objects raises
-    ``SerializationError`` naming the file and the problem."""
+    ``SerializationError`` naming the file and the problem.
+
+    PyTorch's keywords: ``map_location`` may be None, ``'cpu'``, ``chainrule.device('cpu')``,
+    a dict whose values name the CPU (``{'cuda:0': 'cpu'}``), or a callable
+    ``(tensor, location)`` called on each loaded tensor with ``'cpu'`` (its result replaces the
+    tensor unless it is None); any other device raises. ``weights_only`` is accepted as it
+    is: loading is always "weights only" here. ``mmap`` is accepted; the arrays are read into
+    memory either way."""
+    _check_map_location(map_location)
     label = _describe(f)
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
-            return _load(fh, label)
-    return _load(f, label)
+            obj = _load(fh, label)
+    else:
+        obj = _load(f, label)
+    return _map_tensors(obj, map_location) if callable(map_location) else obj
+
+
+def _check_map_location(where) -> None:
+    if where is None or callable(where):
+        return
+    targets = where.values() if isinstance(where, dict) else [where]
+    for target in targets:
+        check_device(target, "load(map_location=...)")
+
+
+def _map_tensors(obj, fn):
+    """``fn(tensor, 'cpu')`` over every tensor in the loaded containers."""
+    if isinstance(obj, Tensor):
+        out = fn(obj, "cpu")
+        return obj if out is None else out
+    if isinstance(obj, dict):
+        return type(obj)((k, _map_tensors(v, fn)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_map_tensors(v, fn) for v in obj)
+    return obj
 
 
 def _sniff(head: bytes) -> str:

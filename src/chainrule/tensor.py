@@ -14,20 +14,27 @@ import weakref
 import numpy as np
 
 from . import composite as C
+from ._device import CPU, check_device
 from .autograd import conversion as _conv
 from .autograd import dispatch
 from .autograd import inplace as _inplace
 from .autograd.grad_mode import state as _grad_state
 from .autograd.graph import AccumulateGrad, RemovableHandle, RetainGrad
+from .ops import _linalg as OL
+from .ops import blas as OB
+from .ops import indexing as OI
+from .ops import pointwise as PW
+from .ops import random as OR
+from .ops import reductions as RD
+from .ops import shape as OS
+from .ops import sorting as OO
+from .ops import spectral as SPC
 from .primitives import complex as _CX
-from .primitives import decompositions as _D
 from .primitives import elementwise as E
 from .primitives import linalg as L
 from .primitives import math as M
-from .primitives import reduction as R
 from .primitives import shape as S
 from .primitives import special as SP
-from .primitives.array_ops import cumprod as _cumprod
 
 _record = dispatch.record
 _record1 = dispatch.record1
@@ -36,6 +43,12 @@ _wrap = dispatch.wrap
 _MISSING = C._MISSING
 _ARRAY_OP = ("numpy.asarray() / numpy.array() (also what NumPy calls for ndarray[i:j] = value, "
              "and for a list holding tensors given to a NumPy function)")
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+               "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
 
 
 class _Size(int):
@@ -153,8 +166,12 @@ class Tensor:
         return self._data.nbytes
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def T(self) -> Tensor:
@@ -179,6 +196,8 @@ class Tensor:
     def resolve_conj(self) -> Tensor:
         return self
 
+    resolve_neg = resolve_conj  # chainrule has no lazy conjugation or negation
+
     def angle(self) -> Tensor:
         """The argument of each complex element (0 or pi for real ones), differentiable."""
         return _CX.angle(self)
@@ -191,6 +210,18 @@ class Tensor:
         if self._data.ndim < 2:
             raise ValueError(f"mT: needs at least 2 dimensions, got shape {self._data.shape}")
         return L.apply(L.SWAPLAST, (self,))
+
+    @property
+    def mH(self) -> Tensor:
+        return OS.adjoint(self)
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (0-D and 1-D: the conjugate)."""
+        if self._data.ndim > 2:
+            raise ValueError(f"H: needs at most 2 dimensions, got shape {self._data.shape}; use "
+                             f"mH for batches of matrices")
+        return _CX.conj(OS.t(self))
 
     # --- autograd metadata ------------------------------------------------------------------
     @property
@@ -327,43 +358,77 @@ class Tensor:
         """Convert to ``dtype``; differentiable between floating dtypes."""
         return E.astype(self, dtype)
 
-    def to(self, *args, dtype=None, device=None, copy=False, **kwargs) -> Tensor:
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
+           memory_format=None) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``:
         converts the dtype (differentiably between floating dtypes); the only device is 'cpu'.
         """
+        flags = []  # positional non_blocking, then copy: to(dtype, False, True)
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, (bool, np.bool_)):
+                flags.append(a)
+            elif isinstance(a, Tensor):
                 dtype = a._data.dtype
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
-                device = a
-            else:
+            elif isinstance(a, (str, int)):
+                device = a  # a device name, a chainrule.device (a str) or a CUDA index
+            elif a is not None:
                 dtype = a
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"to: chainrule runs on the CPU only; device {device!r} is not "
-                               f"available")
+        copy = flags[1] if len(flags) > 1 else copy
+        check_device(device, "Tensor.to")
         if dtype is None or np.dtype(dtype) == self._data.dtype:
             return self.clone() if copy else self
         return E.astype(self, dtype)
 
-    def float(self) -> Tensor:
+    def type(self, dtype=None, non_blocking=False):
+        """``type()``: the type name ('chainrule.FloatTensor', ...); ``type(dtype)``: ``to``."""
+        if dtype is None:
+            return f"chainrule.{_TYPE_NAMES.get(self._data.dtype.name, 'Tensor')}"
+        return self.to(dtype)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def float(self, memory_format=None) -> Tensor:
         return E.astype(self, np.float32)
 
-    def double(self) -> Tensor:
+    def double(self, memory_format=None) -> Tensor:
         return E.astype(self, np.float64)
 
-    def half(self) -> Tensor:
+    def half(self, memory_format=None) -> Tensor:
         return E.astype(self, np.float16)
 
-    def long(self) -> Tensor:
+    def cfloat(self, memory_format=None) -> Tensor:
+        return E.astype(self, np.complex64)
+
+    def cdouble(self, memory_format=None) -> Tensor:
+        return E.astype(self, np.complex128)
+
+    def long(self, memory_format=None) -> Tensor:
         return E.astype(self, np.int64)
 
-    def int(self) -> Tensor:
+    def int(self, memory_format=None) -> Tensor:
         return E.astype(self, np.int32)
 
-    def bool(self) -> Tensor:
+    def short(self, memory_format=None) -> Tensor:
+        return E.astype(self, np.int16)
+
+    def char(self, memory_format=None) -> Tensor:
+        return E.astype(self, np.int8)
+
+    def byte(self, memory_format=None) -> Tensor:
+        return E.astype(self, np.uint8)
+
+    def bool(self, memory_format=None) -> Tensor:
         return E.astype(self, np.bool_)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
+        return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
+        check_device("cuda" if device is None else device, "Tensor.cuda")
+        return self
+
+    def pin_memory(self) -> Tensor:
         return self
 
     def contiguous(self) -> Tensor:
@@ -561,6 +626,7 @@ class Tensor:
     bitwise_or = __or__
     bitwise_xor = __xor__
     floor_divide = __floordiv__
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
     def __getitem__(self, index):
         return S.getitem(self, index)
@@ -710,16 +776,25 @@ class Tensor:
         return _inplace.update(self, self + weight * (end - self), "lerp_")
 
     # --- elementwise methods --------------------------------------------------------------------
-    def add(self, other):
-        return _record2(E.ADD, self, other)
+    def add(self, other, *, alpha=1):
+        return PW.add(self, other, alpha=alpha)
 
-    def sub(self, other):
-        return _record2(E.SUB, self, other)
+    def sub(self, other, *, alpha=1):
+        return PW.sub(self, other, alpha=alpha)
+
+    subtract = sub
 
     def mul(self, other):
         return _record2(E.MUL, self, other)
 
-    def div(self, other):
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return PW.div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+
+    def true_divide(self, other):
         return _record2(E.DIV, self, other)
 
     def pow(self, exponent):
@@ -736,6 +811,35 @@ class Tensor:
 
     def neg(self):
         return _record1(E.NEG, self)
+
+    negative = neg
+
+    def rsqrt(self):
+        return PW.rsqrt(self)
+
+    def sgn(self):
+        return PW.sgn(self)
+
+    def frac(self):
+        return PW.frac(self)
+
+    def lerp(self, end, weight):
+        return PW.lerp(self, end, weight)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return PW.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return PW.addcdiv(self, tensor1, tensor2, value=value)
+
+    def nextafter(self, other):
+        return PW.nextafter(self, other)
+
+    def gcd(self, other):
+        return PW.gcd(self, other)
+
+    def lcm(self, other):
+        return PW.lcm(self, other)
 
     def exp(self):
         return _record1(E.EXP, self)
@@ -776,6 +880,8 @@ class Tensor:
     def abs(self):
         return _record1(E.ABS, self)
 
+    absolute = abs
+
     def sign(self):
         return _record1(E.SIGN, self)
 
@@ -785,8 +891,8 @@ class Tensor:
     def ceil(self):
         return _record1(E.CEIL, self)
 
-    def round(self):
-        return _record1(E.ROUND, self)
+    def round(self, *, decimals=0):
+        return PW.round(self, decimals=decimals)
 
     def trunc(self):
         return _record1(E.TRUNC, self)
@@ -795,6 +901,12 @@ class Tensor:
         return E.clip(self, min, max)
 
     clip = clamp
+
+    def clamp_min(self, min):  # noqa: A002
+        return E.clip(self, min, None)
+
+    def clamp_max(self, max):  # noqa: A002
+        return E.clip(self, None, max)
 
     def where(self, condition, other):
         """PyTorch's ``x.where(condition, y)``: x where condition holds, else y."""
@@ -809,11 +921,38 @@ class Tensor:
     def isfinite(self):
         return _record1(E.ISFINITE, self)
 
+    def isposinf(self):
+        return PW.isposinf(self)
+
+    def isneginf(self):
+        return PW.isneginf(self)
+
+    def isreal(self):
+        return PW.isreal(self)
+
+    def is_nonzero(self) -> bool:
+        return PW.is_nonzero(self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return PW.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return PW.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other) -> bool:
+        return PW.equal(self, other)
+
+    def bitwise_not(self):
+        return _record1(E.INVERT, self)
+
+    def bitwise_left_shift(self, other):
+        return PW.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        return PW.bitwise_right_shift(self, other)
+
     def logical_not(self):
         return _record1(E.LOGICAL_NOT, self)
-
-    def det(self):
-        return _D.det(self)
 
     def logical_and(self, other):
         return _record2(E.LOGICAL_AND, self, other)
@@ -823,6 +962,61 @@ class Tensor:
 
     def logical_xor(self, other):
         return _record2(E.LOGICAL_XOR, self, other)
+
+    # --- linear algebra (ops/_linalg.py: torch's signatures) -------------------------------
+    def det(self):
+        return OL.det(self)
+
+    def logdet(self):
+        return OL.logdet(self)
+
+    def slogdet(self):
+        return OL.slogdet(self)
+
+    def inverse(self):
+        return OL.inverse(self)
+
+    def pinverse(self, rcond=1e-15):
+        return OL.pinverse(self, rcond)
+
+    def matrix_power(self, n):
+        return OL.matrix_power(self, n)
+
+    def matrix_exp(self):
+        return OL.matrix_exp(self)
+
+    def cholesky(self, upper=False):
+        return OL.cholesky(self, upper)
+
+    def cholesky_solve(self, input2, upper=False):
+        return OL.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        return OL.cholesky_inverse(self, upper)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
+        return OL.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def lu(self, pivot=True, get_infos=False):
+        return tuple(OL.lu(self, pivot, get_infos))  # a plain tuple, as torch's method
+
+    def lu_solve(self, LU_data, LU_pivots):  # noqa: N803
+        return OL.lu_solve(self, LU_data, LU_pivots)
+
+    def qr(self, some=True):
+        return OL.qr(self, some)
+
+    def svd(self, some=True, compute_uv=True):
+        return OL.svd(self, some, compute_uv)
+
+    def orgqr(self, input2):
+        return OL.householder_product(self, input2)
+
+    def ormqr(self, input2, input3, left=True, transpose=False):
+        return OL.ormqr(self, input2, input3, left, transpose)
+
+    def geqrf(self):
+        return OL.geqrf(self)
 
     # --- the math family (chainrule.numpy's functions) ------------------------------------------
     def asin(self):
@@ -877,7 +1071,7 @@ class Tensor:
         return M.square(self)
 
     def reciprocal(self):
-        return M.reciprocal(self)
+        return PW.reciprocal(self)
 
     def deg2rad(self):
         return M.deg2rad(self)
@@ -895,7 +1089,7 @@ class Tensor:
         return M.signbit(self)
 
     def frexp(self):
-        return M.frexp(self)
+        return PW.frexp(self)
 
     def logaddexp(self, other):
         return M.logaddexp(self, other)
@@ -927,7 +1121,7 @@ class Tensor:
         return M.float_power(self, other)
 
     def ldexp(self, other):
-        return M.ldexp(self, other)
+        return PW.ldexp(self, other)
 
     def heaviside(self, other):
         return M.heaviside(self, other)
@@ -951,8 +1145,8 @@ class Tensor:
     def i0(self):
         return SP.i0(self)
 
-    def logit(self):
-        return SP.logit(self)
+    def logit(self, eps=None):
+        return PW.logit(self, eps)
 
     def xlogy(self, other):
         return SP.xlogy(self, other)
@@ -961,74 +1155,125 @@ class Tensor:
         """PyTorch's ``x.polygamma(n)``: the n-th derivative of digamma at x."""
         return SP.polygamma(n, self)
 
-    # --- reductions -------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, dtype=None):
-        x = self if dtype is None else self.astype(dtype)
-        return R.sum(x, C.pick_axis(dim, axis, "sum"), C.pick_keep(keepdim, keepdims))
+    def mvlgamma(self, p):
+        return PW.mvlgamma(self, p)
 
-    def mean(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, dtype=None):
-        return C.mean(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
+    def igamma(self, other):
+        return SP.gammainc(self, other)
 
-    def prod(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
-        return R.prod(self, C.pick_axis(dim, axis, "prod"), C.pick_keep(keepdim, keepdims))
+    def igammac(self, other):
+        return SP.gammaincc(self, other)
+
+    # --- reductions (ops/reductions.py: torch's signatures and result types) ---------------
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=_MISSING, keepdims=False):
+        return RD.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return RD.nansum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=_MISSING, keepdims=False):
+        return RD.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return RD.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=_MISSING, keepdims=False):
+        return RD.prod(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=None,
             axis=_MISSING, keepdims=False):
         """PyTorch's overloads: ``x.var(unbiased)`` (a bool: all elements) and
         ``x.var(dim, unbiased, keepdim)``; see ``chainrule.var``."""
-        return C.var(self, dim, unbiased, keepdim, correction=correction, ddof=ddof,
-                     axis=axis, keepdims=keepdims)
+        return RD.var(self, dim, unbiased, keepdim, correction=correction, ddof=ddof,
+                      axis=axis, keepdims=keepdims)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=None,
             axis=_MISSING, keepdims=False):
         """PyTorch's overloads: ``x.std(unbiased)`` (a bool: all elements) and
         ``x.std(dim, unbiased, keepdim)``; see ``chainrule.std``."""
-        return C.std(self, dim, unbiased, keepdim, correction=correction, ddof=ddof,
-                     axis=axis, keepdims=keepdims)
+        return RD.std(self, dim, unbiased, keepdim, correction=correction, ddof=ddof,
+                      axis=axis, keepdims=keepdims)
 
     def max(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
-        return C.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
+        return RD.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def min(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
-        return C.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+        return RD.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def amax(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
-        return R.amax(self, C.pick_axis(dim, axis, "amax"), C.pick_keep(keepdim, keepdims))
+        return RD.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def amin(self, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
-        return R.amin(self, C.pick_axis(dim, axis, "amin"), C.pick_keep(keepdim, keepdims))
+        return RD.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return RD.aminmax(self, dim=dim, keepdim=keepdim)
 
     def argmax(self, dim=None, keepdim=False, *, axis=_MISSING):
-        ax = C.pick_axis(dim, axis, "argmax")
-        return _wrap(np.asarray(np.argmax(self._data, axis=ax, keepdims=keepdim)))
+        return RD.argmax(self, dim, keepdim, axis=axis)
 
     def argmin(self, dim=None, keepdim=False, *, axis=_MISSING):
-        ax = C.pick_axis(dim, axis, "argmin")
-        return _wrap(np.asarray(np.argmin(self._data, axis=ax, keepdims=keepdim)))
-
-    def cumsum(self, dim=None, *, axis=_MISSING):
-        ax = C.pick_axis(dim, axis, "cumsum")
-        if ax is None:
-            return R.cumsum(S.reshape(self, (-1,)), 0)
-        return R.cumsum(self, ax)
-
-    def cumprod(self, dim):
-        return _cumprod(self, dim)
-
-    def logsumexp(self, dim=None, keepdim=False):
-        return C.logsumexp(self, dim, keepdim)
-
-    def softmax(self, dim=-1):
-        return C.softmax(self, dim)
-
-    def log_softmax(self, dim=-1):
-        return C.log_softmax(self, dim)
+        return RD.argmin(self, dim, keepdim, axis=axis)
 
     def all(self, dim=None, keepdim=False):
-        return _wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
+        return RD.all(self, dim, keepdim)
 
     def any(self, dim=None, keepdim=False):
-        return _wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
+        return RD.any(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return RD.count_nonzero(self, dim)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return RD.norm(self, p, dim, keepdim, dtype)
+
+    def dist(self, other, p=2):
+        return RD.dist(self, other, p)
+
+    def renorm(self, p, dim, maxnorm):
+        return RD.renorm(self, p, dim, maxnorm)
+
+    def median(self, dim=None, keepdim=False):
+        return RD.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        return RD.nanmedian(self, dim, keepdim)
+
+    def mode(self, dim=-1, keepdim=False):
+        return RD.mode(self, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return RD.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return RD.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def cumsum(self, dim=None, *, dtype=None, axis=_MISSING):
+        return RD.cumsum(self, dim, dtype=dtype, axis=axis)
+
+    def cumprod(self, dim=None, *, dtype=None, axis=_MISSING):
+        return RD.cumprod(self, dim, dtype=dtype, axis=axis)
+
+    def cummax(self, dim):
+        return RD.cummax(self, dim)
+
+    def cummin(self, dim):
+        return RD.cummin(self, dim)
+
+    def logcumsumexp(self, dim):
+        return RD.logcumsumexp(self, dim)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return RD.diff(self, n, dim, prepend, append)
+
+    def logsumexp(self, dim=None, keepdim=False):
+        return RD.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim=-1, dtype=None):
+        return PW.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim=-1, dtype=None):
+        return PW.log_softmax(self, dim, dtype)
 
     # --- shape ------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -1081,8 +1326,26 @@ class Tensor:
     def broadcast_to(self, shape):
         return S.broadcast_to(self, shape)
 
-    def flip(self, dims=None, *, axis=_MISSING):
-        return S.flip(self, C.pick_axis(dims, axis, "flip"))
+    def flip(self, *args, dims=None, axis=_MISSING):
+        return OS.flip(self, args[0] if len(args) == 1 else (args or dims), axis=axis)
+
+    def fliplr(self):
+        return OS.fliplr(self)
+
+    def flipud(self):
+        return OS.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return OS.roll(self, shifts, dims)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return OS.rot90(self, k, dims)
+
+    def narrow(self, dim, start, length):
+        return OS.narrow(self, dim, start, length)
+
+    def unbind(self, dim=0):
+        return OS.unbind(self, dim)
 
     def split(self, split_size_or_sections, dim=0):
         return C.split(self, split_size_or_sections, dim)
@@ -1090,18 +1353,324 @@ class Tensor:
     def chunk(self, chunks, dim=0):
         return C.chunk(self, chunks, dim)
 
-    def gather(self, dim, index):
-        return C.gather(self, dim, index)
+    def tensor_split(self, indices_or_sections, dim=0):
+        return OS.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections):
+        return OS.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return OS.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return OS.dsplit(self, indices_or_sections)
+
+    def movedim(self, source, destination):
+        return OS.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapdims(self, dim0, dim1):
+        return C.swapaxes(self, dim0, dim1)
+
+    def adjoint(self):
+        return OS.adjoint(self)
+
+    def unflatten(self, dim, sizes):
+        return OS.unflatten(self, dim, sizes)
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return S.reshape(self, other.shape)
+
+    def repeat(self, *sizes):
+        return OS.repeat(self, OS.sizes_arg(sizes, "repeat"))
+
+    def tile(self, *dims):
+        return OS.tile(self, OS.sizes_arg(dims, "tile"))
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return OS.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def tril(self, diagonal=0):
+        return OS.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return OS.triu(self, diagonal)
+
+    def tril_(self, diagonal=0):
+        return _inplace.update(self, OS.tril(self, diagonal), "tril_")
+
+    def triu_(self, diagonal=0):
+        return _inplace.update(self, OS.triu(self, diagonal), "triu_")
+
+    def diag(self, diagonal=0):
+        return OS.diag(self, diagonal)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return OS.diag_embed(self, offset, dim1, dim2)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return OS.diagonal(self, offset, dim1, dim2)
+
+    def diagflat(self, offset=0):
+        return OS.diagflat(self, offset)
+
+    def trace(self):
+        return OS.trace(self)
+
+    def unfold(self, dimension, size, step):
+        return OS.unfold(self, dimension, size, step)
+
+    def as_strided(self, size, stride, storage_offset=0):
+        return OS.as_strided(self, size, stride, storage_offset)
+
+    def sum_to_size(self, *size):
+        return S.sum_to(self, OS.sizes_arg(size, "sum_to_size"))
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        return OS.split_with_sizes(self, split_sizes, dim)
+
+    unsafe_split = split
+
+    unsafe_chunk = chunk
+
+    def narrow_copy(self, dim, start, length):
+        return OS.narrow_copy(self, dim, start, length)
+
+    def select_scatter(self, src, dim, index):
+        return OS.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return OS.slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return OS.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def as_strided_scatter(self, src, size, stride, storage_offset=0):
+        return OS.as_strided_scatter(self, src, size, stride, storage_offset)
+
+    def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False):
+        return OS.new_full(self, tuple(size), 0, dtype, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return OS.new_full(self, OS.sizes_arg(size, "new_zeros"), 0, dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return OS.new_full(self, OS.sizes_arg(size, "new_ones"), 1, dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return OS.new_full(self, OS.sizes_arg(size, "new_empty"), 0, dtype, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return OS.new_full(self, tuple(size), fill_value, dtype, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        return OS.new_tensor(self, data, dtype, requires_grad)
+
+    # --- indexing ---------------------------------------------------------------------------
+    def gather(self, dim, index, *, sparse_grad=False):
+        return OI.gather(self, dim, index)
 
     def take_along_axis(self, indices, axis):
         return S.take_along_axis(self, indices, axis)
+
+    def take_along_dim(self, indices, dim=None):
+        return OI.take_along_dim(self, indices, dim)
+
+    def take(self, index):
+        return OI.take(self, index)
+
+    def index_select(self, dim, index):
+        return OI.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return OI.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _inplace.update(self, OI.index_add(self, dim, index, source, alpha=alpha),
+                               "index_add_")
+
+    def index_copy(self, dim, index, source):
+        return OI.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim, index, source):
+        return _inplace.update(self, OI.index_copy(self, dim, index, source), "index_copy_")
+
+    def index_fill(self, dim, index, value):
+        return OI.index_fill(self, dim, index, value)
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return OI.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return _inplace.update(self, OI.index_reduce(self, dim, index, source, reduce,
+                                                     include_self=include_self), "index_reduce_")
+
+    def select(self, dim, index):
+        return OI.select(self, dim, index)
+
+    def index_fill_(self, dim, index, value):
+        return _inplace.update(self, OI.index_fill(self, dim, index, value), "index_fill_")
+
+    def index_put(self, indices, values, accumulate=False):
+        return OI.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return _inplace.update(self, OI.index_put(self, indices, values, accumulate),
+                               "index_put_")
+
+    def masked_fill(self, mask, value):
+        return OI.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return OI.masked_select(self, mask)
+
+    def masked_scatter(self, mask, source):
+        return OI.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask, source):
+        return _inplace.update(self, OI.masked_scatter(self, mask, source), "masked_scatter_")
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return OI.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return _inplace.update(self, OI.scatter(self, dim, index, src, value=value,
+                                                reduce=reduce), "scatter_")
+
+    def scatter_add(self, dim, index, src):
+        return OI.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return _inplace.update(self, OI.scatter_add(self, dim, index, src), "scatter_add_")
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return OI.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return _inplace.update(self, OI.scatter_reduce(self, dim, index, src, reduce,
+                                                       include_self=include_self),
+                               "scatter_reduce_")
+
+    def put(self, index, source, accumulate=False):
+        return OI.put(self, index, source, accumulate)
+
+    def put_(self, index, source, accumulate=False):
+        return _inplace.update(self, OI.put(self, index, source, accumulate), "put_")
+
+    def nonzero(self, *, as_tuple=False):
+        return OI.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return OI.argwhere(self)
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        return OI.nonzero_static(self, size=size, fill_value=fill_value)
+
+    def isin(self, test_elements, *, assume_unique=False, invert=False):
+        return OO.isin(self, test_elements, assume_unique=assume_unique, invert=invert)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+        return OO.histogram(self, bins, range=range, weight=weight, density=density)
+
+    # --- sorting ----------------------------------------------------------------------------
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        return OO.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return OO.argsort(self, dim, descending, stable=stable)
+
+    def msort(self):
+        return OO.msort(self)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+        return OO.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return OO.kthvalue(self, k, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False,  # noqa: A002
+               dim=None):
+        return OO.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return OO.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def histc(self, bins=100, min=0, max=0):  # noqa: A002
+        return OO.histc(self, bins, min, max)
+
+    def bincount(self, weights=None, minlength=0):
+        return OO.bincount(self, weights, minlength)
 
     # --- products ---------------------------------------------------------------------------
     def matmul(self, other):
         return _record2(L.MATMUL, self, other)
 
     def dot(self, other):
-        return C.dot(self, other)
+        return OB.dot(self, other)
+
+    def vdot(self, other):
+        return OB.vdot(self, other)
+
+    def inner(self, other):
+        return OB.inner(self, other)
+
+    def outer(self, vec2):
+        return OB.outer(self, vec2)
+
+    ger = outer
+
+    def mm(self, mat2):
+        return OB.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return OB.bmm(self, mat2)
+
+    def mv(self, vec):
+        return OB.mv(self, vec)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return OB.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return OB.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return OB.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return OB.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return OB.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def kron(self, other):
+        return OB.kron(self, other)
+
+    def cross(self, other, dim=None):
+        return OB.cross(self, other, dim)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return OB.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return OB.corrcoef(self)
+
+    # --- random sampling (ops/random.py) and the short-time Fourier transform (ops/spectral.py)
+    def bernoulli(self, p=None, *, generator=None):
+        return OR.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return OR.multinomial(self, num_samples, replacement, generator=generator)
+
+    def stft(self, n_fft, *args, **kwargs):
+        return SPC.stft(self, n_fft, *args, **kwargs)
+
+    def istft(self, n_fft, *args, **kwargs):
+        return SPC.istft(self, n_fft, *args, **kwargs)
 
 
 def install_numpy_protocol(protocol) -> None:

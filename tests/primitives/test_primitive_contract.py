@@ -28,27 +28,18 @@ INTERNAL = {
     "cast": "Tensor.astype / Tensor.to / chainrule.numpy.astype",
     "copy_slices": "writing through a view (x[i] = v, view.add_(...))",
     "fft_resize": "chainrule.numpy.fft.fftn's n= / s= (crop or zero-pad)",
-    "fold": "chainrule.nn.functional.fold (unfold's transpose, under convolution)",
     "gammainc_da": "chainrule.scipy.special.gammainc's derivative in a",
     "getitem": "x[index]",
-    "index_add": "advanced-index writes x[idx] = v and x[idx] += v",
     "iv_dv": "chainrule.scipy.special.iv/ive's derivative in the order",
     "jy_dv": "chainrule.scipy.special.jv/yv's derivative in the order",
     "kv_dv": "chainrule.scipy.special.kv/kve's derivative in the order",
     "logabsdet": "chainrule.numpy.linalg.slogdet",
     "modf_frac": "chainrule.numpy.modf",
-    "unfold": "chainrule.nn.functional.unfold (convolution's sliding windows)",
 }
 
 NOT_TENSOR_METHODS = {
     "solve": "removed from PyTorch (the method raises); torch.linalg.solve is the API",
     "eig": "removed from PyTorch (the method raises); torch.linalg.eig is the API",
-    "svd": "PyTorch's deprecated torch.svd form (returns V, not Vh); see numpy.linalg.svd",
-    "qr": "PyTorch's deprecated torch.qr form (some=); see numpy.linalg.qr",
-    "cholesky": "PyTorch's deprecated torch.cholesky form; see numpy.linalg.cholesky",
-    "index_add": "another operation under the same name: Tensor.index_add(dim, index, source)",
-    "unfold": "another operation under the same name: Tensor.unfold(dim, size, step), a "
-              "sliding-window view along one axis",
 }
 
 

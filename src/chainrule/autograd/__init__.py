@@ -1,6 +1,6 @@
 """Autograd: graph nodes, the backward engine, grad mode, forward mode and derivative checks."""
 
-from . import conversion, forward_ad, function, inplace, profiler
+from . import conversion, forward_ad, function, functional, inplace, profiler
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .api import backward, grad
 from .conversion import TracedConversionError
@@ -13,7 +13,8 @@ from .saved_hooks import save_on_disk, saved_tensors_hooks
 
 __all__ = [
     "AccumulateGrad", "Function", "FunctionCtx", "GradcheckError", "Node", "RemovableHandle",
-    "backward", "detect_anomaly", "grad", "gradcheck", "gradgradcheck", "is_anomaly_enabled",
+    "backward", "detect_anomaly", "functional", "grad", "gradcheck", "gradgradcheck",
+    "is_anomaly_enabled",
     "once_differentiable", "profiler", "save_on_disk", "saved_tensors_hooks",
     "set_detect_anomaly", "TracedConversionError", *_grad_mode,
 ]

@@ -1,3 +1,295 @@
-"""PyTorch-spelled sorting operations (see chainrule/ops/__init__.py)."""
+"""PyTorch-spelled sorting operations (see chainrule/ops/__init__.py): sort, topk, kthvalue,
+unique, searchsorted, histograms. Values are gathered at the sorted indices
+(take_along_axis), so their derivative is the gather's: no new primitive."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..primitives import shape as S
+from ..primitives._conj import astype
+from ..primitives._core import apply, array_of, data_of
+from ..primitives.shape import INDEX_ADD, getitem, normalize_dim, take_along_axis
+from .shape import constant, shape_of
+
+__all__ = [
+    "sort", "argsort", "msort", "topk", "kthvalue", "searchsorted", "bucketize", "unique",
+    "unique_consecutive", "histc", "bincount",
+]
+
+sort_result = namedtuple("sort", ["values", "indices"])
+topk_result = namedtuple("topk", ["values", "indices"])
+kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
+
+
+def _real(x, op):
+    d = array_of(x)
+    if d.dtype.kind == "c":
+        raise TypeError(f"{op}: complex numbers have no order; sort the real part, the "
+                        f"imaginary part or abs(x) instead")
+    return d
+
+
+def _argsort(d, axis, descending, stable):
+    """Indices that sort ``d`` along ``axis``. NaN counts as the largest value; ties keep their
+    order (in both directions) when ``stable``."""
+    if not descending:
+        return np.argsort(d, axis=axis, kind="stable" if stable else None)
+    # Descending, ties in their original order: sort the reversed array ascending (stably),
+    # reverse that, and map the positions back.
+    n = d.shape[axis]
+    r = np.argsort(np.flip(d, axis), axis=axis, kind="stable")
+    return n - 1 - np.flip(r, axis)
+
+
+def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    """``(values, indices)`` sorted along ``dim``; the values' gradient goes back to the
+    positions they came from."""
+    d = _real(input, "sort")
+    if d.ndim == 0:
+        return sort_result(input, constant(np.zeros((), np.int64), input))
+    ax = normalize_dim(dim, d.ndim, "sort")
+    idx = _argsort(d, ax, descending, True).astype(np.int64)  # stable: PyTorch's CPU order
+    return sort_result(take_along_axis(input, idx, ax), constant(idx, input))
+
+
+def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    d = _real(input, "argsort")
+    if d.ndim == 0:
+        return constant(np.zeros((), np.int64), input)
+    ax = normalize_dim(dim, d.ndim, "argsort")
+    return constant(_argsort(d, ax, descending, True).astype(np.int64), input)
+
+
+def msort(input):
+    """Sorted along dim 0 (values only)."""
+    return sort(input, 0).values
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices, in order."""
+    d = _real(input, "topk")
+    if d.ndim == 0:
+        if k not in (0, 1):
+            raise ValueError(f"topk: k ({k}) is out of range for a 0-D tensor")
+        return topk_result(input, constant(np.zeros((), np.int64), input))
+    ax = normalize_dim(dim, d.ndim, "topk")
+    n = d.shape[ax]
+    if not 0 <= k <= n:
+        raise ValueError(f"topk: k ({k}) must be between 0 and the length {n} of dim {ax}")
+    if 0 < k < n:  # partition first (linear), then sort only the k chosen
+        part = np.argpartition(d, n - k if largest else k - 1, axis=ax)
+        sel = np.take(part, np.arange(n - k, n) if largest else np.arange(k), axis=ax)
+        order = _argsort(np.take_along_axis(d, sel, ax), ax, largest, True)
+        idx = np.take_along_axis(sel, order, ax)
+    else:
+        idx = np.take(_argsort(d, ax, largest, True), np.arange(k), axis=ax)
+    idx = idx.astype(np.int64)
+    return topk_result(take_along_axis(input, idx, ax), constant(idx, input))
+
+
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
+    """The ``k``-th smallest value (1-based) along ``dim`` and its index."""
+    d = _real(input, "kthvalue")
+    if d.ndim == 0:
+        if k != 1:
+            raise ValueError(f"kthvalue: k ({k}) is out of range for a 0-D tensor")
+        return kthvalue_result(input, constant(np.zeros((), np.int64), input))
+    ax = normalize_dim(dim, d.ndim, "kthvalue")
+    if not 1 <= k <= d.shape[ax]:
+        raise ValueError(f"kthvalue: k ({k}) must be between 1 and the length {d.shape[ax]} of "
+                         f"dim {ax}")
+    idx = np.take(_argsort(d, ax, False, True), [k - 1], axis=ax).astype(np.int64)
+    vals = take_along_axis(input, idx, ax)
+    if not keepdim:
+        vals, idx = S.reshape(vals, idx.shape[:ax] + idx.shape[ax + 1:]), idx.squeeze(ax)
+    return kthvalue_result(vals, constant(idx, input))
+
+
+def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter=None):
+    """Where ``input``'s values would go in ``sorted_sequence`` (1-D, or N-D matched row by row
+    with ``input``) to keep it sorted. Indices carry no gradient."""
+    seq = np.asarray(data_of(sorted_sequence))
+    vals = np.asarray(data_of(input))
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise ValueError("searchsorted: right=True and side='left' contradict each other")
+        right = side == "right"
+    if sorter is not None:
+        seq = np.take_along_axis(seq, np.asarray(data_of(sorter)), -1)
+    how = "right" if right else "left"
+    dt = np.int32 if out_int32 else np.int64
+    if seq.ndim <= 1:
+        out = np.searchsorted(seq.reshape(-1), vals, side=how)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise ValueError(f"searchsorted: the leading dims of sorted_sequence {seq.shape} and "
+                             f"input {vals.shape} must match")
+        rows = int(np.prod(seq.shape[:-1], dtype=np.int64))
+        s2, v2 = seq.reshape(rows, seq.shape[-1]), vals.reshape(rows, vals.shape[-1])
+        out = np.zeros(v2.shape, dtype=np.int64)
+        for k in range(rows):
+            out[k] = np.searchsorted(s2[k], v2[k], side=how)
+        out = out.reshape(vals.shape)
+    return constant(out.astype(dt), sorted_sequence, input)
+
+
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False):
+    """The bucket of each value: ``boundaries[i-1] < x <= boundaries[i]`` (``right=False``) or
+    ``boundaries[i-1] <= x < boundaries[i]`` (``right=True``)."""
+    b = np.asarray(data_of(boundaries))
+    if b.ndim != 1:
+        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
+    out = np.searchsorted(b, np.asarray(data_of(input)), side="right" if right else "left")
+    return constant(np.asarray(out).astype(np.int32 if out_int32 else np.int64), input,
+                    boundaries)
+
+
+def _unique_results(input, values, inverse, counts, return_inverse, return_counts):
+    out = (values,)
+    if return_inverse:
+        out += (constant(inverse.astype(np.int64), input),)
+    if return_counts:
+        out += (constant(counts.astype(np.int64), input),)
+    return out[0] if len(out) == 1 else out
+
+
+def _first_of_groups(d, dim, consecutive):
+    """For each unique value (slice along ``dim``): the index of its first occurrence, the
+    inverse map and the counts."""
+    if dim is None:
+        flat = d.reshape(-1)
+        if consecutive:
+            new = np.ones(flat.size, dtype=bool)
+            new[1:] = flat[1:] != flat[:-1]
+            first = np.flatnonzero(new)
+            inverse = np.cumsum(new) - 1
+            return first, inverse.reshape(d.shape), np.diff(np.append(first, flat.size))
+        _, first, inverse, counts = np.unique(flat, return_index=True, return_inverse=True,
+                                              return_counts=True)
+        return first, inverse.reshape(d.shape), counts
+    rows = np.moveaxis(d, dim, 0)
+    rows = rows.reshape(d.shape[dim], int(np.prod(rows.shape[1:], dtype=np.int64)))
+    if consecutive:
+        new = np.ones(rows.shape[0], dtype=bool)
+        new[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+        first = np.flatnonzero(new)
+        return first, np.cumsum(new) - 1, np.diff(np.append(first, rows.shape[0]))
+    _, first, inverse, counts = np.unique(rows, axis=0, return_index=True, return_inverse=True,
+                                          return_counts=True)
+    return first, inverse.reshape(-1), counts
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None):
+    """The distinct values (or slices along ``dim``), sorted; optionally the inverse map and the
+    counts. The values are gathered from each one's first occurrence, which gets the
+    gradient."""
+    d = _real(input, "unique")
+    ax = None if dim is None else normalize_dim(dim, d.ndim, "unique")
+    first, inverse, counts = _first_of_groups(d, ax, False)
+    vals = _gather_first(input, first, ax)
+    return _unique_results(input, vals, inverse, counts, return_inverse, return_counts)
+
+
+def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None):
+    """Collapse runs of equal values (or slices along ``dim``) into one."""
+    d = np.asarray(data_of(input))
+    ax = None if dim is None else normalize_dim(dim, d.ndim, "unique_consecutive")
+    first, inverse, counts = _first_of_groups(d, ax, True)
+    vals = _gather_first(input, first, ax)
+    return _unique_results(input, vals, inverse, counts, return_inverse, return_counts)
+
+
+def _gather_first(input, first, ax):
+    if ax is None:
+        return getitem(S.reshape(input, (-1,)), (first,))
+    return getitem(input, (slice(None),) * ax + (first,))
+
+
+def histc(input, bins: int = 100, min: float = 0, max: float = 0):  # noqa: A002
+    """Counts of values in ``bins`` equal bins between ``min`` and ``max`` (the data's range
+    when both are 0); values outside are left out. Not differentiable (a count)."""
+    d = np.asarray(data_of(input))
+    if d.dtype.kind not in "f":
+        raise TypeError(f"histc: expects a floating tensor, got dtype {d.dtype}")
+    lo, hi = float(min), float(max)
+    if lo == hi:
+        lo, hi = (float(d.min()), float(d.max())) if d.size else (0.0, 0.0)
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise ValueError(f"histc: min ({min}) must not exceed max ({max})")
+    counts, _ = np.histogram(d, bins=int(bins), range=(lo, hi))
+    return constant(counts.astype(d.dtype), input)
+
+
+def bincount(input, weights=None, minlength: int = 0):
+    """How often each non-negative int occurs in the 1-D ``input`` (the sum of ``weights`` at
+    those places when given: differentiable in the weights)."""
+    idx = np.asarray(data_of(input))
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise TypeError(f"bincount: input must be a 1-D tensor of ints, got shape {idx.shape} "
+                        f"and dtype {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise ValueError("bincount: input must be non-negative")
+    n = int(np.maximum(idx.max() + 1 if idx.size else 0, minlength))
+    if weights is None:
+        return constant(np.bincount(idx, minlength=n).astype(np.int64), input)
+    if shape_of(weights) != idx.shape:
+        raise ValueError(f"bincount: weights of shape {shape_of(weights)} must match the input's "
+                         f"{idx.shape}")
+    # PyTorch counts integer weights in double
+    w = weights if array_of(weights).dtype.kind in "fc" else astype(weights, np.float64)
+    return apply(INDEX_ADD, (w,), ((idx.astype(np.intp),), (n,), False, 1))
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
+    """Whether each element of ``elements`` occurs in ``test_elements`` (a bool tensor)."""
+    e, t = np.asarray(data_of(elements)), np.asarray(data_of(test_elements))
+    return constant(np.isin(e, t, assume_unique=assume_unique, invert=invert), elements,
+                    test_elements)
+
+
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density: bool = False):  # noqa: A002
+    """Counts (or weight sums) of values in bins (a count or the edges), and the edges. Not
+    differentiable."""
+    d = np.asarray(data_of(input))
+    b = data_of(bins)
+    b = int(b) if np.ndim(b) == 0 else np.asarray(b)
+    w = None if weight is None else np.asarray(data_of(weight))
+    rng = None if range is None else (float(range[0]), float(range[1]))
+    hist, edges = np.histogram(d, bins=b, range=rng, weights=w, density=density)
+    return histogram_result(constant(hist.astype(d.dtype), input),
+                            constant(edges.astype(d.dtype), input))
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density: bool = False):  # noqa: A002
+    """The histogram of the rows of ``input`` (N, D) over D dims; edges per dim."""
+    d = np.asarray(data_of(input))
+    b = data_of(bins)
+    b = [np.asarray(data_of(x)) for x in b] if isinstance(b, (list, tuple)) and \
+        np.ndim(data_of(b[0])) else (int(b) if np.ndim(b) == 0 else [int(x) for x in b])
+    rng = None if range is None else [(float(range[2 * k]), float(range[2 * k + 1]))
+                                      for k in np.arange(len(range) // 2)]
+    w = None if weight is None else np.asarray(data_of(weight))
+    try:
+        hist, edges = np.histogramdd(d.reshape(-1, d.shape[-1]), bins=b, range=rng, weights=w,
+                                     density=density)
+    except ValueError as exc:  # e.g. edges that do not increase (PyTorch does not check)
+        raise ValueError(f"histogramdd: {exc}") from None
+    return histogramdd_result(constant(hist.astype(d.dtype), input),
+                              tuple(constant(e.astype(d.dtype), input) for e in edges))
+
+
+__all__ += ["isin", "histogram", "histogramdd"]

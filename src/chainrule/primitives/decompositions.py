@@ -319,7 +319,7 @@ LOGABSDET = Primitive(
 def _pack(parts):
     """Arrays ``(array, number of core axes)`` with their core axes flattened, joined along the
     last axis (the forward rules' counterpart of ``_np_pack``)."""
-    flat = [reshape(p, p.shape[: p.ndim - c] + (-1,)) for p, c in parts]
+    flat = [reshape(p, p.shape[: p.ndim - c] + (_core_size(p.shape, c),)) for p, c in parts]
     kinds = {data_of(f).dtype.kind for f in flat}
     if "c" in kinds and len(kinds) > 1:  # real parts (eigenvalues, singular values) of a
         dt = next(data_of(f).dtype for f in flat if _cx(f))  # complex result: cast, so that
@@ -337,10 +337,13 @@ def _unpack(p, cores):
     return out
 
 
+def _core_size(shape, c) -> int:
+    # spelled out: reshape's -1 is ambiguous for an empty stack
+    return int(np.prod(shape[len(shape) - c:], dtype=np.int64))
+
+
 def _np_pack(*arrays_and_cores):
-    # the core size is spelled out: -1 is ambiguous for an empty stack
-    return np.concatenate([a.reshape(a.shape[: a.ndim - c]
-                                     + (int(np.prod(a.shape[a.ndim - c:], dtype=np.int64)),))
+    return np.concatenate([a.reshape(a.shape[: a.ndim - c] + (_core_size(a.shape, c),))
                            for a, c in arrays_and_cores], axis=-1)
 
 

@@ -1,5 +1,6 @@
-"""``chainrule.utils``: ``checkpoint`` (as ``torch.utils.checkpoint``)."""
+"""``chainrule.utils``: ``checkpoint`` (as ``torch.utils.checkpoint``) and ``data`` (as
+``torch.utils.data``)."""
 
-from . import checkpoint  # noqa: F401 - the module, as torch.utils.checkpoint
+from . import checkpoint, data  # noqa: F401 - the modules, as torch.utils.checkpoint / .data
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "data"]

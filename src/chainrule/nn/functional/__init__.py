@@ -5,40 +5,120 @@ chainrule's differentiable operations, so it can be differentiated to any order.
 """
 
 from .activation import (
+    celu,
     elu,
     gelu,
+    glu,
+    gumbel_softmax,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
     leaky_relu,
     log_softmax,
+    logsigmoid,
+    mish,
+    normalize,
+    one_hot,
+    prelu,
     relu,
+    relu6,
+    rrelu,
+    selu,
     sigmoid,
     silu,
     softmax,
+    softmin,
     softplus,
+    softshrink,
+    softsign,
     tanh,
+    tanhshrink,
+    threshold,
 )
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
-from .conv import conv1d, conv2d
-from .distance import cosine_similarity
-from .layers import bilinear, dropout, embedding, layer_norm, linear
+from .conv import (
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
+from .distance import cosine_similarity, pairwise_distance, pdist
+from .layers import (
+    alpha_dropout,
+    bilinear,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    embedding,
+    embedding_bag,
+    feature_alpha_dropout,
+    layer_norm,
+    linear,
+)
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
     cross_entropy,
+    ctc_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
     huber_loss,
     kl_div,
     l1_loss,
+    linear_cross_entropy,
+    margin_ranking_loss,
     mse_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
     nll_loss,
+    poisson_nll_loss,
     smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
-from .normalization import batch_norm, group_norm
+from .normalization import batch_norm, group_norm, instance_norm, local_response_norm, rms_norm
 from .pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
+    fractional_max_pool2d,
+    fractional_max_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from .vision import (
+    affine_grid,
+    channel_shuffle,
+    fold,
+    grid_sample,
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
 )
 
 __all__ = [
@@ -49,4 +129,26 @@ __all__ = [
     "scaled_dot_product_attention", "multi_head_attention_forward",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm", "group_norm",
+    # activations
+    "hardtanh", "relu6", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "tanhshrink",
+    "softsign", "selu", "celu", "rrelu", "prelu", "logsigmoid", "threshold", "softmin",
+    "gumbel_softmax", "glu", "mish", "normalize", "one_hot",
+    # convolution and pooling
+    "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool3d",
+    "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d",
+    "max_unpool2d", "max_unpool3d", "fractional_max_pool2d", "fractional_max_pool3d",
+    # normalisation, distances, dropout, embeddings
+    "instance_norm", "local_response_norm", "rms_norm", "pairwise_distance", "pdist",
+    "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+    "embedding_bag",
+    # vision
+    "pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+    "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "unfold", "fold", "affine_grid",
+    "grid_sample",
+    # losses
+    "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss",
+    "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "poisson_nll_loss", "gaussian_nll_loss", "ctc_loss", "linear_cross_entropy",
 ]

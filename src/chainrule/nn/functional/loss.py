@@ -13,11 +13,13 @@ import numpy as np
 
 from ...composite import log_softmax
 from ...primitives.elementwise import abs as _abs
-from ...primitives.elementwise import exp, where
+from ...primitives.elementwise import exp, log, sqrt, where
+from ...primitives.elementwise import minimum as _minimum
 from ...primitives.reduction import sum as _sum
-from ...primitives.shape import getitem, reshape, take_along_axis
+from ...primitives.shape import concatenate, getitem, reshape, take_along_axis
 from ._util import (
     check_reduction,
+    clamp_min_keep_grad,
     clamped_log,
     data,
     legacy_reduction,
@@ -28,7 +30,11 @@ from ._util import (
 from ._util import reduce as _reduce
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+           "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss",
+           "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+           "multilabel_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+           "poisson_nll_loss", "gaussian_nll_loss", "ctc_loss", "linear_cross_entropy"]
 
 
 def _weighted(loss, weight, reduction: str, op: str, mean_by_weight: bool = True):
@@ -293,3 +299,367 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
         return total / data(input).shape[0] if nd else total
     return _reduce(loss, reduction)
 
+
+
+# --- margin and embedding losses -------------------------------------------------------------
+def _clamp_min0(z):
+    """``max(z, 0)`` with PyTorch's ``clamp_min`` derivative (1 where z >= 0)."""
+    return where(data(z) >= 0, z, 0)
+
+
+def _start(size_average, reduce, reduction, op):
+    """The validated reduction, from PyTorch's deprecated flags where they are given."""
+    reduction = legacy_reduction(size_average, reduce, reduction, op)
+    check_reduction(reduction, op)
+    return reduction
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None,
+                          reduce=None, reduction: str = "mean"):
+    """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where it is
+    -1; the cosine along the last dimension of (N, D) (or (D,)), with 1e-12 added to each
+    squared norm, as PyTorch."""
+    reduction = _start(size_average, reduce, reduction, "cosine_embedding_loss")
+    s1, s2, st = data(input1).shape, data(input2).shape, data(target).shape
+    if s1 != s2 or len(s1) not in (1, 2) or st != s1[:-1]:
+        raise ValueError(f"cosine_embedding_loss: expected input1 and input2 of the same shape "
+                         f"(N, D) or (D,) and target (N,) or (), got {s1}, {s2} and {st}")
+    dim = len(st)
+    prod = _sum(input1 * input2, dim)
+    m1 = _sum(input1 * input1, dim) + 1e-12
+    m2 = _sum(input2 * input2, dim) + 1e-12
+    cos = prod / sqrt(m1 * m2)
+    t = data(target)
+    loss = where(t == 1, 1 - cos, 0) + where(t == -1, _clamp_min0(cos - margin), 0)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_average=None,
+                        reduce=None, reduction: str = "mean"):
+    """``max(0, -target * (x1 - x2) + margin)``."""
+    reduction = _start(size_average, reduce, reduction, "margin_ranking_loss")
+    shapes = [data(a).shape for a in (input1, input2, target)]
+    if len({len(sh) for sh in shapes}) != 1:
+        raise ValueError(f"margin_ranking_loss: all input tensors should have the same number "
+                         f"of dimensions, got shapes {shapes}")
+    return _reduce(_clamp_min0(-target * (input1 - input2) + margin), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean"):
+    """``x`` where target is 1, ``max(0, margin - x)`` where it is -1 (PyTorch adds both
+    terms for other target values)."""
+    reduction = _start(size_average, reduce, reduction, "hinge_embedding_loss")
+    t = data(target)
+    loss = where(t != 1, _clamp_min0(margin - input), 0) + where(t != -1, input, 0)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """``log(1 + exp(-target * x))``."""
+    reduction = _start(size_average, reduce, reduction, "soft_margin_loss")
+    _check_same_shape(input, target, "soft_margin_loss")
+    return _reduce(softplus(-target * input), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction: str = "mean"):
+    """``-mean_c(t log sigmoid(x) + (1 - t) log sigmoid(-x))`` over the classes (the last
+    dimension), optionally weighted per class."""
+    reduction = _start(size_average, reduce, reduction, "multilabel_soft_margin_loss")
+    _check_same_shape(input, target, "multilabel_soft_margin_loss")
+    loss = target * softplus(-input) + (1 - target) * softplus(input)
+    if weight is not None:
+        loss = loss * weight
+    nd = data(loss).ndim
+    c = data(input).shape[-1] if nd else 1
+    loss = _sum(loss, nd - 1) / c if nd else loss
+    return _reduce(loss, reduction)
+
+
+def _class_target(input, target, op):
+    """(N, C) input and (N,) int target, from (C,)/() as well."""
+    xs, t = data(input).shape, data(target)
+    if len(xs) not in (1, 2) or t.shape != xs[:-1]:
+        raise ValueError(f"{op}: expected input (N, C) with target (N,), or (C,) with a 0-d "
+                         f"target, got {xs} and {t.shape}")
+    if not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"{op}: the target must hold class indices (an integer dtype), got "
+                        f"{t.dtype}")
+    c = xs[-1]
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise IndexError(f"{op}: target values must be in [0, {c}), got values in "
+                         f"[{int(t.min())}, {int(t.max())}]")
+    return t
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,
+                      size_average=None, reduce=None, reduction: str = "mean"):
+    """Multi-class hinge loss: ``sum_{i != y} max(0, margin - x[y] + x[i]) ** p / C`` (p 1 or
+    2), each term times ``weight[y]`` when given."""
+    reduction = _start(size_average, reduce, reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
+    if data(input).ndim == 0:  # one sample of one class
+        input = reshape(input, (1,))
+    if data(input).ndim == 1 and data(target).shape == (1,):  # PyTorch: one sample, (1,)
+        input = reshape(input, (1, -1))
+    t = _class_target(input, target, "multi_margin_loss")
+    xs = data(input).shape
+    c = xs[-1]
+    _check_weight(weight, c, "multi_margin_loss")
+    ax = len(xs) - 1
+    xy = take_along_axis(input, t[..., None], ax)
+    z = (xy * -1 + margin) + input
+    others = np.arange(c) != t[..., None]
+    h = where(others & (data(z) > 0), z, 0)
+    if p == 2:
+        h = h * h
+    if weight is not None:
+        h = h * reshape(_take(weight, t), t.shape + (1,))
+    return _reduce(_sum(h, ax) / c, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None,
+                           reduction: str = "mean"):
+    """``sum_{j in targets} sum_{i not in targets} max(0, 1 - (x[j] - x[i])) / C``; the targets
+    of a sample are its target row's values up to the first -1."""
+    reduction = _start(size_average, reduce, reduction, "multilabel_margin_loss")
+    if data(input).ndim == 0:  # one sample of one class
+        input, target = reshape(input, (1,)), np.reshape(data(target), (1,))
+    xs, t = data(input).shape, data(target)
+    if len(xs) not in (1, 2) or t.shape != xs or not np.issubdtype(t.dtype, np.integer):
+        raise ValueError(f"multilabel_margin_loss: expected input (N, C) or (C,) and an integer "
+                         f"target of the same shape, got {xs} and {t.dtype} {t.shape}")
+    c = xs[-1]
+    t2 = t.reshape(-1, c)
+    # Entries after the first -1 do not count.
+    valid = np.cumprod(t2 != -1, axis=1).astype(bool)
+    if ((t2 < -1) | (t2 >= c))[valid].any():
+        raise IndexError(f"multilabel_margin_loss: target values must be in [0, {c}) or -1")
+    cnt = np.zeros(t2.shape)
+    rows = np.nonzero(valid)
+    np.add.at(cnt, (rows[0], t2[rows]), 1.0)
+    non_target = (cnt == 0).astype(np.float64)
+    wts = (cnt[:, :, None] * non_target[:, None, :]).reshape(xs[:-1] + (c, c))
+    x = input
+    ax = len(xs) - 1
+    xj = reshape(x, xs + (1,))
+    xi = reshape(x, xs[:-1] + (1, c))
+    z = (xi - xj) + 1
+    h = where(data(z) > 0, z, 0) * wts.astype(data(input).dtype)
+    return _reduce(_sum(h, (ax, ax + 1)) / c, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean"):
+    """``max(0, d(a, p) - d(a, n) + margin)`` with ``d = pairwise_distance(., ., p, eps)``;
+    ``swap`` uses ``min(d(a, n), d(p, n))``."""
+    from .distance import pairwise_distance
+
+    reduction = _start(size_average, reduce, reduction, "triplet_margin_loss")
+    dims = {data(a).ndim for a in (anchor, positive, negative)}
+    if len(dims) != 1 or dims.pop() not in (1, 2):
+        raise ValueError(f"triplet_margin_loss: anchor, positive and negative must all be 1-d "
+                         f"or all 2-d, got shapes "
+                         f"{[data(a).shape for a in (anchor, positive, negative)]}")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = _minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(_clamp_min0(d_pos - d_neg + margin), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean"):
+    """``triplet_margin_loss`` with any distance (default ``pairwise_distance``)."""
+    from .distance import pairwise_distance
+
+    check_reduction(reduction, "triplet_margin_with_distance_loss")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, "
+                         f"got {margin}")
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = _minimum(d_neg, dist(positive, negative))
+    return _reduce(_clamp_min0(d_pos - d_neg + margin), reduction)
+
+
+# --- likelihoods -------------------------------------------------------------------------------
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean"):
+    """Poisson negative log-likelihood: ``exp(x) - t x`` (``log_input``) or
+    ``x - t log(x + eps)``; ``full`` adds Stirling's ``t log t - t + log(2 pi t) / 2`` where
+    t > 1."""
+    reduction = _start(size_average, reduce, reduction, "poisson_nll_loss")
+    if log_input:
+        loss = exp(input) - target * input
+    else:
+        loss = input - target * log(input + eps)
+    if full:
+        # Stirling's term where target > 1 (0 elsewhere); target may be a tensor with
+        # derivatives, so it is composed (with a safe value where it is masked out).
+        big = data(target) > 1
+        ts = where(big, target, 2.0)
+        loss = loss + where(big, ts * log(ts) - ts + 0.5 * log(ts * (2 * np.pi)), 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean"):
+    """Gaussian negative log-likelihood ``(log(var) + (x - t)**2 / var) / 2`` (plus
+    ``log(2 pi) / 2`` with ``full``). ``var`` has the input's shape, or one dimension less
+    (or a last dimension of 1): one variance per sample; it is clamped to at least ``eps``
+    without changing its gradient, as PyTorch."""
+    check_reduction(reduction, "gaussian_nll_loss")
+    xs = data(input).shape
+    if np.ndim(data(var)) == 0 and not hasattr(var, "_data"):
+        var = np.full(xs, float(var), data(input).dtype)
+    vs = data(var).shape
+    if vs != xs:
+        if xs[:-1] == vs:
+            var = reshape(var, vs + (1,))
+        elif not (xs[:-1] == vs[:-1] and vs[-1:] == (1,)):
+            raise ValueError(f"gaussian_nll_loss: var of shape {vs} does not match the input's "
+                             f"shape {xs}: give the same shape, one dimension less, or a last "
+                             f"dimension of 1")
+    if (data(var) < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    var = clamp_min_keep_grad(var, eps)
+    d = input - target
+    loss = (log(var) + d * d / var) * 0.5
+    if full:
+        loss = loss + 0.5 * np.log(2 * np.pi)
+    return _reduce(loss, reduction)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False):
+    """Connectionist temporal classification loss: ``-log`` of the total probability of all
+    alignments of each target, by the forward algorithm in log space (composed from
+    ``logsumexp``, so differentiable to any order). ``log_probs`` (T, N, C) or (T, C);
+    ``targets`` (N, S) padded or concatenated (1-d); 'mean' divides each loss by its target
+    length, then averages, as PyTorch."""
+    check_reduction(reduction, "ctc_loss")
+    ls = data(log_probs).shape
+    unbatched = len(ls) == 2
+    if unbatched:
+        log_probs = reshape(log_probs, (ls[0], 1, ls[1]))
+        ls = data(log_probs).shape
+    if len(ls) != 3:
+        raise ValueError(f"ctc_loss: log_probs must have shape (T, N, C) or (T, C), got {ls}")
+    t_len, n, c = ls
+    tg = np.asarray(data(targets)).astype(np.int64)
+    il = np.asarray(data(input_lengths)).astype(np.int64).reshape(-1)
+    tl = np.asarray(data(target_lengths)).astype(np.int64).reshape(-1)
+    if unbatched and tg.ndim == 1 and tl.size == 1:
+        tg = tg[None, :]
+    if il.shape != (n,) or tl.shape != (n,):
+        raise ValueError(f"ctc_loss: input_lengths and target_lengths must have {n} entries, "
+                         f"got {il.shape} and {tl.shape}")
+    if tg.ndim == 1:  # concatenated targets
+        ends = np.cumsum(tl)
+        rows = [tg[e - k:e] for e, k in zip(ends, tl)]
+    else:
+        rows = [tg[i, :tl[i]] for i in range(n)]
+    if (il > t_len).any() or (il < 0).any():
+        raise ValueError(f"ctc_loss: input_lengths must be in [0, {t_len}], got {il}")
+    dt = data(log_probs).dtype
+    neg = np.asarray(-np.inf, dt)
+    # All samples at once: the extended labels (blank, l1, blank, l2, ..., blank) padded to
+    # the longest, positions past a sample's own end held at -inf, and each sample's alpha
+    # frozen once its input length is reached.
+    ls = 2 * tl + 1
+    smax = int(ls.max()) if n else 1
+    ext = np.full((n, smax), blank, np.int64)
+    for b in range(n):
+        ext[b, 1:2 * len(rows[b]):2] = rows[b]
+    pos = np.arange(smax)
+    valid = pos < ls[:, None]
+    # alpha_t(s) may come from s, s - 1, and s - 2 when ext[s] is not blank and differs from
+    # ext[s - 2].
+    skip = np.zeros((n, smax), bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    lp = getitem(log_probs, (np.arange(t_len)[:, None, None], np.arange(n)[None, :, None],
+                             ext[None]))  # (T, N, S)
+    first = (pos < 2) & valid
+    alpha = where(first, getitem(lp, 0), neg) if t_len else np.where(first, 0.0, neg)
+    # An empty input: only the empty target has an alignment.
+    alpha = where((il == 0)[:, None], np.where(pos == 0, 0.0, -np.inf).astype(dt), alpha)
+    inf_col = np.full((n, 1), -np.inf, dt)
+    for t in range(1, int(il.max()) if n else 0):
+        prev1 = concatenate([inf_col, getitem(alpha, (slice(None), slice(0, smax - 1)))], 1)
+        prev2 = concatenate([inf_col, inf_col, getitem(alpha, (slice(None),
+                                                               slice(0, smax - 2)))], 1) \
+            if smax > 2 else np.full((n, smax), -np.inf, dt)
+        prev2 = where(skip, prev2, neg)
+        stacked = concatenate([reshape(a, (1, n, smax)) for a in (alpha, prev1, prev2)])
+        new = where(valid, _lse(stacked, 0) + getitem(lp, t), neg)
+        alpha = where((t < il)[:, None], new, alpha)
+    ends = np.stack([2 * tl, np.maximum(2 * tl - 1, 0)], axis=1)
+    last = where(np.stack([tl >= 0, tl > 0], axis=1), take_along_axis(alpha, ends, 1), neg)
+    loss = -_lse(last, 1)
+    if zero_infinity:
+        loss = where(np.isinf(data(loss)), 0, loss)
+    if unbatched:
+        loss = reshape(loss, ())
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return _sum(loss)
+    denom = np.maximum(tl, 1).astype(dt)
+    return _sum(loss / (denom if not unbatched else denom[0])) / n
+
+
+def _lse(x, axis: int):
+    """``log(sum(exp(x)))`` along ``axis``, -inf (with gradient 0) where every entry is -inf:
+    those entries are replaced by 0 before the sum and the result set back to -inf."""
+    xd = data(x)
+    m = np.max(xd, axis=axis, keepdims=True)
+    dead = np.isneginf(m)
+    m = np.where(dead, 0.0, m).astype(xd.dtype)
+    x = where(np.broadcast_to(dead, xd.shape), 0, x)
+    out = log(_sum(exp(x - m), axis, True)) + m
+    out = where(dead, np.asarray(-np.inf, xd.dtype), out)
+    return reshape(out, np.delete(np.array(xd.shape), axis % xd.ndim).tolist())
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction: str = "mean", ignore_index: int | None = None,
+                         label_smoothing: float = 0.0, options=None):
+    """``cross_entropy(linear(input, linear_weight, linear_bias), target, ...)``: the class
+    logits are ``input (..., in) @ linear_weight (C, *d, in)``, moved so that the classes are
+    dimension 1 (dimension 0 of a 1-d input). ``ignore_index=None`` ignores no target.
+    ``options`` (PyTorch's chunking) is accepted and has no effect: the logits are formed
+    whole."""
+    from ...primitives.linalg import einsum
+    from ...primitives.shape import permute
+
+    xs, ws = data(input).shape, data(linear_weight).shape
+    if not xs or len(ws) < 2 or xs[-1] != ws[-1]:
+        raise ValueError(f"linear_cross_entropy: expected input (..., in_features) and "
+                         f"linear_weight (C, ..., in_features) with equal in_features, got "
+                         f"{xs} and {ws}")
+    logits = einsum("...i,ci->...c", input, reshape(linear_weight, (-1, ws[-1])))
+    lead = xs[:-1]
+    logits = reshape(logits, lead + ws[:-1])
+    if linear_bias is not None:
+        logits = logits + linear_bias
+    if len(lead) >= 1 and len(xs) >= 2:
+        # (N, C, *d): the classes after the batch dimension.
+        nl = len(lead)
+        kd = len(ws) - 1
+        perm = (0, nl) + tuple(range(1, nl)) + tuple(range(nl + 1, nl + kd))
+        logits = permute(logits, perm)
+    ii = ignore_index
+    if ii is None:
+        tgt = data(target)
+        ii = int(tgt.min()) - 1 if np.issubdtype(tgt.dtype, np.integer) and tgt.size else -100
+    return cross_entropy(logits, target, weight, ignore_index=ii, reduction=reduction,
+                         label_smoothing=label_smoothing)

@@ -10,10 +10,11 @@ import numpy as np
 from ...autograd.inplace import bump_all
 from ...composite import mean
 from ...primitives.elementwise import sqrt
-from ...primitives.shape import reshape
+from ...primitives.shape import getitem, pad, reshape
 from ._util import data
+from .layers import _normalized_shape
 
-__all__ = ["batch_norm", "group_norm"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm"]
 
 
 def _normalize(x, axes, eps):
@@ -42,6 +43,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     recorded (it is state, not part of the graph). ``training=False``: use the running
     statistics."""
     xs = data(input).shape
+    if xs == (0,):  # PyTorch returns an empty 1-d input as it is (its op_db samples one)
+        return input * 1
     if len(xs) < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, *) with at least 2 "
                          f"dimensions, got {xs}")
@@ -97,3 +100,82 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + reshape(bias, kept)
     return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel of each sample of (N, C, *) over its positions (biased
+    variance), then scale and shift per channel. With ``use_input_stats`` (the default) and
+    running buffers, these are updated in place with the batch average of the per-sample
+    statistics (variance unbiased), as PyTorch; ``use_input_stats=False`` uses them instead."""
+    xs = data(input).shape
+    if len(xs) < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *) with at least "
+                         f"one spatial dimension, got {xs}")
+    c = xs[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_param(t, c, name, "instance_norm")
+    kept = (1, c) + (1,) * (len(xs) - 2)
+    if use_input_stats:
+        n = math.prod(xs[2:])
+        if n <= 1:
+            raise ValueError(f"instance_norm: expected more than 1 spatial element when "
+                             f"training, got input of shape {xs}")
+        out, mu, var = _normalize(input, tuple(range(2, len(xs))), eps)
+        bump_all([data(b) for b in (running_mean, running_var) if b is not None],
+                 "instance_norm")
+        for buf, stat, scale in ((running_mean, mu, 1.0), (running_var, var, n / (n - 1))):
+            if buf is not None:
+                b = data(buf)
+                st = np.asarray(data(stat)).reshape(xs[0], c).mean(axis=0)
+                b[...] = (1 - momentum) * b + (momentum * scale) * st
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var must be given when "
+                             "use_input_stats=False")
+        out = (input - reshape(running_mean, kept)) / sqrt(reshape(running_var, kept) + eps)
+    if weight is not None:
+        out = out * reshape(weight, kept)
+    if bias is not None:
+        out = out + reshape(bias, kept)
+    return out
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0):
+    """``x / (k + alpha * mean(x**2 over size neighbouring channels)) ** beta``, channels
+    along dimension 1, the window zero-padded (size // 2 before, (size - 1) // 2 after) and
+    always divided by ``size``, as PyTorch."""
+    xs = data(input).shape
+    if len(xs) < 3:
+        raise ValueError(f"local_response_norm: expected 3D or higher dimensional input, got "
+                         f"shape {xs}")
+    if size < 1:
+        raise ValueError(f"local_response_norm: size must be positive, got {size}")
+    c = xs[1]
+    sq = pad(input * input, ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (len(xs) - 2))
+    div = None
+    for j in range(size):
+        part = getitem(sq, (slice(None), slice(j, j + c)))
+        div = part if div is None else div + part
+    return input / (div * (alpha / size) + k) ** beta
+
+
+def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
+    """``x / sqrt(mean(x**2) + eps) * weight`` over the last ``len(normalized_shape)``
+    dimensions; ``eps`` defaults to the dtype's machine epsilon, as PyTorch."""
+    ns = _normalized_shape(normalized_shape)
+    xs = data(input).shape
+    kd = len(ns)
+    if kd == 0 or len(xs) < kd or xs[len(xs) - kd:] != ns:
+        raise ValueError(f"rms_norm: normalized_shape={ns} expects an input of shape (*, "
+                         f"{', '.join(map(str, ns))}), got {xs}")
+    if weight is not None and data(weight).shape != ns:
+        raise ValueError(f"rms_norm: weight must have shape normalized_shape = {ns}, got "
+                         f"{data(weight).shape}")
+    if eps is None:
+        eps = float(np.finfo(data(input).dtype).eps)
+    axes = tuple(range(len(xs) - kd, len(xs)))
+    out = input / sqrt(mean(input * input, axes, keepdim=True) + eps)
+    return out if weight is None else out * weight

@@ -11,7 +11,7 @@ from ..functional._util import data
 from ._util import kaiming_reset, param_dtype, weight_and_bias
 from .module import Module
 
-__all__ = ["Identity", "Flatten", "Linear", "Bilinear"]
+__all__ = ["Identity", "Flatten", "Unflatten", "Linear", "Bilinear"]
 
 
 class Identity(Module):
@@ -37,6 +37,30 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (a tuple of ints; one may be -1)."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+                isinstance(n, int) for n in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got "
+                            f"{unflattened_size!r}")
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size) if isinstance(unflattened_size, list) \
+            else unflattened_size
+
+    def forward(self, input):
+        from ...primitives.shape import normalize_dim, reshape
+
+        xs = data(input).shape
+        d = normalize_dim(self.dim, len(xs), "Unflatten")
+        return reshape(input, xs[:d] + tuple(self.unflattened_size) + xs[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Linear(Module):

@@ -13,7 +13,7 @@ from ..parameter import Parameter
 from ._util import param_dtype
 from .module import Module
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
 
 
 class Embedding(Module):
@@ -92,3 +92,65 @@ class Embedding(Module):
                              f"embedding_dim), got shape {arr.shape}")
         return cls(arr.shape[0], arr.shape[1], padding_idx, max_norm, norm_type,
                    scale_grad_by_freq, sparse, _weight=arr, _freeze=freeze, dtype=arr.dtype)
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings (see ``nn.functional.embedding_bag``);
+    weight initialised N(0, 1), the ``padding_idx`` row zero."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight=None, include_last_offset: bool = False,
+                 padding_idx: int | None = None, device=None, dtype=None):
+        super().__init__()
+        dt = param_dtype(device, dtype, "EmbeddingBag")
+        if sparse:
+            raise NotImplementedError("EmbeddingBag: sparse gradients are not supported; use "
+                                      "sparse=False")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"EmbeddingBag: padding_idx must be within num_embeddings, "
+                                 f"got {padding_idx} for {num_embeddings}")
+            padding_idx %= num_embeddings
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.mode = mode
+        self.sparse = sparse
+        self.include_last_offset = include_last_offset
+        self.padding_idx = padding_idx
+        if _weight is None:
+            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dt))
+            self.reset_parameters()
+        else:
+            if data(_weight).shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"EmbeddingBag: _weight has shape {data(_weight).shape}, but "
+                                 f"(num_embeddings, embedding_dim) = "
+                                 f"{(num_embeddings, embedding_dim)}")
+            self.weight = Parameter(_weight)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, self.mode, self.sparse,
+                               per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
