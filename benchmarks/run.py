@@ -16,6 +16,7 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -370,6 +371,25 @@ WORKLOADS = {
     "hessian": ("full Hessian of the 300-dimensional Rosenbrock function (vs torch.func)",
                 lambda: make_hessian("cr"), lambda: make_hessian("torch"), 1.5, 10, 1),
 }
+
+
+def _torch_op(lib, name):
+    """benchmarks/torch_ops.py's case ``name`` (the PyTorch-face operations on models' hot
+    paths, float32, forward+backward), imported when run: it imports this module's timer."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import torch_ops
+
+    return torch_ops.make(lib, name)
+
+
+for _name, _desc in [("bmm", "bmm of 32 (128x64 @ 64x128)"),
+                     ("masked_fill", "masked_fill of 32x8x128x128 attention scores"),
+                     ("scatter_add", "scatter_add of 4096x256 rows into 512"),
+                     ("index_select", "index_select of 4096 rows of a 10,000x256 table"),
+                     ("topk", "topk 10 of 4096x1000")]:
+    WORKLOADS[_name] = (f"{_desc}, float32, forward+backward (benchmarks/torch_ops.py)",
+                        lambda n=_name: _torch_op("cr", n), lambda n=_name: _torch_op("torch", n),
+                        None, 5, 1)
 
 
 def main(argv=None) -> int:

@@ -89,22 +89,29 @@ _mask: dict = {}
 _idx: dict = {}
 
 
+def make(lib_name: str, name: str):
+    """A forward+backward runner of case ``name`` for ``lib_name`` ("cr" or "torch"); also
+    used by benchmarks/run.py. Each call builds the case afresh, with the same seed."""
+    global RNG
+    RNG = np.random.default_rng(0)
+    m = cr if lib_name == "cr" else torch
+    fn, arrays, out_shape, *extra = CASES[name]()
+    if extra:  # a constant (mask or index) for each library
+        store = _mask if name == "masked_fill" else _idx
+        store[m] = m.tensor(extra[0])
+    ct = _arr(*out_shape)
+    c, t = _pair(*arrays)
+    return _runner(m, fn, c if m is cr else t, m.tensor(ct))
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("names", nargs="*", choices=[*CASES, []], help="operations to time")
     args = p.parse_args(argv)
     print(f"{'operation':14s} {'chainrule ms':>13s} {'torch ms':>9s} {'ratio':>6s}")
     for name in args.names or CASES:
-        fn, arrays, out_shape, *extra = CASES[name]()
-        if extra:  # a constant (mask or index) for each library
-            store = _mask if name == "masked_fill" else _idx
-            store[cr] = cr.tensor(extra[0])
-            if torch is not None:
-                store[torch] = torch.tensor(extra[0])
-        ct = _arr(*out_shape)
-        c, t = _pair(*arrays)
-        run_c = _runner(cr, fn, c, cr.tensor(ct))
-        run_t = _runner(torch, fn, t, torch.tensor(ct)) if torch is not None else None
+        run_c = make("cr", name)
+        run_t = make("torch", name) if torch is not None else None
         tc, tt = timeit_pair(run_c, run_t, repeat=5)
         ratio = f"{tc / tt:6.2f}" if tt else "     -"
         torch_ms = f"{tt * 1e3:9.2f}" if tt else "        -"
