@@ -85,7 +85,7 @@ def test_rules_on_tensors():
 
 
 def test_rule_errors():
-    with pytest.raises(ValueError, match="x has 3 samples"):
+    with pytest.raises(ValueError, match="x has 3 points"):
         trapezoid(np.ones(4), x=np.arange(3.0))
     with pytest.raises(ValueError, match="initial"):
         cumulative_trapezoid(np.ones(4), initial=1.0)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import numpy as cnp
+from ..ops import reductions as _ops
 from ..primitives._core import data_of, is_tensor
 from ._gauss import gauss_legendre
 
@@ -66,10 +67,9 @@ def _last(y, x, axis: int, name: str):
 
 
 def trapezoid(y, x=None, dx: float = 1.0, axis: int = -1):
-    """The trapezoidal rule along ``axis`` (``scipy.integrate.trapezoid``)."""
-    y, x = _last(y, x, axis, "trapezoid")
-    d = dx if x is None else cnp.diff(x, axis=-1)
-    return cnp.sum(d * (y[..., 1:] + y[..., :-1]), axis=-1) / 2
+    """The trapezoidal rule along ``axis`` (``scipy.integrate.trapezoid``; the Tensor face's
+    ``trapezoid``, which ignores ``dx`` when ``x`` is given, as SciPy)."""
+    return _ops.trapezoid(y, x, dx=None if x is not None else dx, dim=axis)
 
 
 def cumulative_trapezoid(y, x=None, dx: float = 1.0, axis: int = -1, initial=None):
@@ -78,13 +78,12 @@ def cumulative_trapezoid(y, x=None, dx: float = 1.0, axis: int = -1, initial=Non
     if initial is not None and (np.ndim(data_of(initial)) != 0 or float(data_of(initial)) != 0):
         raise ValueError(f"cumulative_trapezoid: initial must be None or 0 (SciPy's "
                          f"convention), got {initial!r}; add a constant to the result instead")
-    yl, xl = _last(y, x, axis, "cumulative_trapezoid")
-    d = dx if xl is None else cnp.diff(xl, axis=-1)
-    out = cnp.cumsum(d * (yl[..., 1:] + yl[..., :-1]) / 2, axis=-1)
+    out = _ops.cumulative_trapezoid(y, x, dx=None if x is not None else dx, dim=axis)
     if initial is not None:
+        out = cnp.moveaxis(out, axis, -1)
         zero = cnp.zeros_like(out[..., :1]) if is_tensor(out) else np.zeros_like(out[..., :1])
-        out = cnp.concatenate([zero, out], axis=-1)
-    return cnp.moveaxis(out, -1, axis)
+        out = cnp.moveaxis(cnp.concatenate([zero, out], axis=-1), -1, axis)
+    return out
 
 
 def _simpson_pairs(y, h0, h1):

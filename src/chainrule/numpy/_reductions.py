@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import composite as C
+from ..ops.reductions import trapezoid as _ops_trapezoid
 from ..primitives import elementwise as E
 from ..primitives import reduction as R
 from ..primitives import shape as S
@@ -627,23 +628,9 @@ def ediff1d(ary, to_end=None, to_begin=None):
 
 @numpy_unless_tensor(np.trapezoid)
 def trapezoid(y, x=None, dx=1.0, axis=-1):
-    """``numpy.trapezoid``: the trapezoidal rule; differentiable in ``y``, ``x`` and ``dx``."""
-    y = as_array(y)
-    nd = data_of(y).ndim
-    axis = S.normalize_dim(axis, nd, "trapezoid")
-    if x is None:
-        dd = dx
-    else:
-        x = as_array(x)
-        if data_of(x).ndim == 1:
-            dd = diff(x)
-            dd = S.reshape(dd, tuple(-1 if i == axis else 1 for i in range(nd)))
-        else:
-            dd = diff(x, axis=axis)
-    n = data_of(y).shape[axis]
-    hi = S.getitem(y, _slice_along(nd, axis, slice(1, None)))
-    lo = S.getitem(y, _slice_along(nd, axis, slice(None, builtins.max(n - 1, 0))))
-    return R.sum(dd * (hi + lo) / 2.0, axis)
+    """``numpy.trapezoid``: the trapezoidal rule; differentiable in ``y``, ``x`` and ``dx``
+    (the Tensor face's ``trapezoid``; NumPy ignores ``dx`` when ``x`` is given)."""
+    return _ops_trapezoid(y, x, dx=None if x is not None else dx, dim=axis)
 
 
 @numpy_unless_tensor(np.gradient, stack_lists=True)
