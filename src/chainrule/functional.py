@@ -22,6 +22,7 @@ from .autograd.api import grad as _grad
 from .autograd.dispatch import is_tensor, tangents_of, wrap
 from .autograd.engine import execute
 from .autograd.grad_mode import enable_grad, state, transform_scope
+from .autograd.graph import AccumulateGrad
 from .autograd.graph import _seq as _graph_seq
 from .primitives._core import apply
 from .primitives.shape import RESHAPE
@@ -166,6 +167,42 @@ def _mark():
     return next(_graph_seq), _private
 
 
+def _from_outside(value, mark) -> bool:
+    """Whether ``value``'s graph leads outside the transforms begun at ``mark`` (``_mark()``):
+    to a node older than the mark (an input traced by an enclosing transform, a closure), or to
+    a leaf that is none of the transforms' own (one the function made that requires grad).
+
+    A graph that leads only into the private leaves of transforms run inside (the value of an
+    inner ``value_and_grad`` or ``vjp``, which keeps its edge for its tangents) is theirs: a
+    result that keeps it would require grad with respect to nothing the caller can reach.
+    """
+    if not is_tensor(value) or value._edge is None:
+        return False
+    seq, private = mark
+    stack, seen = [value._edge[0]], set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node.seq > seq or (type(node) is AccumulateGrad and node not in private):
+            return True
+        stack.extend(e[0] for e in node.next if e is not None)
+    return False
+
+
+def _own(value, outside: bool):
+    """``value`` cut off from its graph unless that leads outside (``_from_outside``); the
+    tangents of open forward levels stay."""
+    if outside or not is_tensor(value) or value._edge is None:
+        return value
+    t = wrap(value._data)
+    fw = tangents_of(value)
+    if fw:
+        t._fw = fw
+    return t
+
+
 def _reverse_call(f, args, kwargs, argnums, has_aux, op):
     """Call ``f`` under a reverse transform: ``(mark, inputs, create, out, aux)``, the closure
     mark (taken first), the inputs as reverse leaves, whether to keep the derivative's graph,
@@ -298,6 +335,7 @@ def jvp(f, primals, tangents, has_aux: bool = False):
     t_leaves, _ = flatten(tangents)
     if len(p_leaves) != len(t_leaves):
         raise ValueError("jvp: primals and tangents must have the same structure")
+    mark = _mark()
     with fwd.dual_level():
         made = [_forward_leaf(p, "jvp") for p in p_leaves]
         duals = [fwd.make_dual(m[0], t) for m, t in zip(made, t_leaves)]
@@ -315,7 +353,11 @@ def jvp(f, primals, tangents, has_aux: bool = False):
                 outs.append(o)
                 tans.append(np.zeros_like(np.asarray(o, dtype=float)))
     as_tensor = any(m[1] for m in made) or any(is_tensor(t) for t in t_leaves)
-    # (an edge here comes from outside: a traced input or closure, which the results keep)
+    # A result keeps an edge that leads outside (a traced input or closure); one that leads only
+    # into the private leaves of a transform run inside (an inner value_and_grad's value, whose
+    # edge served its tangents) is dropped, so that NumPy inputs give NumPy results.
+    outs = [_own(o, _from_outside(o, mark)) for o in outs]
+    tans = [_own(t, _from_outside(t, mark)) for t in tans]
     result = (unflatten(o_td, [_output(o, as_tensor, True) for o in outs]),
               unflatten(o_td, [_output(t, as_tensor, True) for t in tans]))
     return result + (aux,) if has_aux else result
