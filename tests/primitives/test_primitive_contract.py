@@ -23,7 +23,7 @@ NAMESPACES = [
 
 # primitive -> the public function that applies it (it has no function of its own name)
 INTERNAL = {
-    "along_axis_add": "chainrule.numpy.put_along_axis (and take_along_axis's reverse rule)",
+    "along_axis_add": "chainrule.scatter_add (and take_along_axis's reverse rule)",
     "betainc_d": "chainrule.scipy.special.betainc's derivatives in a and b",
     "cast": "Tensor.astype / Tensor.to / chainrule.numpy.astype",
     "copy_slices": "writing through a view (x[i] = v, view.add_(...))",

@@ -205,13 +205,8 @@ def scatter_add(input, dim: int, index, src):
     orig = shape_of(input)
     x, d, idx, src = _scatter_setup(input, dim, index, src, "scatter_add")
     s = shape_of(x)
-    nd = len(s)
-    # along_axis_add into the block the index spans (its reverse rule, take_along_axis, needs
-    # the index's shape there), then zeros around it
-    block = idx.shape[:d] + (s[d],) + idx.shape[d + 1:]
-    added = apply(ALONG_AXIS_ADD, (_same_dtype(src, input),), (idx, d - nd, block))
-    if block != s:
-        added = S.pad(added, [(0, n - b) for n, b in zip(s, block)])
+    # the index may be smaller than the input outside dim d: along_axis_add takes that
+    added = apply(ALONG_AXIS_ADD, (_same_dtype(src, input),), (idx, d - len(s), s))
     return _reshape(x + added, orig)
 
 

@@ -192,16 +192,33 @@ def _along_axis_add_impl(g, indices, axis, shape):
     return out
 
 
+def _along_axis_add_vjp(g, in_shape, indices, axis, shape):
+    # The kernel accepts an input (and an index broadcast to it) smaller than `shape` in the
+    # axes other than `axis` (PyTorch's scatter_add): its values land in the leading block of
+    # the output, so the gradient reads that block, at the index broadcast to the input's shape.
+    nd = len(shape)
+    ins = tuple(in_shape[len(in_shape) - nd:])
+    block = ins[:nd + axis] + (shape[axis],) + ins[nd + axis + 1:]
+    if block != tuple(shape):
+        g = apply(GETITEM, (g,), (tuple(slice(0, n) for n in block), True, nd))
+    if indices.shape != ins:
+        indices = np.broadcast_to(indices, ins)
+    return apply(TAKE_ALONG_AXIS, (g,), (indices, axis))
+
+
 # `axis` is negative (batch axes may lead).
 TAKE_ALONG_AXIS = Primitive(
     "take_along_axis", _take_along_impl, save=(shape_of(0),),
     vjp=lambda g, shape, indices, axis: apply(ALONG_AXIS_ADD, (g,), (indices, axis, shape)),
     jvp=lambda t, shape, indices, axis: apply(TAKE_ALONG_AXIS, (t,), (indices, axis)),
 )
+# The transpose of take_along_axis: `indices` broadcasts to the input's shape (less its batch
+# axes), which may be smaller than `shape` outside `axis` (see _along_axis_add_vjp).
 ALONG_AXIS_ADD = Primitive(
-    "along_axis_add", _along_axis_add_impl,
-    vjp=lambda g, indices, axis, shape: apply(TAKE_ALONG_AXIS, (g,), (indices, axis)),
-    jvp=lambda t, indices, axis, shape: apply(ALONG_AXIS_ADD, (t,), (indices, axis, shape)),
+    "along_axis_add", _along_axis_add_impl, save=(shape_of(0),),
+    vjp=_along_axis_add_vjp,
+    jvp=lambda t, in_shape, indices, axis, shape: apply(
+        ALONG_AXIS_ADD, (t,), (indices, axis, shape)),
 )
 
 
