@@ -126,6 +126,7 @@ from .tensor import Tensor
 from .utils import checkpoint as _checkpoint_module
 
 checkpoint = _checkpoint_module.checkpoint
+checkpoint_scan = _checkpoint_module.checkpoint_scan
 checkpoint_sequential = _checkpoint_module.checkpoint_sequential
 
 

@@ -9,6 +9,12 @@ connected to the inputs' graph, so the gradient can be differentiated again.
 
 from __future__ import annotations
 
+import math
+import operator
+import sys
+
+import numpy as np
+
 from .._pytree import flatten, unflatten
 from ..autograd import dispatch, graph
 from ..autograd.dispatch import is_tensor, tangents_of, wrap
@@ -17,10 +23,10 @@ from ..autograd.function import connect
 from ..autograd.grad_mode import enable_grad, state
 from ..autograd.graph import AccumulateGrad
 from ..creation import default_generator
-from ..primitives._core import apply
+from ..primitives._core import apply, data_of
 from ..primitives.shape import RESHAPE
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = ["checkpoint", "checkpoint_scan", "checkpoint_sequential"]
 
 
 class _Recompute:
@@ -162,3 +168,157 @@ def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool |
         x = checkpoint(run(start, stop), x, use_reentrant=use_reentrant, **kwargs)
         start = stop
     return run(start, n)(x)
+
+
+# --- checkpoint_scan: binomial (revolve) checkpointing of a loop --------------------------
+
+def _beta(c: int, r: int) -> int:
+    """Griewank's beta(c, r) = C(c + r, c): the most steps reversible with ``c`` stored states
+    (the segment's own start included) when each step is recomputed at most ``r`` times."""
+    return math.comb(c + r, c)
+
+
+def _revolve_split(n: int, c: int) -> int:
+    """Where the optimal (binomial) schedule puts the next checkpoint in a segment of ``n >= 2``
+    steps with ``c >= 1`` slots: ``m`` steps on, so that ``[0, m)`` is reversed later with ``c``
+    slots and ``[m, n)`` first with ``c - 1``."""
+    r = _repetitions(n, c)  # the fewest repetitions per step that reverse n steps
+    # any split in [max(beta(c, r-2), n - beta(c-1, r)), min(beta(c, r-1), n - beta(c-1, r-1))]
+    # is optimal (checked against the dynamic programme in the tests); take the largest
+    return min(_beta(c, r - 1), n - _beta(c - 1, r - 1))
+
+
+def revolve_recomputations(n_steps: int, n_checkpoints: int) -> int:
+    """The number of step calls :func:`checkpoint_scan`'s backward pass makes (recomputation;
+    the forward pass's ``n_steps`` calls not counted), for its binomial schedule."""
+    n, c = n_steps, n_checkpoints
+    total = 0
+    stack = [(n, c)]
+    while stack:
+        n, c = stack.pop()
+        if n <= 1:
+            continue
+        m = _revolve_split(n, c)
+        total += m
+        stack.append((m, c))
+        stack.append((n - m, c - 1))
+    return total
+
+
+def _leaf_meta(leaves):
+    return [(tuple(getattr(x, "shape", ())), getattr(x, "dtype", type(x))) for x in leaves]
+
+
+def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None, *, xs=None):
+    """Run ``state = step(state)`` (``step(state, x)`` for ``x`` in ``xs`` along its leading
+    axis, when ``xs`` is given) ``n_steps`` times and return the final state, keeping for the
+    backward pass only ``n_checkpoints`` states (default ``ceil(sqrt(n_steps))``, the initial
+    state included) plus one step's activations, and recomputing the rest by the binomial
+    (revolve, Griewank) schedule: the fewest step calls for that many slots.
+
+    ``state`` (and ``xs``) are pytrees (tuples, lists, dicts) of tensors and arrays; ``step`` must
+    return a state of the same structure, shapes and dtypes. Gradients with respect to the
+    initial state, ``xs`` and the tensors ``step`` reads from its closure (parameters requiring
+    grad) equal those of the plain loop, on the Tensor face and through ``grad``/``vjp``, to
+    every order (the segments are :func:`checkpoint` calls, nested). Under forward mode, or with
+    grad mode off, the loop simply runs. With ``n_checkpoints >= n_steps`` every step but the
+    last is still recomputed once during the backward pass; the plain loop avoids that by
+    keeping every step's activations. :func:`revolve_recomputations` gives the count.
+    """
+    n_steps = _as_int(n_steps, "n_steps")
+    if n_steps < 0:
+        raise ValueError(f"checkpoint_scan: n_steps must be at least 0, got {n_steps}")
+    if n_checkpoints is None:
+        n_checkpoints = max(1, math.isqrt(max(n_steps - 1, 0)) + 1)
+    n_checkpoints = _as_int(n_checkpoints, "n_checkpoints")
+    if n_checkpoints < 1:
+        raise ValueError(f"checkpoint_scan: n_checkpoints must be at least 1, got {n_checkpoints}")
+    leaves, td = flatten(state)
+    meta, key = _leaf_meta(leaves), _tree_key(td)
+    if xs is not None:
+        x_leaves = flatten(xs)[0]
+        for x in x_leaves:
+            if len(getattr(x, "shape", ())) == 0 or x.shape[0] < n_steps:
+                raise ValueError(
+                    f"checkpoint_scan: every leaf of xs needs a leading axis of at least "
+                    f"n_steps = {n_steps}, got shape {tuple(getattr(x, 'shape', ()))}")
+    name = getattr(step, "__name__", type(step).__name__)
+
+    def one(s, i, xs):
+        out = step(s) if xs is None else step(s, _slice(xs, i))
+        o_leaves, o_td = flatten(out)
+        if _tree_key(o_td) != key or _leaf_meta(o_leaves) != meta:
+            raise ValueError(
+                f"checkpoint_scan: step {name} changed the state's structure at step {i}: "
+                f"got {_describe(o_td, o_leaves)}, expected {_describe(td, leaves)}")
+        return out
+
+    fw = dispatch.fw_levels and any(is_tensor(x) and tangents_of(x)
+                                    for x in leaves + flatten(xs)[0])
+    if not _grad_on() or fw or n_steps <= 1:
+        for i in range(n_steps):
+            state = one(state, i, xs)
+        return state
+    if not any(is_tensor(x) and x._edge is not None for x in leaves):
+        # the state needs no gradient, but closure parameters may: aliases that require grad
+        # make every segment a checkpoint (the aliases' own gradients go nowhere)
+        state = unflatten(td, [wrap(data_of(x)).requires_grad_() if _inexact(x) else x
+                               for x in leaves])
+
+    def rev(s, xs, start, n, c):
+        """Steps ``[start, start + n)`` from ``s``, reversible with ``c`` stored states; the
+        segments are nested ``checkpoint`` calls, which take ``xs`` as an argument too."""
+        while n > 1:
+            m = _revolve_split(n, c)
+
+            def segment(s, xs, _a=start, _n=m, _c=c):
+                return rev(s, xs, _a, _n, _c)
+            segment.__name__ = f"{name}[{start}:{start + m}]"
+            s = checkpoint(segment, s, xs)
+            start, n, c = start + m, n - m, c - 1
+        return one(s, start, xs) if n == 1 else s
+
+    # the segments nest about r deep (r: the most recomputations of one step), in the forward
+    # pass and again in the backward pass, which runs after this returns: the limit stays raised
+    need = 1000 + 60 * _repetitions(n_steps, n_checkpoints)
+    if need > sys.getrecursionlimit():
+        sys.setrecursionlimit(need)
+    return rev(state, xs, 0, n_steps, n_checkpoints)
+
+
+def _repetitions(n, c):
+    r = 0
+    while _beta(c, r) < n:
+        r += 1
+    return r
+
+
+def _grad_on():
+    return state.grad_enabled  # grad mode (checkpoint_scan's argument ``state`` hides it)
+
+
+def _as_int(v, what):
+    if isinstance(v, bool):
+        raise TypeError(f"checkpoint_scan: {what} must be an int, got bool")
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"checkpoint_scan: {what} must be an int, got {type(v).__name__}") from None
+
+
+def _inexact(x):
+    return (is_tensor(x) or isinstance(x, np.ndarray)) and np.issubdtype(x.dtype, np.inexact)
+
+
+def _slice(xs, i):
+    leaves, td = flatten(xs)
+    return unflatten(td, [x[i] for x in leaves])
+
+
+def _tree_key(td):
+    """A comparable form of a pytree's structure (dict keys, namedtuple types included)."""
+    return (td.kind, td.meta, tuple(_tree_key(c) for c in td.children))
+
+
+def _describe(td, leaves):
+    return f"{_tree_key(td)} with leaves (shape, dtype) {_leaf_meta(leaves)}"
