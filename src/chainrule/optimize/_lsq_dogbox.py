@@ -13,6 +13,7 @@ from ._lsq_tr import (
     SVDModel,
     col_norms,
     converged,
+    initial_scale_inv,
     minimize_1d,
     quadratic,
     quadratic_1d,
@@ -46,11 +47,7 @@ def solve(R, L, pt, lb, ub, ftol, xtol, gtol, x_scale, max_nfev):
     cost = L.cost(pt.f)
     g = J_s.T @ f_s
     jac_scale = isinstance(x_scale, str)
-    if jac_scale:
-        scale_inv = col_norms(J_s)
-        scale_inv[scale_inv == 0] = 1.0
-    else:
-        scale_inv = 1 / x_scale
+    scale_inv = initial_scale_inv(J_s, x_scale)
     delta = onp.linalg.norm(x * scale_inv, onp.inf)
     if delta == 0:
         delta = 1.0

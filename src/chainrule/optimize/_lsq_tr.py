@@ -172,3 +172,13 @@ def converged(dF, F, dx_norm, x_norm, ratio, ftol, xtol):
 
 def col_norms(J):
     return onp.sqrt(onp.einsum("ij,ij->j", J, J))
+
+
+def initial_scale_inv(J_s, x_scale) -> onp.ndarray:
+    """The inverse variable scales trf and dogbox start from: the Jacobian's column norms for
+    ``x_scale="jac"`` (a zero column counts as 1), else ``1 / x_scale``."""
+    if isinstance(x_scale, str):
+        scale_inv = col_norms(J_s)
+        scale_inv[scale_inv == 0] = 1.0
+        return scale_inv
+    return 1 / x_scale

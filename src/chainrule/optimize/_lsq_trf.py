@@ -15,6 +15,7 @@ from ._lsq_tr import (
     SVDModel,
     col_norms,
     converged,
+    initial_scale_inv,
     intersect_sphere,
     minimize_1d,
     quadratic,
@@ -84,12 +85,8 @@ def solve(R, L, pt, lb, ub, ftol, xtol, gtol, x_scale, max_nfev):
     cost = L.cost(pt.f)
     g = J_s.T @ f_s
     jac_scale = isinstance(x_scale, str)
-    if jac_scale:
-        scale_inv = col_norms(J_s)
-        scale_inv[scale_inv == 0] = 1.0
-        scale = 1 / scale_inv
-    else:
-        scale, scale_inv = x_scale, 1 / x_scale
+    scale_inv = initial_scale_inv(J_s, x_scale)
+    scale = 1 / scale_inv
     v, dv = _coleman_li(x, g, lb, ub) if bounded else (onp.ones_like(x), onp.zeros_like(x))
     v[dv != 0] *= scale_inv[dv != 0]
     delta = onp.linalg.norm(x * scale_inv / v**0.5)

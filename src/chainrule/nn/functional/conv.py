@@ -53,10 +53,10 @@ def conv_padding(padding, kernel, stride, dilation, op: str) -> tuple:
     return tuple((a, a) for a in p)
 
 
-def _convnd(input, weight, bias, stride, padding, dilation, groups, d, op, padding_mode="zeros"):
-    xs, ws = data(input).shape, data(weight).shape
+def _check_ranks(xs, ws, groups, d, op, weight_layout) -> int:
+    """The ranks of a d-dimensional convolution's input and weight checked; ``groups`` as an int."""
     if len(ws) != d + 2:
-        raise ValueError(f"{op}: weight must have shape (out_channels, in_channels / groups, "
+        raise ValueError(f"{op}: weight must have shape ({weight_layout}, "
                          f"{', '.join('k' + str(i) for i in range(d))}), got {ws}")
     if len(xs) not in (d + 1, d + 2):
         raise ValueError(f"{op}: expected {d + 1}D (unbatched) or {d + 2}D (batched) input, but "
@@ -64,6 +64,12 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, d, op, paddi
     groups = int(groups)
     if groups < 1:
         raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
+    return groups
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, d, op, padding_mode="zeros"):
+    xs, ws = data(input).shape, data(weight).shape
+    groups = _check_ranks(xs, ws, groups, d, op, "out_channels, in_channels / groups")
     x = input
     unbatched = len(xs) == d + 1
     if unbatched:
@@ -138,15 +144,7 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
     overlapping windows), then ``padding`` is cut from both sides and ``output_padding`` adds
     positions at the end."""
     xs, ws = data(input).shape, data(weight).shape
-    if len(ws) != d + 2:
-        raise ValueError(f"{op}: weight must have shape (in_channels, out_channels / groups, "
-                         f"{', '.join('k' + str(i) for i in range(d))}), got {ws}")
-    if len(xs) not in (d + 1, d + 2):
-        raise ValueError(f"{op}: expected {d + 1}D (unbatched) or {d + 2}D (batched) input, but "
-                         f"got input of shape {xs}")
-    groups = int(groups)
-    if groups < 1:
-        raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
+    groups = _check_ranks(xs, ws, groups, d, op, "in_channels, out_channels / groups")
     unbatched = len(xs) == d + 1
     x = reshape(input, (1,) + xs) if unbatched else input
     xs = data(x).shape

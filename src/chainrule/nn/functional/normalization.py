@@ -32,6 +32,33 @@ def _check_param(t, c, name, op):
                          f"{data(t).shape}")
 
 
+def _update_running(running_mean, running_var, mu, var, n, momentum, c, op):
+    """``running = (1 - momentum) * running + momentum * stat`` in place (not recorded: state,
+    not graph), the variance made unbiased (n / (n - 1)); a per-sample ``stat`` (instance
+    norm's) is averaged over the batch first."""
+    bump_all([data(b) for b in (running_mean, running_var) if b is not None], op)
+    for buf, stat, scale in ((running_mean, mu, 1.0), (running_var, var, n / (n - 1))):
+        if buf is not None:
+            b = data(buf)
+            st = np.asarray(data(stat)).reshape(-1, c).mean(axis=0)
+            b[...] = (1 - momentum) * b + (momentum * scale) * st
+
+
+def _from_running(input, running_mean, running_var, kept, eps, op, when):
+    """``input`` normalised by the running statistics (evaluation)."""
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: running_mean and running_var must be given when {when}")
+    return (input - reshape(running_mean, kept)) / sqrt(reshape(running_var, kept) + eps)
+
+
+def _affine(out, weight, bias, kept):
+    if weight is not None:
+        out = out * reshape(weight, kept)
+    if bias is not None:
+        out = out + reshape(bias, kept)
+    return out
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Normalise each channel (dimension 1) of (N, C, *) over the batch and the other
@@ -59,22 +86,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {xs}")
         out, mu, var = _normalize(input, (0,) + tuple(range(2, len(xs))), eps)
-        bump_all([data(b) for b in (running_mean, running_var) if b is not None], "batch_norm")
-        for buf, stat, scale in ((running_mean, mu, 1.0), (running_var, var, n / (n - 1))):
-            if buf is not None:
-                b = data(buf)
-                s = np.asarray(data(stat)).reshape(c)
-                b[...] = (1 - momentum) * b + (momentum * scale) * s
+        _update_running(running_mean, running_var, mu, var, n, momentum, c, "batch_norm")
     else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var must be given when "
-                             "training=False (evaluation uses the running statistics)")
-        out = (input - reshape(running_mean, kept)) / sqrt(reshape(running_var, kept) + eps)
-    if weight is not None:
-        out = out * reshape(weight, kept)
-    if bias is not None:
-        out = out + reshape(bias, kept)
-    return out
+        out = _from_running(input, running_mean, running_var, kept, eps, "batch_norm",
+                            "training=False (evaluation uses the running statistics)")
+    return _affine(out, weight, bias, kept)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -94,12 +110,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     grouped = reshape(input, (xs[0], g, math.prod(xs[1:]) // g))
     out, _, _ = _normalize(grouped, (2,), eps)
     out = reshape(out, xs)
-    kept = (1, c) + (1,) * (len(xs) - 2)
-    if weight is not None:
-        out = out * reshape(weight, kept)
-    if bias is not None:
-        out = out + reshape(bias, kept)
-    return out
+    return _affine(out, weight, bias, (1, c) + (1,) * (len(xs) - 2))
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -123,23 +134,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise ValueError(f"instance_norm: expected more than 1 spatial element when "
                              f"training, got input of shape {xs}")
         out, mu, var = _normalize(input, tuple(range(2, len(xs))), eps)
-        bump_all([data(b) for b in (running_mean, running_var) if b is not None],
-                 "instance_norm")
-        for buf, stat, scale in ((running_mean, mu, 1.0), (running_var, var, n / (n - 1))):
-            if buf is not None:
-                b = data(buf)
-                st = np.asarray(data(stat)).reshape(xs[0], c).mean(axis=0)
-                b[...] = (1 - momentum) * b + (momentum * scale) * st
+        _update_running(running_mean, running_var, mu, var, n, momentum, c, "instance_norm")
     else:
-        if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: running_mean and running_var must be given when "
-                             "use_input_stats=False")
-        out = (input - reshape(running_mean, kept)) / sqrt(reshape(running_var, kept) + eps)
-    if weight is not None:
-        out = out * reshape(weight, kept)
-    if bias is not None:
-        out = out + reshape(bias, kept)
-    return out
+        out = _from_running(input, running_mean, running_var, kept, eps, "instance_norm",
+                            "use_input_stats=False")
+    return _affine(out, weight, bias, kept)
 
 
 def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,
