@@ -227,12 +227,14 @@ class custom_vjp(_Custom):
         plain = [wrap(x._data) if is_tensor(x) else x for x in leaves]
         with self._rule():
             out, residuals = self._pair(self.fwd(*_rebuild(args, pos, trees, plain)))
-        back = {id(p): x for p, x in zip(plain, owner) if is_tensor(x)}
+        # an input returned as a residual is the input itself: it keeps its derivative (and
+        # an input that is no tensor has none to lose)
+        back = {id(p): x for p, x in zip(plain, owner)}
         r_leaves, r_td = flatten(residuals)
         poisoned = []
         for k, r in enumerate(r_leaves):
             if id(r) in back:
-                r_leaves[k] = back[id(r)]  # an input itself: keeps its derivative
+                r_leaves[k] = back[id(r)]
             elif _is_float(r):
                 poisoned.append(k)
         return out, unflatten(r_td, r_leaves), tuple(poisoned)

@@ -69,9 +69,11 @@ def _as_float_array(x, op):
 def _reverse_leaf(x, op):
     """A tensor that stands for ``x`` in a reverse transform, and whether ``x`` was a tensor."""
     if is_tensor(x):
-        if x._edge is not None:
+        if x._edge is not None and state.grad_enabled:
             # Part of an outer graph: an alias node keeps this transform's gradient apart from
-            # the outer one's while staying connected to it.
+            # the outer one's while staying connected to it. (With grad mode off nothing
+            # outside records, and the input is a leaf like any other: a function transform
+            # works under no_grad, as torch.func's do.)
             return apply(RESHAPE, (x,), (x._data.shape,)), True
         _as_float_array(x._data, op)
         t = wrap(x._data).requires_grad_()
@@ -125,7 +127,8 @@ class _Inputs:
         self.outer = False  # whether an input belongs to a graph recorded outside
         for a in self.nums:
             leaves, td = flatten(args[a])
-            self.outer = self.outer or any(is_tensor(x) and x._edge is not None for x in leaves)
+            self.outer = self.outer or state.grad_enabled and any(
+                is_tensor(x) and x._edge is not None for x in leaves)
             made = [make_leaf(x, op) for x in leaves]
             self.args[a] = unflatten(td, [m[0] for m in made])
             self.leaves.extend(m[0] for m in made)

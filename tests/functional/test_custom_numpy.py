@@ -166,3 +166,46 @@ def test_custom_jvp_of_numpy_function_composes_to_any_order():
     cr.sum(np_exp(x)).backward()
     numpy.testing.assert_allclose(x.grad._data, e)
     _all_compositions_hold(np_exp, [X])
+
+
+def test_numpy_fwd_with_a_plain_array_input_as_residual_under_forward_over_reverse():
+    """An input that is no tensor (a NumPy array: nothing to differentiate) returned by a NumPy
+    fwd as a residual is just that array: forward mode over a derivative of the function works
+    (it used to be treated as a residual that had lost its derivative)."""
+    import chainrule.numpy as cnp
+    from chainrule import func
+    from chainrule.custom import custom_vjp
+
+    np = numpy
+
+    @custom_vjp
+    def scale(x, w):
+        return np.asarray(x) * w
+
+    def fwd(x, w):
+        return np.asarray(x) * w, (w,)
+
+    def bwd(res, g):
+        (w,) = res
+        return g * w, None
+
+    scale.defvjp(fwd, bwd)
+    w = np.array([2.0, 3.0])
+    f = lambda x: cnp.sum(cnp.sin(scale(x, w)))  # noqa: E731
+    x = np.array([0.3, -0.2])
+    H = func.jacfwd(func.grad(f))(x)
+    np.testing.assert_allclose(H, np.diag(-np.sin(w * x) * w * w), rtol=1e-12)
+
+
+def test_vjp_of_a_traced_input_under_no_grad():
+    """A function transform works under no_grad, as torch.func's do, also on an input that is
+    part of an outer graph (it is then a leaf of its own)."""
+    import chainrule.numpy as cnp
+    from chainrule import func
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    with cr.no_grad():
+        out, pull = func.vjp(lambda v: cnp.sum(v ** 2), y)
+        (g,) = pull(numpy.float64(1.0))
+    numpy.testing.assert_allclose(numpy.asarray(g), [6.0, 12.0])
