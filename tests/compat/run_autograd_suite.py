@@ -32,9 +32,6 @@ SDIST = f"autograd-{VERSION}.tar.gz"
 
 # test id (relative to autograd's tests/ directory) -> why it is not run
 EXCLUDED = {
-    "test_scipy.py::test_odeint":
-        "autograd.scipy.integrate.odeint is not provided (left for chainrule's ODE issue); "
-        "it raises NotImplementedError naming that",
     "test_fft.py::test_rfftn_odd_not_implemented":
         "asserts that autograd refuses the gradient of rfftn over an odd last axis; chainrule "
         "differentiates it (its derivative is checked by chainrule's own suite)",

@@ -249,9 +249,17 @@ def test_scipy_modules():
 
     norm = importlib.import_module("chainrule.compat.autograd.scipy.stats.norm")
     assert onp.isclose(ag.grad(norm.logpdf)(0.3), -0.3)
-    with pytest.raises(NotImplementedError, match="ODE issue"):
-        importlib.import_module("chainrule.compat.autograd.scipy.integrate").odeint(
-            lambda y, t: -y, 1.0, onp.linspace(0, 1, 3))
+    integ = importlib.import_module("chainrule.compat.autograd.scipy.integrate")
+    ts = onp.linspace(0, 1, 3)
+    assert onp.allclose(integ.odeint(lambda y, t, k: -k * y, onp.array([1.0]), ts, (2.0,)),
+                        onp.exp(-2 * ts)[:, None], rtol=1e-7)
+    # d y(1) / dk = -t exp(-k t) at t = 1
+    dk = ag.grad(lambda k: integ.odeint(lambda y, t, k: -k * y, onp.array([1.0]), ts,
+                                        (k,))[-1, 0])(2.0)
+    assert onp.isclose(dk, -onp.exp(-2.0), rtol=1e-6)
+    _, vy0, vt, (vk,) = integ.grad_odeint(None, lambda y, t, k: -k * y, onp.array([1.0]), ts,
+                                          (2.0,))(onp.array([[0.0], [0.0], [1.0]]))
+    assert onp.isclose(vk, -onp.exp(-2.0), rtol=1e-6) and onp.isclose(vy0[0], onp.exp(-2.0))
     misc = importlib.import_module("chainrule.compat.autograd.scipy.misc")
     assert onp.isclose(misc.logsumexp(onp.zeros(2)), onp.log(2))
 

@@ -1,5 +1,5 @@
 """``chainrule.scipy``: differentiable parts of SciPy (``special``, ``stats``, ``linalg``,
-``signal``), with SciPy's names and signatures.
+``signal``, ``integrate``), with SciPy's names and signatures.
 
 SciPy is an optional dependency of chainrule: this package needs it (its kernels are SciPy's) and
 says so on import when it is missing. The submodules load on first use, so that
@@ -18,7 +18,7 @@ except ImportError as _e:
         "(or pip install scipy)"
     ) from _e
 
-_SUBMODULES = ("special", "stats", "linalg", "signal")
+_SUBMODULES = ("special", "stats", "linalg", "signal", "integrate")
 __all__ = list(_SUBMODULES)
 
 

@@ -1,5 +1,5 @@
 """``autograd.scipy``: chainrule's differentiable SciPy (``special``, ``stats``, ``signal``,
-``linalg``, ``misc``; ``integrate.odeint`` is not provided yet)."""
+``linalg``, ``misc``, ``integrate``)."""
 
 from __future__ import annotations
 
