@@ -2,6 +2,8 @@
 loop's gradients, calls the step no more often than revolve predicts, and keeps memory low."""
 
 import functools
+import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -35,7 +37,7 @@ def test_schedule_is_optimal():
 W0 = np.random.default_rng(0).normal(size=(4, 4)) / 2
 
 
-def run(n, c, checkpointed, calls=None, xs_data=None):
+def run(n, c, checkpointed, calls=None, xs_data=None, storage=None):
     x = cr.tensor(np.linspace(0.1, 1.0, 4), requires_grad=True)
     w = cr.tensor(W0, requires_grad=True)  # read from the closure
 
@@ -48,7 +50,7 @@ def run(n, c, checkpointed, calls=None, xs_data=None):
     s0 = {"a": x, "b": x * 2.0}
     xs = None if xs_data is None else cr.tensor(xs_data, requires_grad=True)
     if checkpointed:
-        out = checkpoint_scan(step, s0, n, c, xs=xs)
+        out = checkpoint_scan(step, s0, n, c, xs=xs, storage=storage)
     else:
         out = s0
         for i in range(n):
@@ -100,8 +102,9 @@ def f_plain(v, n=7):
     return v.sum()
 
 
-def f_scan(v, n=7, c=2):
-    return checkpoint_scan(lambda s: cr.sin(s) * 0.9 + 0.1 * s * s, v, n, c).sum()
+def f_scan(v, n=7, c=2, storage=None):
+    return checkpoint_scan(lambda s: cr.sin(s) * 0.9 + 0.1 * s * s, v, n, c,
+                           storage=storage).sum()
 
 
 def test_functional_grad_vjp_second_order_and_forward_mode():
@@ -165,13 +168,19 @@ MEMORY = textwrap.dedent("""
 """)
 
 
-def test_memory_grows_with_checkpoints_not_steps():
+def peaks(script, modes):
+    """{mode: (tracemalloc peak, gradient's sum)} of ``script`` run in a fresh process."""
     got = {}
-    for mode in ("ck", "plain"):
-        res = subprocess.run([sys.executable, "-c", MEMORY, mode], capture_output=True,
+    for mode in modes:
+        res = subprocess.run([sys.executable, "-c", script, mode], capture_output=True,
                              text=True, check=True)
         peak, total = res.stdout.split()
         got[mode] = (int(peak), float(total))
+    return got
+
+
+def test_memory_grows_with_checkpoints_not_steps():
+    got = peaks(MEMORY, ("ck", "plain"))
     assert got["ck"][1] == pytest.approx(got["plain"][1], rel=1e-12)
     assert got["ck"][0] * 5 <= got["plain"][0], got
 
@@ -211,3 +220,116 @@ def test_computed_per_step_inputs_and_deep_schedule():
 
     for c in (1, 2, 5):
         np.testing.assert_allclose(loss(True, c), loss(False, c), rtol=1e-12, atol=1e-12)
+
+
+# --- storage="disk" / a directory: the checkpointed states in files -------------------------
+
+def files_under(path):
+    return sum(len(names) for _, _, names in os.walk(path))
+
+
+@pytest.mark.parametrize("n, c", [(10, 3), (17, 4), (30, None)])
+def test_disk_storage_gives_the_same_gradients(n, c, tmp_path):
+    xs = np.random.default_rng(3).normal(size=(n, 4))
+    ref = run(n, c, True, xs_data=xs)
+    got = run(n, c, True, xs_data=xs, storage="disk")
+    mine = run(n, c, True, xs_data=xs, storage=tmp_path)
+    plain = run(n, c, False, xs_data=xs)
+    for a, b, d, p in zip(ref, got, mine, plain):
+        np.testing.assert_array_equal(b, a)  # the same arithmetic: bit for bit
+        np.testing.assert_array_equal(d, a)
+        np.testing.assert_allclose(b, p, rtol=1e-12, atol=1e-12)
+    assert os.listdir(tmp_path) == []
+
+
+def test_disk_storage_second_order(tmp_path):
+    x = np.linspace(-0.5, 0.7, 4)
+    h_ref = cr.hessian(f_plain)(x)
+    np.testing.assert_allclose(cr.hessian(lambda v: f_scan(v, storage=tmp_path))(x), h_ref,
+                               rtol=1e-10, atol=1e-12)
+    t = cr.tensor(x, requires_grad=True)
+    g = autograd.grad(f_scan(t, 9, 3, storage="disk"), t, create_graph=True)[0]
+    h = autograd.grad((g * g).sum(), t)[0].numpy()
+    y = cr.tensor(x, requires_grad=True)
+    g_ref = autograd.grad(f_plain(y, 9), y, create_graph=True)[0]
+    np.testing.assert_allclose(h, autograd.grad((g_ref * g_ref).sum(), y)[0].numpy(),
+                               rtol=1e-10, atol=1e-12)
+    gc.collect()
+    assert os.listdir(tmp_path) == []
+
+
+def test_disk_files_live_while_needed(tmp_path):
+    w = cr.tensor(W0, requires_grad=True)
+    counts = []
+
+    def step(s):
+        counts.append(files_under(tmp_path))
+        return cr.tanh(s @ w)
+
+    x = cr.tensor(np.linspace(0.1, 1.0, 4), requires_grad=True)
+    out = checkpoint_scan(step, x, 20, 4, storage=tmp_path)
+    (sub,) = os.listdir(tmp_path)  # one subdirectory per call
+    assert files_under(tmp_path) == 4  # one file per stored state: the four slots
+    counts.clear()
+    loss = out.sum()
+    loss.backward(retain_graph=True)  # files are read back, and kept for a second backward
+    assert max(counts) >= 4 and files_under(tmp_path) == 4
+    g1 = w.grad.numpy().copy()
+    counts.clear()
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * g1, rtol=1e-12)
+    assert max(counts) >= 4
+    assert os.listdir(tmp_path) == []  # after the last backward: files and subdirectory gone
+    # a graph dropped without backward takes its files with it
+    out = checkpoint_scan(step, x, 20, 4, storage=tmp_path)
+    assert files_under(tmp_path) == 4
+    del out
+    gc.collect()
+    assert os.listdir(tmp_path) == []
+    with cr.no_grad():  # nothing to differentiate: nothing written
+        checkpoint_scan(step, x, 20, 4, storage=tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_disk_storage_keeps_non_tensor_leaves_and_plain_arrays(tmp_path):
+    w = cr.tensor(W0, requires_grad=True)
+
+    def step(s):
+        return {"a": cr.tanh(s["a"] @ w) * s["k"], "k": s["k"] * 1.0, "tag": s["tag"]}
+
+    def loss(storage):
+        s0 = {"a": np.linspace(0.1, 1.0, 4), "k": np.float64(0.9) * np.ones(4), "tag": "x"}
+        out = checkpoint_scan(step, s0, 12, 3, storage=storage)
+        assert out["tag"] == "x"
+        return autograd.grad(out["a"].sum(), w)[0].numpy()
+
+    np.testing.assert_array_equal(loss(tmp_path), loss(None))
+
+
+def test_bad_storage(tmp_path):
+    x = cr.tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(ValueError, match="checkpoint_scan: storage .*not an existing directory"):
+        checkpoint_scan(lambda s: s * 2.0, x, 3, storage=tmp_path / "missing")
+    with pytest.raises(TypeError, match="checkpoint_scan: storage must be"):
+        checkpoint_scan(lambda s: s * 2.0, x, 3, storage=1)
+
+
+DISK_MEMORY = textwrap.dedent("""
+    import sys, tracemalloc
+    import numpy as np
+    import chainrule as cr
+    from chainrule.utils.checkpoint import checkpoint_scan
+    storage = None if sys.argv[1] == "memory" else "disk"
+    x = cr.tensor(np.linspace(0, 1, 50_000), requires_grad=True)
+    step = lambda s: s + 0.01 * cr.sin(s)
+    tracemalloc.start()
+    out = checkpoint_scan(step, x, 200, 20, storage=storage)
+    out.sum().backward()
+    print(tracemalloc.get_traced_memory()[1], float(x.grad.numpy().sum()))
+""")
+
+
+def test_disk_storage_lowers_peak_memory():
+    got = peaks(DISK_MEMORY, ("memory", "disk"))
+    assert got["disk"][1] == got["memory"][1]
+    assert got["disk"][0] * 2 <= got["memory"][0], got

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 import sys
+import tempfile
+import weakref
 
 import numpy as np
 
@@ -22,6 +25,7 @@ from ..autograd.engine import execute
 from ..autograd.function import connect
 from ..autograd.grad_mode import enable_grad, state
 from ..autograd.graph import AccumulateGrad
+from ..autograd.saved_hooks import _DiskHandle, _DiskStore, _remove_file
 from ..creation import default_generator
 from ..primitives._core import apply, data_of
 from ..primitives.shape import RESHAPE
@@ -32,17 +36,22 @@ __all__ = ["checkpoint", "checkpoint_scan", "checkpoint_sequential"]
 class _Recompute:
     """The backward of a checkpointed call: run ``fn`` again, recorded, and pull back."""
 
-    __slots__ = ("fn", "args_td", "leaves", "kwargs", "rng", "nargs")
+    __slots__ = ("fn", "args_td", "leaves", "kwargs", "rng", "nargs", "stash")
 
-    def __init__(self, fn, args_td, leaves, kwargs, rng, nargs):
+    def __init__(self, fn, args_td, leaves, kwargs, rng, nargs, store=None, n_store=0):
         self.nargs = nargs  # leaves[:nargs] are the arguments' leaves, the rest parameters
-        self.fn, self.args_td, self.leaves, self.kwargs, self.rng = fn, args_td, leaves, kwargs, rng
+        self.fn, self.args_td, self.kwargs, self.rng = fn, args_td, kwargs, rng
+        self.stash = None
+        if store is not None:  # leaves[:n_store] go to one file, read back by __call__
+            leaves, self.stash = _Stash.write(store, leaves, n_store)
+        self.leaves = leaves
 
     def __call__(self, st, grads, tensor_mode):
         create = state.grad_enabled
         xs, capture = [], {}
+        leaves = self.leaves if self.stash is None else self.stash.read(self.leaves)
         with enable_grad():
-            for j, (x, meta) in enumerate(zip(self.leaves, st.inputs)):
+            for j, (x, meta) in enumerate(zip(leaves, st.inputs)):
                 if meta is None:
                     xs.append(x)
                     continue
@@ -63,16 +72,19 @@ class _Recompute:
             finally:
                 if saved_rng is not None:
                     default_generator.set_state(saved_rng)
-        roots, seeds = [], []
+        roots, seeds, o = [], [], None
         for o, g in zip(flatten(out)[0], grads):
             if is_tensor(o) and o._edge is not None and g is not None:
                 roots.append(o._edge)
                 seeds.append(g if tensor_mode else g._data)
+        n = len(xs)
+        # the graph keeps what the pull-back needs: the values themselves may go already
+        del out, o, xs, leaves
         got = {}
         if roots:
             got = execute(roots, seeds, retain_graph=create, create_graph=create,
                           capture=capture, accumulate=False)
-        return [got.get(j) for j in range(len(xs))]
+        return [got.get(j) for j in range(n)]
 
 
 def checkpoint(function, *args, use_reentrant: bool | None = None,
@@ -87,6 +99,12 @@ def checkpoint(function, *args, use_reentrant: bool | None = None,
     dropout masks match). Under forward mode (dual inputs) ``function`` simply runs: forward
     mode keeps no tape, so there is nothing to save.
     """
+    return _checkpoint(function, args, kwargs, preserve_rng_state)
+
+
+def _checkpoint(function, args, kwargs, preserve_rng_state, store=None, n_store=0):
+    """checkpoint's work; with a ``store`` (checkpoint_scan's disk storage) the first
+    ``n_store`` leaves of ``args`` are kept in a file of it rather than in memory."""
     leaves, td = flatten(args)
     if not (state.grad_enabled and any(is_tensor(x) and x._edge is not None for x in leaves)):
         return function(*args, **kwargs)
@@ -101,8 +119,55 @@ def checkpoint(function, *args, use_reentrant: bool | None = None,
     name = getattr(function, "__name__", type(function).__name__)
     inputs = list(leaves) + params
     new, _ = connect(f"Checkpoint[{name}]Backward", inputs, o_leaves,
-                     _Recompute(function, td, inputs, kwargs, rng, len(leaves)), loop=False)
+                     _Recompute(function, td, inputs, kwargs, rng, len(leaves), store, n_store),
+                     loop=False)
     return unflatten(o_td, list(new))
+
+
+class _Stash:
+    """Leaves of a checkpoint's input kept in one file of a ``_DiskStore``: the arrays one
+    after the other in ``.npy`` format. The file is removed when the stash is no longer
+    referenced (its node's backward has run, or the graph was dropped)."""
+
+    __slots__ = ("handle", "slots")
+
+    def __init__(self, handle, slots):
+        self.handle, self.slots = handle, slots
+
+    @classmethod
+    def write(cls, store, leaves, n):
+        """``(leaves with the first n arrays and tensors replaced by None, stash)``."""
+        slots, arrays = [], []
+        kept = list(leaves)
+        for j in range(min(n, len(leaves))):
+            x = leaves[j]
+            if is_tensor(x):
+                slots.append((j, True, x._edge))
+                arrays.append(x._data)
+            elif isinstance(x, np.ndarray):
+                slots.append((j, False, None))
+                arrays.append(x)
+            else:
+                continue
+            kept[j] = None
+        if not slots:
+            return kept, None
+        path = store.new_file()
+        handle = _DiskHandle(path)
+        weakref.finalize(handle, _remove_file, store, path)  # the file goes with the handle
+        with open(path, "wb") as f:
+            for a in arrays:
+                np.save(f, np.asarray(a), allow_pickle=False)
+        return kept, cls(handle, tuple(slots))
+
+    def read(self, kept):
+        """The leaves again: tensors rebuilt with their graph edges."""
+        leaves = list(kept)
+        with open(self.handle.path, "rb") as f:
+            for j, tensor, edge in self.slots:
+                a = np.load(f, allow_pickle=False)
+                leaves[j] = wrap(a, edge) if tensor else a
+        return leaves
 
 
 def _run_and_find_outside_tensors(function, kwargs, leaves, td):
@@ -209,7 +274,8 @@ def _leaf_meta(leaves):
     return [(tuple(getattr(x, "shape", ())), getattr(x, "dtype", type(x))) for x in leaves]
 
 
-def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None, *, xs=None):
+def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None, *, xs=None,
+                    storage: str | os.PathLike | None = None):
     """Run ``state = step(state)`` (``step(state, x)`` for ``x`` in ``xs`` along its leading
     axis, when ``xs`` is given) ``n_steps`` times and return the final state, keeping for the
     backward pass only ``n_checkpoints`` states (default ``ceil(sqrt(n_steps))``, the initial
@@ -224,6 +290,12 @@ def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None,
     grad mode off, the loop simply runs. With ``n_checkpoints >= n_steps`` every step but the
     last is still recomputed once during the backward pass; the plain loop avoids that by
     keeping every step's activations. :func:`revolve_recomputations` gives the count.
+
+    ``storage``: None keeps the checkpointed states in memory; ``"disk"`` (a new temporary
+    directory) or a directory's path (a new subdirectory there) writes each one to a file, read
+    back when the backward pass needs it and deleted once nothing needs it any more (after its
+    segment's backward, or when the graph is dropped); the subdirectory goes with the last file
+    that might still be needed. ``xs`` and closure parameters stay in memory.
     """
     n_steps = _as_int(n_steps, "n_steps")
     if n_steps < 0:
@@ -233,8 +305,10 @@ def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None,
     n_checkpoints = _as_int(n_checkpoints, "n_checkpoints")
     if n_checkpoints < 1:
         raise ValueError(f"checkpoint_scan: n_checkpoints must be at least 1, got {n_checkpoints}")
+    directory = _storage_directory(storage)
     leaves, td = flatten(state)
     meta, key = _leaf_meta(leaves), _tree_key(td)
+    expected = _describe(td, leaves)  # (a string: `one` keeps no state alive)
     if xs is not None:
         x_leaves = flatten(xs)[0]
         for x in x_leaves:
@@ -250,7 +324,7 @@ def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None,
         if _tree_key(o_td) != key or _leaf_meta(o_leaves) != meta:
             raise ValueError(
                 f"checkpoint_scan: step {name} changed the state's structure at step {i}: "
-                f"got {_describe(o_td, o_leaves)}, expected {_describe(td, leaves)}")
+                f"got {_describe(o_td, o_leaves)}, expected {expected}")
         return out
 
     fw = dispatch.fw_levels and any(is_tensor(x) and tangents_of(x)
@@ -264,26 +338,56 @@ def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None,
         # make every segment a checkpoint (the aliases' own gradients go nowhere)
         state = unflatten(td, [wrap(data_of(x)).requires_grad_() if _inexact(x) else x
                                for x in leaves])
-
-    def rev(s, xs, start, n, c):
-        """Steps ``[start, start + n)`` from ``s``, reversible with ``c`` stored states; the
-        segments are nested ``checkpoint`` calls, which take ``xs`` as an argument too."""
-        while n > 1:
-            m = _revolve_split(n, c)
-
-            def segment(s, xs, _a=start, _n=m, _c=c):
-                return rev(s, xs, _a, _n, _c)
-            segment.__name__ = f"{name}[{start}:{start + m}]"
-            s = checkpoint(segment, s, xs)
-            start, n, c = start + m, n - m, c - 1
-        return one(s, start, xs) if n == 1 else s
-
+    # the store lives as long as a node that may read or write its files: the segments'
+    # closures and the files' handles hold it, and its directory goes with it
+    store = None if directory is None else _DiskStore(directory)
+    scan = _Scan(one, name, store, len(leaves))
     # the segments nest about r deep (r: the most recomputations of one step), in the forward
     # pass and again in the backward pass, which runs after this returns: the limit stays raised
     need = 1000 + 60 * _repetitions(n_steps, n_checkpoints)
     if need > sys.getrecursionlimit():
         sys.setrecursionlimit(need)
-    return rev(state, xs, 0, n_steps, n_checkpoints)
+    return _rev(scan, state, xs, 0, n_steps, n_checkpoints)
+
+
+class _Scan:
+    """What the segments of one checkpoint_scan share (a plain object, not a recursive
+    closure, so that it is freed by reference counting with the graph)."""
+
+    __slots__ = ("one", "name", "store", "n_state")
+
+    def __init__(self, one, name, store, n_state):
+        self.one, self.name, self.store, self.n_state = one, name, store, n_state
+
+
+def _rev(scan, s, xs, start, n, c):
+    """Steps ``[start, start + n)`` from ``s``, reversible with ``c`` stored states; the
+    segments are nested ``checkpoint`` calls, which take ``xs`` as an argument too."""
+    while n > 1:
+        m = _revolve_split(n, c)
+
+        def segment(s, xs, _a=start, _n=m, _c=c):
+            return _rev(scan, s, xs, _a, _n, _c)
+        segment.__name__ = f"{scan.name}[{start}:{start + m}]"
+        s = _checkpoint(segment, (s, xs), {}, True, scan.store, scan.n_state)
+        start, n, c = start + m, n - m, c - 1
+    return scan.one(s, start, xs) if n == 1 else s
+
+
+def _storage_directory(storage):
+    """The directory under which checkpoint_scan's files go (None: in memory)."""
+    if storage is None:
+        return None
+    if isinstance(storage, str) and storage == "disk":
+        return tempfile.gettempdir()
+    if not isinstance(storage, (str, os.PathLike)):
+        raise TypeError(f"checkpoint_scan: storage must be None, 'disk' or a directory's path, "
+                        f"got {type(storage).__name__}")
+    path = os.fspath(storage)
+    if not os.path.isdir(path):
+        raise ValueError(f"checkpoint_scan: storage {path!r} is not an existing directory; "
+                         f"create it, or pass 'disk' for a temporary one")
+    return path
 
 
 def _repetitions(n, c):
