@@ -13,6 +13,7 @@ the ratios.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
 import time
@@ -390,6 +391,28 @@ for _name, _desc in [("bmm", "bmm of 32 (128x64 @ 64x128)"),
     WORKLOADS[_name] = (f"{_desc}, float32, forward+backward (benchmarks/torch_ops.py)",
                         lambda n=_name: _torch_op("cr", n), lambda n=_name: _torch_op("torch", n),
                         None, 5, 1)
+
+
+def _ode(lib, case):
+    """benchmarks/ode.py's case ``case`` (chainrule's ODE solve or gradient by one sensealg,
+    against torchdiffeq's peer, float64), imported when run: it imports chainrule.integrate."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import ode
+
+    return ode.make(lib, case)
+
+
+if importlib.util.find_spec("torchdiffeq") is not None:  # the peer; the full table: ode.py
+    for _case, _desc in [
+            ("lv-solve", "Lotka-Volterra solve, dopri5 (vs torchdiffeq.odeint)"),
+            ("lv-direct", "Lotka-Volterra gradient, sensealg direct (vs odeint backprop)"),
+            ("lv-backsolve", "Lotka-Volterra gradient, sensealg backsolve (vs odeint_adjoint)"),
+            ("node-solve", "neural ODE (MLP 2-50-2, batch 16) solve (vs torchdiffeq.odeint)"),
+            ("node-direct", "neural ODE gradient, sensealg direct (vs odeint backprop)"),
+            ("node-backsolve", "neural ODE gradient, sensealg backsolve (vs odeint_adjoint)")]:
+        WORKLOADS[f"ode-{_case}"] = (f"{_desc}, float64 (benchmarks/ode.py)",
+                                     lambda c=_case: _ode("cr", c),
+                                     lambda c=_case: _ode("torch", c), None, 3, 1)
 
 
 def main(argv=None) -> int:

@@ -3,8 +3,10 @@ benchmarks/run.py compare like with like). Nothing here is timed."""
 
 import importlib.util
 import pathlib
+import sys
 
 import numpy as np
+import pytest
 
 _spec = importlib.util.spec_from_file_location(
     "bench_run", pathlib.Path(__file__).parents[1] / "benchmarks" / "run.py")
@@ -46,3 +48,24 @@ def test_runner_prints_a_ratio_per_workload(capsys):
     bench.main(["chain", "--repeat", "1"])
     out = capsys.readouterr().out
     assert "chain" in out and "ratio" in out
+
+
+def test_ode_benchmark_times_the_same_gradients_in_both_libraries(capsys):
+    """benchmarks/ode.py (chainrule's ODE solvers against torchdiffeq): each timed chainrule
+    gradient equals its torchdiffeq peer's, and the quick run prints its table."""
+    pytest.importorskip("torchdiffeq", reason="torchdiffeq (the 'test' extra) is the peer")
+    spec = importlib.util.spec_from_file_location(
+        "bench_ode", pathlib.Path(__file__).parents[1] / "benchmarks" / "ode.py")
+    ode = importlib.util.module_from_spec(spec)
+    sys.modules["bench_ode"] = ode  # its dataclass looks its module up there
+    spec.loader.exec_module(ode)
+    for name, p in ode.problems(quick=True).items():
+        for s in ode.SENSEALGS:
+            ours, peer = ode.cr_grad(p, s)(), ode.td_grad(p, ode.PEER[s])()
+            assert len(ours) == len(peer) == 1 + len(p.params)
+            for a, b in zip(ours, peer):  # the quick solves' tolerances are 1e-5 to 1e-7
+                np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3 * np.abs(b).max(),
+                                           err_msg=f"{name} {s}")
+    ode.main(["--quick", "lv"])
+    out = capsys.readouterr().out
+    assert "ratio" in out and all(f"lv      {s}" in out for s in ode.SENSEALGS)
