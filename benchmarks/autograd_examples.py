@@ -24,7 +24,7 @@ order (relative tolerance ``--rtol``); the times are wall-clock seconds of the w
 
 Both run with one BLAS thread (``OPENBLAS_NUM_THREADS=1``): on a shared machine OpenBLAS's
 thread hand-offs cost milliseconds per small LAPACK call and the times would measure the load.
-Examples that need a download (MNIST) or ``odeint``, that use autograd's tracer internals
+Examples that need a download (MNIST), that use autograd's tracer internals
 (``Node``, ``trace``), or that differentiate with respect to their own ``Box`` type, are skipped
 with the reason.
 """
@@ -48,7 +48,6 @@ SKIP = {
     "generative_adversarial_net.py": "downloads MNIST",
     "data.py": "a helper module (MNIST loading), not an example",
     "data_mnist.py": "a helper module (MNIST download), not an example",
-    "ode_net.py": "needs autograd.scipy.integrate.odeint (left for the ODE issue)",
     "dot_graph.py": "uses autograd's tracer internals (Node, trace) to draw its graph",
     "print_trace.py": "uses autograd's tracer internals (Node, trace) to print a trace",
     "rkhs.py": "differentiates with respect to a user-defined value type (its own Box and "

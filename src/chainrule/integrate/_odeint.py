@@ -20,9 +20,10 @@ from ._sensitivity import run_engine, solve, solve_direct
 
 __all__ = ["odeint", "solve_ivp"]
 
-# the "auto" choice: forward sensitivities while n + P is at most this (SciML's guidance:
-# forward mode for small systems, an adjoint beyond)
-_FORWARD_UP_TO = 50
+# "auto": direct up to this many state components (measured fastest in chainrule on small and
+# medium problems, benchmarks/ode.py, with memory growing as the square root of the steps);
+# interpolating beyond, whose memory does not grow with the steps
+_DIRECT_UP_TO = 1000
 
 
 def _choose(prob: Problem, sensealg: str) -> str:
@@ -30,9 +31,7 @@ def _choose(prob: Problem, sensealg: str) -> str:
         raise ValueError(f"{prob.op}: unknown sensealg {sensealg!r}; choose one of "
                          f"{', '.join(SENSEALGS)}")
     if sensealg == "auto":
-        if prob.closure_traced:
-            return "direct"
-        return "forward" if prob.n + prob.P <= _FORWARD_UP_TO else "interpolating"
+        return "direct" if prob.closure_traced or prob.n <= _DIRECT_UP_TO else "interpolating"
     if sensealg != "direct":
         prob.check_closure(sensealg)
     return sensealg
@@ -77,9 +76,9 @@ def odeint(func: Callable, y0: Any, t, args: tuple = (), *, method: str = "dopri
     checkpointing; the only one that also sees tensors ``func`` reads from its closure),
     ``"backsolve"`` (continuous adjoint integrated backward with the state, O(1) memory),
     ``"interpolating"`` (adjoint with the state re-solved from checkpoints; robust where
-    backsolve's backward state is unstable), ``"forward"`` (forward sensitivities; best for few
-    states and parameters), or ``"auto"`` (forward for n + P <= 50, else interpolating; direct
-    when func reads a differentiated closure). ``method``: ``"dopri5"`` (default), ``"tsit5"``,
+    backsolve's backward state is unstable), ``"forward"`` (forward sensitivities), or
+    ``"auto"`` (direct up to 1000 state components or when func reads a differentiated
+    closure, else interpolating). ``method``: ``"dopri5"`` (default), ``"tsit5"``,
     ``"bosh3"``, ``"rk45"``, ``"rk23"``, ``"radau"`` (implicit, for stiff problems: Newton on the
     AD Jacobian), or fixed-step ``"euler"``, ``"midpoint"``, ``"heun"``, ``"rk4"`` (with
     ``step_size``). Raises :class:`ODEError` when the solver cannot go on.
@@ -199,16 +198,11 @@ def _event_time(prob, opts, sensealg, events, plain, t0, t_e, theta):
     if not any(traced(x) for x in (t0, y0, theta)):
         return t_e
     g = events[k]
+    sensealg = _choose(prob, sensealg)
 
     def residual(te, t0, y0, theta):
-        ys = solve_direct(prob, opts, y0, cnp.stack([t0, te]), theta) \
-            if sensealg == "direct" else solve(prob, opts, _adjoint_of(sensealg, prob), y0,
-                                               cnp.stack([t0, te]), theta)
+        tt = cnp.stack([t0, te])
+        ys = solve_direct(prob, opts, y0, tt, theta) if sensealg == "direct" else \
+            solve(prob, opts, sensealg, y0, tt, theta)
         return g(te, prob.unflatten_y(ys[-1]))
     return implicit_solution(residual, np.float64(t_e), (t0, y0, theta))
-
-
-def _adjoint_of(sensealg, prob):
-    if sensealg == "auto":
-        return "forward" if prob.n + prob.P <= 50 else "interpolating"
-    return sensealg
