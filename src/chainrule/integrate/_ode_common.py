@@ -114,15 +114,24 @@ class HermiteDense:
     def t_max(self) -> float:
         return max(self.t[0], self.t[-1])
 
+    def _arrays(self):
+        """(t, Y, F) as arrays, stacked once after the last append; the lists then hold views
+        of them, so that the values are kept once."""
+        cache = getattr(self, "_cache", None)
+        if cache is None or len(cache[0]) != len(self.t):
+            cache = (np.asarray(self.t), np.stack(self.y), np.stack(self.f))
+            self.y, self.f = list(cache[1]), list(cache[2])
+            self._cache = cache
+        return cache
+
     def __call__(self, t):
-        ts = np.asarray(self.t)
+        ts, Y, F = self._arrays()
         scalar = np.ndim(t) == 0
         tq = np.atleast_1d(np.asarray(t, dtype=float))
         increasing = ts[-1] >= ts[0]
         key = ts if increasing else -ts
         q = tq if increasing else -tq
         i = np.clip(np.searchsorted(key, q, side="right") - 1, 0, len(ts) - 2)
-        Y, F = np.stack(self.y), np.stack(self.f)
         out = hermite(ts[i], ts[i + 1], Y[i], Y[i + 1], F[i], F[i + 1], tq)
         out = out.T  # (n, len(t)), SciPy's layout
         return out[:, 0] if scalar else out

@@ -349,7 +349,8 @@ def _solve_fixed(rhs, ts, ys, y, f, tab, st, ev, dense_out, *, step_size, max_nu
             ends.append(t_new)
             t, y, f = t_new, y_new, f_new
         ys[i + 1] = y
-        st.fractions.append(np.arange(1, N + 1) / N)
+        if st.record:
+            st.fractions.append(np.arange(1, N + 1) / N)
     return None
 
 

@@ -245,7 +245,7 @@ def _num(x) -> float:
 
 # the interpolating method's dense output holds at most this many steps at a time; a longer
 # stretch is cut in _SPLIT parts (their starting states kept), each done the same way, last first
-_LEAF_STEPS = 256
+_LEAF_STEPS = 128
 _SPLIT = 4
 
 
