@@ -63,6 +63,12 @@ class Options:
     def with_mask(self, mask) -> Options:
         return replace(self, error_mask=tuple(bool(m) for m in mask))
 
+    def for_augmented(self) -> Options:
+        """The options of an augmented system (adjoint, sensitivities): a per-component atol
+        of the state becomes its largest entry, and no mask is inherited."""
+        atol = self.atol if isinstance(self.atol, float) else float(max(self.atol))
+        return replace(self, atol=atol, error_mask=None)
+
 
 def check_options(op: str, method: str, rtol, atol, step_size, max_num_steps, first_step,
                   max_step, n_checkpoints=None) -> Options:

@@ -72,8 +72,10 @@ def odeint(func: Callable, y0: Any, t, args: tuple = (), *, method: str = "dopri
 
     Differentiable with respect to ``y0``, ``t`` and the floating-point leaves of ``args``, in
     reverse and forward mode and to higher orders, by ``sensealg``: ``"direct"`` (through the
-    solver's steps, with ``n_checkpoints`` states per output interval stored by binomial
-    checkpointing; the only one that also sees tensors ``func`` reads from its closure),
+    solver's steps: every step kept while n times the steps is at most 100,000, else
+    ``n_checkpoints`` states per output interval (default the square root of its steps) by
+    binomial checkpointing; the only one that also sees tensors ``func`` reads from its
+    closure),
     ``"backsolve"`` (continuous adjoint integrated backward with the state, O(1) memory),
     ``"interpolating"`` (adjoint with the state re-solved from checkpoints; robust where
     backsolve's backward state is unstable), ``"forward"`` (forward sensitivities), or

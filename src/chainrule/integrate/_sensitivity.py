@@ -1,5 +1,5 @@
 """The sensitivity methods: how a solve's derivatives with respect to y0, the output times t
-and the parameters theta are computed (docs/integrate.md, "Which sensitivity method").
+and the parameters theta are computed (docs/integrate.md, "Derivatives: the sensitivity methods").
 
 - ``direct``: the accepted steps of a plain solve are replayed with traced values, each output
   interval under ``checkpoint_scan`` (binomial checkpointing), so the derivative is the exact
@@ -63,6 +63,11 @@ def _live(x) -> bool:
 
 # --- direct: replaying the solver's steps ---------------------------------------------------
 
+# the direct method keeps every step's operations (no checkpointing) up to this many state
+# components times steps, about 50 MB of tape
+_KEEP_ALL_UP_TO = 100_000
+
+
 def solve_direct(prob, opts: Options, y0, t, theta):
     """The states at t (m, n), differentiated through the replayed steps."""
     if len(data_of(t)) == 1:
@@ -71,10 +76,20 @@ def solve_direct(prob, opts: Options, y0, t, theta):
     if not (prob.closure_traced or any(traced(x) for x in (y0, t, theta))):
         return traj.ys
     one = _radau_step if opts.method in IMPLICIT else _rk_step
+    # checkpointing recomputes steps; by default it is used only where keeping every step's
+    # operations would take much memory (about 0.5 KB per state component and step)
+    total = sum(len(fr) for fr in traj.fractions)
+    keep_all = opts.n_checkpoints is None and prob.n * total <= _KEEP_ALL_UP_TO
 
     ys, y = [y0], y0
     for i, fr in enumerate(traj.fractions):
         starts = np.concatenate([[0.0], fr[:-1]])
+        if keep_all:
+            ta, tb = t[i], t[i + 1]
+            for a, b in zip(starts, fr):
+                y = one(prob, opts, ta + a * (tb - ta), y, (b - a) * (tb - ta), theta)
+            ys.append(y)
+            continue
 
         # theta and the interval's ends travel in the state: checkpoint takes the tensors a
         # segment reads as its arguments
@@ -197,7 +212,7 @@ def _adjoint_options(opts: Options, n_controlled: int, size: int) -> Options:
     """The adjoint's step control on the state and adjoint components only (seminorm):
     the accumulated parameter gradient does not shrink the steps."""
     mask = [True] * n_controlled + [False] * (size - n_controlled)
-    return opts.with_mask(mask)
+    return opts.for_augmented().with_mask(mask)
 
 
 def _backsolve_bwd(prob, opts, t, theta, ys, ct):
@@ -314,7 +329,7 @@ def _sens_start(prob, y0):
 
 def _sens_solve(prob, opts, y0, t, theta):
     sp = _sens_problem(prob)
-    z = run_engine(sp, opts.with_mask([True] * sp.n), t, _sens_start(prob, y0), theta,
+    z = run_engine(sp, opts.for_augmented(), t, _sens_start(prob, y0), theta,
                    record_steps=False).ys
     prob.last = sp.last
     n = prob.n
@@ -323,7 +338,7 @@ def _sens_solve(prob, opts, y0, t, theta):
 
 def _sens_solve_traced(prob, opts, y0, t, theta):
     sp = _sens_problem(prob)
-    z = solve(sp, opts.with_mask([True] * sp.n), "backsolve", _sens_start(prob, y0), t, theta)
+    z = solve(sp, opts.for_augmented(), "backsolve", _sens_start(prob, y0), t, theta)
     n = prob.n
     return z[:, :n], cnp.reshape(z[:, n:], (len(data_of(t)), n, n + prob.P))
 
