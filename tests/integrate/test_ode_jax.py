@@ -10,12 +10,20 @@ so that each is close to the exact flow and they agree far below what is asserte
 - A pytree state (a dict of two arrays: two coupled damped pendulums) gives the same values
   and the same gradients (with respect to the dict y0, both parameters and t) in both.
 
+JAX runs in a subprocess (``_jax_reference``): a process that has imported JAX runs threads,
+and the DataLoader tests later in the suite fork worker processes, which must not inherit them.
+
 ``func(y, t, *args)`` is the argument order of both odeints. There is no stiff comparison:
 JAX's odeint has only the explicit dopri5, no implicit (stiff) solver; chainrule's Radau is
 checked against finite differences in test_ode_torchdiffeq.py instead.
 """
 
 from __future__ import annotations
+
+import importlib.util
+import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -24,11 +32,9 @@ import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule.integrate import odeint
 
-jax = pytest.importorskip(
-    "jax", reason="jax (the reference ODE solver here, in the 'test' extra: "
-    "pip install jax==0.10.2 jaxlib==0.10.2) is not installed")
-jnp = pytest.importorskip("jax.numpy")
-jode = pytest.importorskip("jax.experimental.ode")
+if importlib.util.find_spec("jax") is None:
+    pytest.skip("jax (the reference ODE solver here, in the 'test' extra: pip install "
+                "jax==0.10.2 jaxlib==0.10.2) is not installed", allow_module_level=True)
 
 TOL = dict(rtol=1e-10, atol=1e-10)
 SENSEALGS = ["direct", "backsolve", "interpolating", "forward"]
@@ -43,27 +49,42 @@ def _close(actual, expected, rtol, what=""):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
-@pytest.fixture(scope="module")
-def jax_x64():
-    """JAX in float64 on the CPU for this module only: the previous setting comes back after
-    (jax_enable_x64 is process-wide)."""
-    before = jax.config.jax_enable_x64
+_CHILD = """
+import importlib.util, pickle, sys
+spec = importlib.util.spec_from_file_location("ode_jax_case", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+sys.stdout.buffer.write(pickle.dumps(module._jax_case(sys.argv[2])))
+"""
+
+
+def _jax_reference(case: str):
+    """JAX's values and gradients for ``case``, computed in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", _CHILD, __file__, case], capture_output=True,
+                         check=True)
+    return pickle.loads(out.stdout)
+
+
+def _jax_case(case: str):
+    """(In the subprocess.) JAX's values and the gradients of the loss sum(ys * ct) (over the
+    leaves) with respect to y0, each of args and t, as NumPy: one ``jax.vjp`` (JAX's odeint's
+    own reverse mode, its continuous adjoint) gives both, with one compilation of the solve."""
+    import jax
+    import jax.numpy as jnp
+    from jax.experimental import ode as jode
+
     jax.config.update("jax_enable_x64", True)
-    try:
-        with jax.default_device(jax.devices("cpu")[0]):
-            yield
-    finally:
-        jax.config.update("jax_enable_x64", before)
-
-
-def _jax_reference(func, y0, t, args, ct):
-    """JAX's values and the gradients of the loss sum(ys * ct) (over the leaves) with respect
-    to y0, each of args and t, as NumPy: one ``jax.vjp`` (JAX's odeint's own reverse mode, its
-    continuous adjoint) gives both, with one compilation of the solve rather than two."""
-    ys, vjp = jax.vjp(lambda y0, t, *args: jode.odeint(func, y0, t, *args, **TOL),
-                      y0, jnp.asarray(t), *args)
-    g = vjp(jax.tree_util.tree_map(jnp.asarray, ct))
-    to_np = lambda tree: jax.tree_util.tree_map(np.asarray, tree)
+    if case == "lv":
+        func, y0, t, args, ct = (_lotka_volterra(jnp), jnp.asarray(LV_Y0), LV_T,
+                                 (jnp.asarray(LV_P),), LV_CT)
+    else:
+        func, y0, t, args, ct = (_pendulums(jnp), {k: jnp.asarray(a) for k, a in PT_Y0.items()},
+                                 PT_T, (jnp.asarray(PT_K), jnp.asarray(PT_C)), PT_CT)
+    with jax.default_device(jax.devices("cpu")[0]):
+        ys, vjp = jax.vjp(lambda y0, t, *args: jode.odeint(func, y0, t, *args, **TOL),
+                          y0, jnp.asarray(t), *args)
+        g = vjp(jax.tree_util.tree_map(jnp.asarray, ct))
+    to_np = lambda tree: jax.tree_util.tree_map(np.asarray, tree)  # noqa: E731
     ys, g = to_np(ys), to_np(g)
     for leaf in jax.tree_util.tree_leaves((ys, g)):  # x64 took: a float32 run cannot reach 1e-7
         assert leaf.dtype == np.float64
@@ -88,9 +109,8 @@ def _lotka_volterra(xp):
 
 
 @pytest.fixture(scope="module")
-def lv_reference(jax_x64):
-    return _jax_reference(_lotka_volterra(jnp), jnp.asarray(LV_Y0), LV_T,
-                          (jnp.asarray(LV_P),), LV_CT)
+def lv_reference():
+    return _jax_reference("lv")
 
 
 def test_lotka_volterra_values_equal_jax(lv_reference):
@@ -135,10 +155,8 @@ def _pt_loss(ys):
 
 
 @pytest.fixture(scope="module")
-def pytree_reference(jax_x64):
-    y0 = {name: jnp.asarray(a) for name, a in PT_Y0.items()}
-    return _jax_reference(_pendulums(jnp), y0, PT_T, (jnp.asarray(PT_K), jnp.asarray(PT_C)),
-                          PT_CT)
+def pytree_reference():
+    return _jax_reference("pytree")
 
 
 def test_pytree_values_equal_jax(pytree_reference):
@@ -163,3 +181,9 @@ def test_pytree_gradients_equal_jax(pytree_reference, sensealg):
     for name, ours, ref in [("k", g_k, r_k), ("c", g_c, r_c), ("t", g_t, r_t)]:
         assert np.shape(ours) == ref.shape, name
         _close(ours, ref, 1e-6, f"{sensealg}: d/d{name}")
+
+
+def test_jax_stays_out_of_the_test_process(lv_reference):
+    """The references came from a subprocess: this process never imported JAX (whose threads
+    a forked DataLoader worker must not inherit)."""
+    assert "jax" not in sys.modules
