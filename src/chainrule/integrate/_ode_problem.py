@@ -187,6 +187,11 @@ class Problem:
         if shapes != self.y_shapes or len(leaves) != len(self.y_shapes):
             raise ValueError(f"{self.op}: func must return the derivative in the state's "
                              f"structure and shapes {self.y_shapes}, got {shapes}")
+        for x in leaves:
+            if np.iscomplexobj(data_of(x)):
+                raise TypeError(f"{self.op}: func returned a complex derivative; the solvers "
+                                f"integrate real states: split the state into its real and "
+                                f"imaginary parts")
         return self.flatten_y(leaves)
 
     def rhs(self, theta: np.ndarray) -> Callable:
