@@ -285,6 +285,8 @@ def _interpolating_bwd(prob, opts, t, theta, ys, ct):
             seg = run_engine(prob, dense, np.array([tA, tB]), yA, thp, dense=True,
                              record_steps=False)
         except StepBudgetError:
+            seg = None  # (recursing outside the handler: its traceback holds the attempt)
+        if seg is None:
             cuts = np.linspace(tA, tB, _SPLIT + 1)
             marks = run_engine(prob, opts, cuts, yA, thp, record_steps=False).ys
             for j in range(_SPLIT, 0, -1):
