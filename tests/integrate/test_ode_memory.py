@@ -33,10 +33,10 @@ def test_backsolve_memory_is_flat_in_the_number_of_steps(peaks):
 
 
 def test_interpolating_memory_is_bounded(peaks):
-    """Its dense output holds at most a fixed number of steps (a leaf of the recursive split
-    of each output interval, 128 steps), so the peak stays below a bound independent of the
-    number of steps: values and slopes of the leaf's steps (twice, while they are stacked),
-    and a few states per level of the split, here 700 states."""
-    bound = 700 * STATE_MB * 1e6
-    for s in STEPS:
-        assert peaks["interpolating", s]["grad"] < bound
+    """Its dense output is a buffer of a fixed number of steps (a leaf of the recursive halving
+    of each output interval, 64 steps) and each level of the halving keeps one state, so the
+    peak hardly moves with the number of steps (measured about 340 and 360 states at 200 and
+    1500 steps): within 10% here, and far below one state per step."""
+    small, large = (peaks["interpolating", s]["grad"] for s in STEPS)
+    assert large <= 1.1 * small
+    assert large < STEPS[1] * STATE_MB * 1e6 / 3

@@ -6,7 +6,7 @@ solve differentiable."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,21 +90,38 @@ def initial_step(rhs: Callable, t0: float, y0: np.ndarray, f0: np.ndarray, direc
     return min(100 * h0, h1, max_step)
 
 
-@dataclass
 class HermiteDense:
     """Dense output: the cubic Hermite interpolant through each accepted step's ends (values
     and slopes), third-order accurate. Called as SciPy's ``OdeSolution``: ``sol(t)`` is (n,)
     for a scalar t and (n, len(t)) for an array. Values only (plain NumPy, not traced): use
-    ``t_eval`` for values that carry derivatives."""
+    ``t_eval`` for values that carry derivatives.
 
-    t: list[float] = field(default_factory=list)
-    y: list[np.ndarray] = field(default_factory=list)
-    f: list[np.ndarray] = field(default_factory=list)
+    With ``capacity`` the knots go into arrays of that many rows, allocated at the first
+    append, so that its memory is fixed (a solve that needs more knots must stop first: the
+    interpolating adjoint gives such a solve a step budget)."""
+
+    def __init__(self, capacity: int | None = None):
+        self.capacity = capacity
+        self.t: list[float] = []
+        self.y: list[np.ndarray] = []
+        self.f: list[np.ndarray] = []
+        self._cache = None
 
     def append(self, t: float, y: np.ndarray, f: np.ndarray) -> None:
+        k = len(self.t)
         self.t.append(float(t))
-        self.y.append(np.array(y, dtype=float))
-        self.f.append(np.array(f, dtype=float))
+        if self.capacity is None:
+            self.y.append(np.array(y, dtype=float))
+            self.f.append(np.array(f, dtype=float))
+            return
+        if self._cache is None:
+            n = np.size(y)
+            self._cache = (None, np.empty((self.capacity, n)), np.empty((self.capacity, n)))
+        if k >= self.capacity:
+            raise ODEError(f"dense output: more than its capacity of {self.capacity} knots",
+                           float(t))
+        self._cache[1][k] = y
+        self._cache[2][k] = f
 
     @property
     def t_min(self) -> float:
@@ -115,10 +132,13 @@ class HermiteDense:
         return max(self.t[0], self.t[-1])
 
     def _arrays(self):
-        """(t, Y, F) as arrays, stacked once after the last append; the lists then hold views
-        of them, so that the values are kept once."""
-        cache = getattr(self, "_cache", None)
-        if cache is None or len(cache[0]) != len(self.t):
+        """(t, Y, F) as arrays of the knots so far (with no capacity: stacked once after the
+        last append, the lists then holding views of them, so that the values are kept once)."""
+        k = len(self.t)
+        if self.capacity is not None:
+            return np.asarray(self.t), self._cache[1][:k], self._cache[2][:k]
+        cache = self._cache
+        if cache is None or len(cache[0]) != k:
             cache = (np.asarray(self.t), np.stack(self.y), np.stack(self.f))
             self.y, self.f = list(cache[1]), list(cache[2])
             self._cache = cache
@@ -135,6 +155,14 @@ class HermiteDense:
         out = hermite(ts[i], ts[i + 1], Y[i], Y[i + 1], F[i], F[i + 1], tq)
         out = out.T  # (n, len(t)), SciPy's layout
         return out[:, 0] if scalar else out
+
+
+def dense_output(dense) -> HermiteDense | None:
+    """An engine's ``dense`` argument: False/None (none), True (a growing one), or a
+    :class:`HermiteDense` to fill (one with a fixed capacity)."""
+    if isinstance(dense, HermiteDense):
+        return dense
+    return HermiteDense() if dense else None
 
 
 def hermite(ta, tb, ya, yb, fa, fb, t):

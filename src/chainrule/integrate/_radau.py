@@ -14,11 +14,11 @@ from collections.abc import Callable
 import numpy as np
 
 from ._ode_common import (
-    HermiteDense,
     ODEError,
     StepBudgetError,
     Trajectory,
     check_events,
+    dense_output,
     error_norm,
     find_events,
     initial_step,
@@ -290,7 +290,7 @@ def solve_radau(rhs: Callable, jac: Callable, ts, y0, *, rtol: float = 1e-6, ato
     ys = np.empty((m, n))
     ys[0] = y
     fractions: list[np.ndarray] = []
-    dense_out = HermiteDense() if dense else None
+    dense_out = dense_output(dense)
     if dense_out is not None:
         dense_out.append(t, y, f)
     events = check_events(events)

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from ._ode_common import (
-    HermiteDense,
     ODEError,
     StepBudgetError,
     Trajectory,
     check_events,
+    dense_output,
     error_norm,
     find_events,
     initial_step,
@@ -217,7 +217,7 @@ def solve_explicit(rhs: Callable[[float, np.ndarray], np.ndarray], ts, y0, *,
     t = float(ts[0])
     f = _rhs0(rhs, t, y)
     ev = _Events(events, t, y) if events else None
-    dense_out = HermiteDense() if dense else None
+    dense_out = dense_output(dense)
     if dense_out is not None:
         dense_out.append(t, y, f)
     ys = np.empty((m, n))

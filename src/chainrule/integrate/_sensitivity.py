@@ -32,7 +32,7 @@ from ..func import jacfwd, vjp
 from ..optimize._implicit import implicit_solution
 from ..primitives._core import data_of, is_tensor
 from ..utils.checkpoint import checkpoint_scan
-from ._ode_common import ODEError, StepBudgetError, Trajectory
+from ._ode_common import HermiteDense, ODEError, StepBudgetError, Trajectory
 from ._ode_problem import IMPLICIT, FlatProblem, Options, traced
 from ._radau import radau_residual, radau_update, solve_radau, solve_stages
 from ._rk import TABLEAUX, rk_step, solve_explicit
@@ -258,17 +258,17 @@ def _num(x) -> float:
     return float(data_of(x))
 
 
-# the interpolating method's dense output holds at most this many steps at a time; a longer
-# stretch is cut in _SPLIT parts (their starting states kept), each done the same way, last first
-_LEAF_STEPS = 128
-_SPLIT = 4
+# the interpolating method's dense output holds at most this many steps, in a buffer of fixed
+# size; a longer stretch is cut in two (the middle state kept), each half done the same way,
+# the later first
+_LEAF_STEPS = 64
 
 
 def _interpolating_bwd(prob, opts, t, theta, ys, ct):
     """The adjoint alone, the state read from a dense re-solve (cubic Hermite) of each stretch
-    of at most _LEAF_STEPS steps, the stretches found by cutting each output interval
-    recursively: memory is bounded by the leaf and the cut states (a few per level of a
-    logarithmic depth), whatever the number of steps."""
+    of at most _LEAF_STEPS steps, the stretches found by halving each output interval
+    recursively: memory is a fixed buffer of dense output and one state per level of a
+    logarithmic depth, whatever the number of steps."""
     n, P = prob.n, prob.P
     m = len(data_of(t))
     tp = np.asarray(data_of(t), float)
@@ -281,19 +281,20 @@ def _interpolating_bwd(prob, opts, t, theta, ys, ct):
 
     def back(tA, yA, tB, a, g):
         """(a, g) carried from tB back to tA; the state re-solved from yA at tA."""
+        knots = HermiteDense(capacity=_LEAF_STEPS + 2)
         try:
-            seg = run_engine(prob, dense, np.array([tA, tB]), yA, thp, dense=True,
-                             record_steps=False)
+            run_engine(prob, dense, np.array([tA, tB]), yA, thp, dense=knots,
+                       record_steps=False)
         except StepBudgetError:
-            seg = None  # (recursing outside the handler: its traceback holds the attempt)
-        if seg is None:
-            cuts = np.linspace(tA, tB, _SPLIT + 1)
-            marks = run_engine(prob, opts, cuts, yA, thp, record_steps=False).ys
-            for j in range(_SPLIT, 0, -1):
-                a, g = back(cuts[j - 1], marks[j - 1], cuts[j], a, g)
-            return a, g
+            knots = None  # (recursing outside the handler: its traceback holds the attempt)
+        if knots is None:
+            tM = tA + (tB - tA) / 2
+            yM = run_engine(prob, opts, np.array([tA, tM]), yA, thp,
+                            record_steps=False).ys[-1].copy()
+            a, g = back(tM, yM, tB, a, g)
+            return back(tA, yA, tM, a, g)
         z0 = cnp.concatenate([a, g])
-        z = solve(_adjoint_problem(prob, seg.dense), aopts, "backsolve", z0,
+        z = solve(_adjoint_problem(prob, knots), aopts, "backsolve", z0,
                   np.array([tB, tA]), theta)[-1]
         return z[:n], z[n:]
 
