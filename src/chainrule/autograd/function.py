@@ -184,12 +184,25 @@ def reconnect(st, k, data, fw=None):
     return t
 
 
+_TAKEN = object()  # a cached input gradient already handed to the engine
+
+
 def _input_grad(i, g, st):
-    """Rule ``i`` of a custom node: the user's backward runs once per gradient ``g``."""
+    """Rule ``i`` of a custom node: the user's backward runs once per gradient ``g``. Without
+    create_graph, each input's gradient is handed out once and dropped from the cache, and the
+    cache goes with the last one: a graph kept by ``retain_graph`` would otherwise hold every
+    custom node's gradients until it goes (checkpoint_scan's backward under ``vjp``). A
+    recorded backward keeps them: its graph may run the node again with the same ``g``."""
     c = st.cache
-    if c is None or c[0] is not g:
-        c = st.cache = (g, _run(st, g))
-    return c[1][i]
+    if c is None or c[0] is not g or c[1][i] is _TAKEN:  # (taken: a new pass, same seed)
+        c = st.cache = [g, _run(st, g), sum(e is not None for e in st.next)]
+    r = c[1][i]
+    if not state.grad_enabled:
+        c[1][i] = _TAKEN
+        c[2] -= 1
+        if c[2] <= 0:
+            st.cache = None
+    return r
 
 
 def _run(st, g):

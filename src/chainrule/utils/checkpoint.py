@@ -23,7 +23,7 @@ from ..autograd import dispatch, graph
 from ..autograd.dispatch import is_tensor, tangents_of, wrap
 from ..autograd.engine import execute
 from ..autograd.function import connect
-from ..autograd.grad_mode import enable_grad, state
+from ..autograd.grad_mode import enable_grad, no_grad, state
 from ..autograd.graph import AccumulateGrad
 from ..autograd.saved_hooks import _DiskHandle, _DiskStore, _remove_file
 from ..creation import default_generator
@@ -36,19 +36,27 @@ __all__ = ["checkpoint", "checkpoint_scan", "checkpoint_sequential"]
 class _Recompute:
     """The backward of a checkpointed call: run ``fn`` again, recorded, and pull back."""
 
-    __slots__ = ("fn", "args_td", "leaves", "kwargs", "rng", "nargs", "stash")
+    __slots__ = ("fn", "args_td", "leaves", "kwargs", "rng", "nargs", "stash", "chain", "index",
+                 "dropped", "__weakref__")
 
-    def __init__(self, fn, args_td, leaves, kwargs, rng, nargs, store=None, n_store=0):
+    def __init__(self, fn, args_td, leaves, kwargs, rng, nargs, store=None, n_store=0,
+                 chain=None):
         self.nargs = nargs  # leaves[:nargs] are the arguments' leaves, the rest parameters
         self.fn, self.args_td, self.kwargs, self.rng = fn, args_td, kwargs, rng
-        self.stash = None
+        self.stash = self.chain = self.dropped = None
+        self.index = 0
         if store is not None:  # leaves[:n_store] go to one file, read back by __call__
             leaves, self.stash = _Stash.write(store, leaves, n_store)
+        elif chain is not None:  # a top-level segment of checkpoint_scan (see _Chain)
+            self.chain, self.index = chain, len(chain.links)
+            chain.links.append(weakref.ref(self))
         self.leaves = leaves
 
     def __call__(self, st, grads, tensor_mode):
         create = state.grad_enabled
         xs, capture = [], {}
+        if self.dropped is not None:  # a later backward of a retained graph
+            self.chain.refill(self.index)
         leaves = self.leaves if self.stash is None else self.stash.read(self.leaves)
         with enable_grad():
             for j, (x, meta) in enumerate(zip(leaves, st.inputs)):
@@ -84,7 +92,65 @@ class _Recompute:
         if roots:
             got = execute(roots, seeds, retain_graph=create, create_graph=create,
                           capture=capture, accumulate=False)
+        if self.chain is not None and self.index > 0:
+            self.chain.drop(self)
         return [got.get(j) for j in range(n)]
+
+    def state_out(self):
+        """The segment's output state (its leaves) from its stored input, recorded nowhere:
+        the same values as the forward pass gave (same function, input and random state)."""
+        saved_rng = None
+        if self.rng is not None:
+            saved_rng = default_generator.get_state()
+            default_generator.set_state(self.rng)
+        try:
+            with no_grad():
+                out = self.fn(*unflatten(self.args_td, self.leaves[:self.nargs]), **self.kwargs)
+        finally:
+            if saved_rng is not None:
+                default_generator.set_state(saved_rng)
+        return flatten(out)[0]
+
+
+class _Chain:
+    """The top-level segments of one checkpoint_scan, in order (weak references to their
+    ``_Recompute``). A segment's backward drops its stored input state afterwards (all but the
+    first's: the scan's initial state), as revolve frees a slot. Without ``retain_graph`` its
+    node goes anyway; with it (``vjp``, ``retain_graph=True``) the graph would otherwise keep
+    every top-level state while the recomputed segments store theirs: about twice the slots.
+    A later backward of that graph refills the dropped states by running the segments again
+    from the last state still stored (one more forward pass, under no_grad)."""
+
+    __slots__ = ("links", "n_state")
+
+    def __init__(self, n_state):
+        self.links, self.n_state = [], n_state
+
+    def drop(self, rec):
+        dropped = []
+        for j in range(min(self.n_state, len(rec.leaves))):
+            x = rec.leaves[j]
+            if is_tensor(x):
+                dropped.append((j, x._edge))
+                rec.leaves[j] = None
+        rec.dropped = dropped
+
+    def refill(self, index):
+        recs = [ref() for ref in self.links[:index + 1]]
+        start = index
+        while start > 0 and (recs[start] is None or recs[start].dropped is not None):
+            start -= 1
+        if any(r is None for r in recs[start:]):
+            raise RuntimeError(
+                "checkpoint_scan: a segment's stored state was freed by an earlier backward "
+                "pass; pass retain_graph=True to every backward() or grad() call but the last")
+        for i in range(start, index):
+            out = recs[i].state_out()
+            nxt = recs[i + 1]
+            if nxt.dropped is not None:
+                for j, edge in nxt.dropped:
+                    nxt.leaves[j] = wrap(data_of(out[j]), edge)
+                nxt.dropped = None
 
 
 def checkpoint(function, *args, use_reentrant: bool | None = None,
@@ -102,9 +168,10 @@ def checkpoint(function, *args, use_reentrant: bool | None = None,
     return _checkpoint(function, args, kwargs, preserve_rng_state)
 
 
-def _checkpoint(function, args, kwargs, preserve_rng_state, store=None, n_store=0):
+def _checkpoint(function, args, kwargs, preserve_rng_state, store=None, n_store=0, chain=None):
     """checkpoint's work; with a ``store`` (checkpoint_scan's disk storage) the first
-    ``n_store`` leaves of ``args`` are kept in a file of it rather than in memory."""
+    ``n_store`` leaves of ``args`` are kept in a file of it rather than in memory; with a
+    ``chain`` (checkpoint_scan's top level, in memory) the node joins it."""
     leaves, td = flatten(args)
     if not (state.grad_enabled and any(is_tensor(x) and x._edge is not None for x in leaves)):
         return function(*args, **kwargs)
@@ -119,7 +186,8 @@ def _checkpoint(function, args, kwargs, preserve_rng_state, store=None, n_store=
     name = getattr(function, "__name__", type(function).__name__)
     inputs = list(leaves) + params
     new, _ = connect(f"Checkpoint[{name}]Backward", inputs, o_leaves,
-                     _Recompute(function, td, inputs, kwargs, rng, len(leaves), store, n_store),
+                     _Recompute(function, td, inputs, kwargs, rng, len(leaves), store, n_store,
+                                chain),
                      loop=False)
     return unflatten(o_td, list(new))
 
@@ -291,6 +359,11 @@ def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None,
     last is still recomputed once during the backward pass; the plain loop avoids that by
     keeping every step's activations. :func:`revolve_recomputations` gives the count.
 
+    A backward pass gives each top-level stored state up once its segment is reversed, as
+    revolve does, also when the graph is kept for another one (``retain_graph=True``, ``vjp``);
+    each later backward pass of that graph first runs the loop forward once more (no graph
+    recorded) to store them again, and its gradients are the same bit for bit.
+
     ``storage``: None keeps the checkpointed states in memory; ``"disk"`` (a new temporary
     directory) or a directory's path (a new subdirectory there) writes each one to a file, read
     back when the backward pass needs it and deleted once nothing needs it any more (after its
@@ -347,7 +420,7 @@ def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None,
     need = 1000 + 60 * _repetitions(n_steps, n_checkpoints)
     if need > sys.getrecursionlimit():
         sys.setrecursionlimit(need)
-    return _rev(scan, state, xs, 0, n_steps, n_checkpoints)
+    return _rev(scan, state, xs, 0, n_steps, n_checkpoints, top=True)
 
 
 class _Scan:
@@ -360,17 +433,26 @@ class _Scan:
         self.one, self.name, self.store, self.n_state = one, name, store, n_state
 
 
-def _rev(scan, s, xs, start, n, c):
+def _rev(scan, s, xs, start, n, c, top=False):
     """Steps ``[start, start + n)`` from ``s``, reversible with ``c`` stored states; the
-    segments are nested ``checkpoint`` calls, which take ``xs`` as an argument too."""
+    segments are nested ``checkpoint`` calls, which take ``xs`` as an argument too. The
+    ``top`` level's segments form a ``_Chain`` (kept in memory only)."""
+    chain = _Chain(scan.n_state) if top and scan.store is None else None
+    made = 0
     while n > 1:
         m = _revolve_split(n, c)
 
         def segment(s, xs, _a=start, _n=m, _c=c):
             return _rev(scan, s, xs, _a, _n, _c)
         segment.__name__ = f"{scan.name}[{start}:{start + m}]"
-        s = _checkpoint(segment, (s, xs), {}, True, scan.store, scan.n_state)
+        s = _checkpoint(segment, (s, xs), {}, True, scan.store, scan.n_state, chain)
+        made += 1
         start, n, c = start + m, n - m, c - 1
+    if chain is not None and len(chain.links) != made:  # (a segment without a node)
+        for ref in chain.links:
+            rec = ref()
+            if rec is not None:
+                rec.chain = None
     return scan.one(s, start, xs) if n == 1 else s
 
 
