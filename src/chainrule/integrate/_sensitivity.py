@@ -279,8 +279,9 @@ def _interpolating_bwd(prob, opts, t, theta, ys, ct):
                     max_num_steps=_LEAF_STEPS)
     aopts = _adjoint_options(opts, n, n + P)
 
-    def back(tA, yA, tB, a, g):
-        """(a, g) carried from tB back to tA; the state re-solved from yA at tA."""
+    def back(tA, yA, tB, adj):
+        """Carry the adjoint ``adj = [a, g]`` (updated in place, so that the frames of the
+        recursion hold no stale copies) from tB back to tA, the state re-solved from yA."""
         knots = HermiteDense(capacity=_LEAF_STEPS + 2)
         try:
             run_engine(prob, dense, np.array([tA, tB]), yA, thp, dense=knots,
@@ -291,17 +292,22 @@ def _interpolating_bwd(prob, opts, t, theta, ys, ct):
             tM = tA + (tB - tA) / 2
             yM = run_engine(prob, opts, np.array([tA, tM]), yA, thp,
                             record_steps=False).ys[-1].copy()
-            a, g = back(tM, yM, tB, a, g)
-            return back(tA, yA, tM, a, g)
-        z0 = cnp.concatenate([a, g])
+            back(tM, yM, tB, adj)
+            del yM
+            back(tA, yA, tM, adj)
+            return
+        z0 = cnp.concatenate(adj)
+        adj[:] = []
         z = solve(_adjoint_problem(prob, knots), aopts, "backsolve", z0,
                   np.array([tB, tA]), theta)[-1]
-        return z[:n], z[n:]
+        del z0
+        adj[:] = [z[:n], z[n:]]
 
-    a, g_th = ct[m - 1], cnp.zeros(P)
+    adj = [ct[m - 1], cnp.zeros(P)]
     for i in range(m - 1, 0, -1):
-        a, g_th = back(tp[i - 1], ys[i - 1], tp[i], a, g_th)
-        a = a + ct[i - 1]
+        back(tp[i - 1], ys[i - 1], tp[i], adj)
+        adj[0] = adj[0] + ct[i - 1]
+    a, g_th = adj
     return a, _time_cotangents(prob, t, theta, ys, ct, a), g_th
 
 
