@@ -39,9 +39,10 @@ def saved_tensors_hooks(pack_hook, unpack_hook):
         dispatch.update_instrumented()
 
 
-class _DiskStore:
-    """The temporary directory of one save_on_disk: removed once the context has exited and
-    no file in it is still needed (or at interpreter exit)."""
+class DiskStore:
+    """A temporary directory of files holding saved arrays (one ``save_on_disk`` context, or one
+    ``checkpoint_scan`` with ``storage``): removed once it is closed and no file in it is still
+    needed (or at interpreter exit)."""
 
     def __init__(self, directory):
         self.path = tempfile.mkdtemp(prefix="chainrule-saved-", dir=directory)
@@ -55,6 +56,13 @@ class _DiskStore:
         self.count += 1
         self.live += 1
         return os.path.join(self.path, f"{self.count}.npy")
+
+    def new_handle(self) -> DiskHandle:
+        """A new file's handle: the file is deleted when the handle is no longer referenced."""
+        path = self.new_file()
+        handle = DiskHandle(path)
+        weakref.finalize(handle, self.file_gone, path)
+        return handle
 
     def file_gone(self, path):
         try:
@@ -73,8 +81,8 @@ class _DiskStore:
             self._final()  # removes the directory, once
 
 
-class _DiskHandle:
-    """What save_on_disk's pack hook returns: the file holding one saved array. The file is
+class DiskHandle:
+    """The file holding saved arrays (what save_on_disk's pack hook returns). The file is
     deleted when the handle is no longer referenced (the node's saved values were freed)."""
 
     __slots__ = ("path", "__weakref__")
@@ -83,25 +91,19 @@ class _DiskHandle:
         self.path = path
 
 
-def _remove_file(store, path):
-    store.file_gone(path)
-
-
 @contextlib.contextmanager
 def save_on_disk(directory=None):
     """Keep the arrays saved for backward in ``.npy`` files in a temporary directory (under
     ``directory``, or the system's temporary directory) instead of in memory. Each file is
     deleted when backward no longer needs it; the directory is removed when the context has
     exited and its files are gone."""
-    store = _DiskStore(directory)
+    store = DiskStore(directory)
 
     def pack(t):
         arr = t._data if hasattr(t, "_data") else np.asarray(t)
-        path = store.new_file()
-        handle = _DiskHandle(path)
-        weakref.finalize(handle, _remove_file, store, path)
+        handle = store.new_handle()
         try:
-            np.save(path, arr, allow_pickle=False)
+            np.save(handle.path, arr, allow_pickle=False)
         except BaseException:
             del handle  # its finalizer removes the partial file
             raise

@@ -25,7 +25,7 @@ from ..autograd.engine import execute
 from ..autograd.function import connect
 from ..autograd.grad_mode import enable_grad, no_grad, state
 from ..autograd.graph import AccumulateGrad
-from ..autograd.saved_hooks import _DiskHandle, _DiskStore, _remove_file
+from ..autograd.saved_hooks import DiskStore
 from ..creation import default_generator
 from ..primitives._core import apply, data_of
 from ..primitives.shape import RESHAPE
@@ -193,7 +193,7 @@ def _checkpoint(function, args, kwargs, preserve_rng_state, store=None, n_store=
 
 
 class _Stash:
-    """Leaves of a checkpoint's input kept in one file of a ``_DiskStore``: the arrays one
+    """Leaves of a checkpoint's input kept in one file of a ``DiskStore``: the arrays one
     after the other in ``.npy`` format. The file is removed when the stash is no longer
     referenced (its node's backward has run, or the graph was dropped)."""
 
@@ -220,10 +220,8 @@ class _Stash:
             kept[j] = None
         if not slots:
             return kept, None
-        path = store.new_file()
-        handle = _DiskHandle(path)
-        weakref.finalize(handle, _remove_file, store, path)  # the file goes with the handle
-        with open(path, "wb") as f:
+        handle = store.new_handle()  # the file goes with the handle
+        with open(handle.path, "wb") as f:
             for a in arrays:
                 np.save(f, np.asarray(a), allow_pickle=False)
         return kept, cls(handle, tuple(slots))
@@ -413,7 +411,7 @@ def checkpoint_scan(step, state, n_steps: int, n_checkpoints: int | None = None,
                                for x in leaves])
     # the store lives as long as a node that may read or write its files: the segments'
     # closures and the files' handles hold it, and its directory goes with it
-    store = None if directory is None else _DiskStore(directory)
+    store = None if directory is None else DiskStore(directory)
     scan = _Scan(one, name, store, len(leaves))
     # the segments nest about r deep (r: the most recomputations of one step), in the forward
     # pass and again in the backward pass, which runs after this returns: the limit stays raised
