@@ -5,37 +5,25 @@ design lowers the loss, checkpoint_scan's memory does not grow with the number o
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+# the examples' loader, and their autouse fixture: one BLAS thread
+from tests.test_examples import (
+    EXAMPLES,
+    PNG_SIGNATURE,
+    load_example,
+    one_blas_thread,  # noqa: F401
+)
+
 import chainrule as cr
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "bloch_mri.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("chainrule_example_bloch_mri", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bloch = _load()
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Small arrays: one BLAS thread is as fast, and a second one spin-waits on a busy machine."""
-    import threadpoolctl
-
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        yield
+EXAMPLE = EXAMPLES / "bloch_mri.py"
+bloch = load_example("bloch_mri")
 
 
 def _final(rf, problem):
@@ -137,7 +125,7 @@ def test_main_writes_a_png_and_checks_itself(tmp_path, capsys):
     path = tmp_path / "bloch.png"
     out = bloch.main(["--spins", "20", "--steps", "40", "--iterations", "2", "--checkpoints",
                       "5", "--plot", str(path)])
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    assert path.read_bytes()[:8] == PNG_SIGNATURE and path.stat().st_size > 10_000
     assert out["expm_error"] < 1e-12 and out["ode_error"] < 1e-9
     assert len(out["losses"]) == 3 and min(out["losses"]) < out["losses"][0]
     text = capsys.readouterr().out

@@ -4,31 +4,15 @@ rates through ``odeint``."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def load_example(name: str):
-    spec = importlib.util.spec_from_file_location(f"chainrule_example_{name}",
-                                                  EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Small matrices: one BLAS thread is as fast, and a second spin-waits on a busy machine."""
-    import threadpoolctl
-
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        yield
+# the examples' loader, and their autouse fixture: one BLAS thread
+from tests.test_examples import (
+    PNG_SIGNATURE,
+    load_example,
+    one_blas_thread,  # noqa: F401
+)
 
 
 @pytest.fixture(scope="module")

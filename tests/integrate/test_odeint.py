@@ -247,6 +247,8 @@ def test_bad_inputs():
         odeint(lambda y, t: -y, np.ones(1), np.array([0.0, 1.0, 0.5]))
     with pytest.raises(TypeError, match="complex"):
         odeint(lambda y, t: -y, np.ones(1, complex), np.array([0.0, 1.0]))
+    with pytest.raises(TypeError, match="args leaf 0 is complex"):  # not a silent constant
+        odeint(lambda y, t, k: -k.real * y, np.ones(1), np.array([0.0, 1.0]), (1.0 + 0j,))
     with pytest.raises(TypeError, match="complex derivative"):
         odeint(lambda y, t: y * 1j, np.ones(1), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="structure and shapes"):

@@ -13,31 +13,16 @@ import numpy as np
 
 from .. import numpy as cnp
 from .._pytree import flatten, unflatten
-from ..autograd.dispatch import tangents_of
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..func import jacfwd
 from ..primitives._core import data_of, is_tensor
+from ._args import Params, traced
 
 EXPLICIT = ("dopri5", "tsit5", "bosh3", "rk45", "rk23", "euler", "midpoint", "heun", "rk4")
 FIXED = ("euler", "midpoint", "heun", "rk4")
 IMPLICIT = ("radau",)
 METHODS = EXPLICIT + IMPLICIT
 SENSEALGS = ("auto", "direct", "backsolve", "interpolating", "forward")
-
-
-def traced(x) -> bool:
-    """Whether an outer derivative flows through ``x`` (recorded, or carrying tangents)."""
-    return is_tensor(x) and (x._edge is not None or bool(tangents_of(x)))
-
-
-def _is_param(x) -> bool:
-    if is_tensor(x):
-        return x._data.dtype.kind == "f"
-    if isinstance(x, (bool, np.bool_)):
-        return False
-    if isinstance(x, (float, np.floating)):
-        return True
-    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
 @dataclass(frozen=True)
@@ -94,7 +79,37 @@ def check_options(op: str, method: str, rtol, atol, step_size, max_num_steps, fi
                    n_checkpoints=n_checkpoints)
 
 
-class Problem:
+class _OnPlainArrays:
+    """The engines' view of a problem with ``f(t, y, theta)`` and size ``n``: its right-hand
+    side and Jacobian as functions of plain arrays, for fixed parameters."""
+
+    def rhs(self, theta: np.ndarray) -> Callable:
+        """``rhs(t, y)`` on plain float64 arrays, for the engines. The first call records
+        whether ``func`` reads a differentiated tensor from its closure."""
+        def rhs(t, y):
+            if self.closure_traced is None:
+                with enable_grad():
+                    out = self.f(t, y, theta)
+                self.closure_traced = traced(out)
+            else:
+                with no_grad():
+                    out = self.f(t, y, theta)
+            out = np.asarray(data_of(out), dtype=float)
+            if out.shape != (self.n,):
+                out = out.reshape(self.n)
+            return out
+        return rhs
+
+    def jac(self, theta: np.ndarray) -> Callable:
+        """``jac(t, y)`` (n, n) by forward mode, for the implicit engine."""
+        def jac(t, y):
+            with no_grad():
+                J = jacfwd(lambda yy: self.f(t, yy, theta))(y)
+            return np.asarray(data_of(J), dtype=float).reshape(self.n, self.n)
+        return jac
+
+
+class Problem(_OnPlainArrays):
     """``func`` of a pytree state and ``args``, seen on flat vectors (see the module doc)."""
 
     def __init__(self, op: str, func: Callable, y0, args: tuple, tfirst: bool):
@@ -122,19 +137,10 @@ class Problem:
         self.y_sizes = [int(np.prod(s)) for s in self.y_shapes]
         self.n = sum(self.y_sizes)
         self.y_leaves = y_leaves
-        a_leaves, self.a_tree = flatten(args)
-        self.a_leaves = list(a_leaves)
-        self.slots = []  # (leaf index, offset, shape)
-        off = 0
-        for i, leaf in enumerate(a_leaves):
-            if _is_param(leaf):
-                shape = tuple(np.shape(data_of(leaf)))
-                self.slots.append((i, off, shape))
-                off += int(np.prod(shape))
-        self.P = off
+        self.params = Params(op, args)
+        self.a_leaves, self.P = self.params.leaves, self.params.P
         self.closure_traced: bool | None = None  # found on the first evaluation
         self.last = None  # the last engine run's Trajectory (its counts)
-        self._split = None  # (theta, args) of the last args_from
 
     # --- flat <-> structured ---------------------------------------------------------------
     def y0_flat(self):
@@ -157,30 +163,13 @@ class Problem:
         return unflatten(self.y_tree, out)
 
     def theta0(self):
-        if not self.slots:
-            return np.zeros(0)
-        parts = [cnp.reshape(self.a_leaves[i], (-1,)) for i, _, _ in self.slots]
-        return parts[0] if len(parts) == 1 else cnp.concatenate(parts)
-
-    def args_from(self, theta) -> tuple:
-        """``args`` with the parameters taken from ``theta``; the split is kept for the next
-        call with the same theta object (every step of a solve)."""
-        hit = self._split
-        if hit is not None and hit[0] is theta:
-            return hit[1]
-        leaves = list(self.a_leaves)
-        for i, off, shape in self.slots:
-            leaves[i] = cnp.reshape(theta[off:off + int(np.prod(shape))], shape)
-        args = unflatten(self.a_tree, leaves)
-        self._split = (theta, args)
-        return args
+        return self.params.theta()
 
     # --- the right-hand side ------------------------------------------------------------------
     def f(self, t, y, theta):
         """dy/dt on flat vectors; chainrule operations, so plain or traced."""
         Y = self.unflatten_y(y)
-        A = self.args_from(theta) if self.slots else tuple(
-            unflatten(self.a_tree, self.a_leaves))
+        A = self.params.args(theta)
         out = self.func(t, Y, *A) if self.tfirst else self.func(Y, t, *A)
         leaves, tree = flatten(out)
         shapes = [tuple(np.shape(data_of(x))) for x in leaves]
@@ -194,31 +183,6 @@ class Problem:
                                 f"imaginary parts")
         return self.flatten_y(leaves)
 
-    def rhs(self, theta: np.ndarray) -> Callable:
-        """``rhs(t, y)`` on plain float64 arrays, for the engines. The first call records
-        whether ``func`` reads a differentiated tensor from its closure."""
-        def rhs(t, y):
-            if self.closure_traced is None:
-                with enable_grad():
-                    out = self.f(t, y, theta)
-                self.closure_traced = traced(out)
-            else:
-                with no_grad():
-                    out = self.f(t, y, theta)
-            out = np.asarray(data_of(out), dtype=float)
-            if out.shape != (self.n,):
-                out = out.reshape(self.n)
-            return out
-        return rhs
-
-    def jac(self, theta: np.ndarray) -> Callable:
-        """``jac(t, y)`` (n, n) by forward mode, for the implicit engine."""
-        def jac(t, y):
-            with no_grad():
-                J = jacfwd(lambda yy: self.f(t, yy, theta))(y)
-            return np.asarray(data_of(J), dtype=float).reshape(self.n, self.n)
-        return jac
-
     def check_closure(self, sensealg: str) -> None:
         if self.closure_traced:
             raise ValueError(
@@ -228,7 +192,7 @@ class Problem:
                 f"which differentiates through the solver and sees closures")
 
 
-class FlatProblem:
+class FlatProblem(_OnPlainArrays):
     """An ODE already on flat vectors (the adjoint and sensitivity systems): ``f(t, y, theta)``
     given directly; the same interface as :class:`Problem` for the engines and methods."""
 
@@ -241,9 +205,6 @@ class FlatProblem:
 
     def f(self, t, y, theta):
         return self._f(t, y, theta)
-
-    rhs = Problem.rhs
-    jac = Problem.jac
 
 
 def as_times(op: str, t):

@@ -22,30 +22,15 @@ from typing import Any
 import numpy as np
 
 from .. import numpy as cnp
-from .._pytree import flatten, unflatten
 from ..autograd.dispatch import tangents_of
 from ..autograd.grad_mode import enable_grad
 from ..custom import custom_jvp
 from ..func import jacfwd
 from ..primitives._core import data_of, is_tensor
 from ._adaptive import IntegrationError, Options, integrate
+from ._args import Params, traced
 
 __all__ = ["IntegrationError", "quad"]
-
-
-def _traced(x) -> bool:
-    return is_tensor(x) and (x._edge is not None or bool(tangents_of(x)))
-
-
-def _is_param(x) -> bool:
-    """A leaf of ``args`` that is differentiated: a floating tensor, array or number."""
-    if is_tensor(x):
-        return x._data.dtype.kind == "f"
-    if isinstance(x, (bool, np.bool_)):
-        return False
-    if isinstance(x, (float, np.floating)):
-        return True
-    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
 class _Integrand:
@@ -60,47 +45,17 @@ class _Integrand:
 
     def __init__(self, func: Callable, args: tuple):
         self.func = func
-        leaves, self.tree = flatten(args)
-        self.leaves = list(leaves)
-        self.slots = []  # (leaf index, offset, shape, was a Python/NumPy scalar)
-        off = 0
-        for i, leaf in enumerate(leaves):
-            if (is_tensor(leaf) or isinstance(leaf, (np.ndarray, complex, np.complexfloating))) \
-                    and np.iscomplexobj(data_of(leaf)):
-                raise TypeError(f"quad: args leaf {i} is complex "
-                                f"({np.asarray(data_of(leaf)).dtype}); "
-                                f"quad integrates real integrands of real parameters: pass the "
-                                f"real and imaginary parts as separate real arguments")
-            if _is_param(leaf):
-                shape = tuple(np.shape(data_of(leaf)))
-                size = int(np.prod(shape))
-                self.slots.append((i, off, shape, not is_tensor(leaf) and np.ndim(leaf) == 0))
-                off += size
-        self.P = off
+        self.params = Params("quad", args)
+        self.P = self.params.P
         self.vector: bool | None = None
         self.cache: dict = {}
         self._jac = None
 
     def theta(self):
-        parts = [self.leaves[i] for i, *_ in self.slots]
-        parts = [cnp.reshape(p.double(), (-1,)) if is_tensor(p) else
-                 np.asarray(p, dtype=np.float64).reshape(-1) for p in parts]
-        if not parts:
-            return np.zeros(0)
-        if not any(is_tensor(p) for p in parts):
-            return np.concatenate(parts)
-        return cnp.concatenate(parts)
+        return self.params.theta()
 
     def args(self, th) -> tuple:
-        leaves = list(self.leaves)
-        plain = not is_tensor(th)
-        for i, off, shape, scalar in self.slots:
-            size = int(np.prod(shape))
-            if plain and scalar:
-                leaves[i] = float(th[off])
-            else:
-                leaves[i] = cnp.reshape(th[off:off + size], shape)
-        return tuple(unflatten(self.tree, leaves))
+        return self.params.args(th)
 
     def __call__(self, xs, th):
         args = self.args(th)
@@ -167,7 +122,7 @@ def _integral_value(g, opts: Options, a, b, th):
         def fn(xs):
             with enable_grad():  # so that a traced value read from a closure shows up
                 y = g(xs, th)
-            if _traced(y):
+            if traced(y):
                 raise ValueError(
                     "quad: the integrand depends on a differentiated value that is not in "
                     "`args` (it reads a tensor from a closure); pass it through `args` so that "
