@@ -10,6 +10,7 @@ from . import (
     _backend,
     autograd,
     backends,  # flags tutorials set (backends.cudnn.benchmark); no GPU backends
+    compiler,  # chainrule.compile's package (docs/compile.md)
     cuda,  # cuda.is_available() is False
     fft,  # fft, linalg, special: torch.fft, torch.linalg, torch.special (docs/pytorch.md)
     func,  # noqa: F401 - tunes malloc at import (see _backend.tune_malloc)
@@ -28,6 +29,7 @@ from ._dtypes import UNSUPPORTED as _UNSUPPORTED_DTYPES
 from ._dtypes import dtype, finfo, iinfo, is_complex, is_floating_point
 from .autograd.api import grad as _autograd_grad
 from .autograd.grad_mode import *  # noqa: F403 - no_grad, enable_grad, ... (its __all__)
+from .compiler import TracingError, compile  # noqa: A004 - chainrule.compile, as torch.compile
 from .backends import are_deterministic_algorithms_enabled, use_deterministic_algorithms
 from .composite import (
     expand,

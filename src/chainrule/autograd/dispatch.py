@@ -37,14 +37,32 @@ saved_hooks: list = []
 note_view = None  # autograd.inplace.note_view, set at import of chainrule.autograd.inplace
 
 
+# Tracing (autograd.tracing, for chainrule.compile): the number of traces active in any
+# thread, and the hook that records an operation into this thread's trace (it returns
+# NotImplemented when this thread traces nothing).
+_tracing = 0
+trace_hook = None  # autograd.tracing.trace_call, set at its import
+
+
 def update_instrumented() -> None:
     global instrumented
-    instrumented = anomaly_hook is not None or bool(profilers) or bool(saved_hooks)
+    instrumented = (anomaly_hook is not None or bool(profilers) or bool(saved_hooks)
+                    or _tracing > 0)
+
+
+def tracing_depth(step: int) -> None:
+    global _tracing
+    _tracing += step
+    update_instrumented()
 
 
 def _instrumented(fn, prim, args):
-    """The slow path of recording, while anomaly mode or a profiler is on."""
+    """The slow path of recording, while anomaly mode, a profiler or a trace is on."""
     global instrumented
+    if _tracing:
+        out = trace_hook(fn, prim, args)
+        if out is not NotImplemented:
+            return out
     prof = profilers[-1] if profilers else None
     ev = prof.begin(prim.name, "forward") if prof is not None else None
     instrumented = False  # the call below runs the normal path (and record_dual's inner ones)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..primitives._core import ANS, INPUTS
 from ..primitives.reduction import sum_to
-from . import dispatch, inplace
+from . import dispatch, inplace, tracing
 from .anomaly import instrument_rules
 from .dispatch import is_tensor, wrap
 from .grad_mode import state
@@ -132,6 +132,12 @@ def execute(roots, root_grads, *, retain_graph, create_graph, capture=None, accu
     """
     grads = {}
     heap = []
+    if dispatch._tracing and tracing.active() is not None:
+        # A trace records the backward pass as operations: the rules must run on tensors.
+        create_graph = retain_graph = True
+        tr = tracing.active()
+        root_grads = [g if is_tensor(g) else wrap(g) if type(g) is tracing.TracedArray
+                      else tr.constant(np.asarray(g)) for g in root_grads]
     for (node, _), g in zip(roots, root_grads):
         _send(grads, heap, node, g)
     needed = None
@@ -209,6 +215,8 @@ class _Pass:
             inplace.check_saved(node, saved)
         if self.create_graph:
             saved = _graph_saved(node, saved)
+            if dispatch._tracing:
+                saved = tracing.lift_saved(saved)
         return rules, saved
 
 

@@ -45,7 +45,7 @@ from ..primitives import shape as S
 from ..primitives._core import apply
 from ..primitives.elementwise import where
 from ..primitives.views import COPY_SLICES
-from . import dispatch
+from . import dispatch, tracing
 from .grad_mode import state as _grad_state
 from .graph import AccumulateGrad, RetainGrad, _seq
 
@@ -410,10 +410,21 @@ def view_root_of(t):
 _OPSYM = {"add_": "+", "sub_": "-", "mul_": "*", "div_": "/", "pow_": "**"}
 
 
+def _refuse_traced(op: str) -> None:
+    """In-place changes are not traced (a compiled program is pure): say so while tracing."""
+    if dispatch._tracing and tracing.active() is not None:
+        raise tracing.TracingError(
+            f"compile: the in-place change {op} at {tracing.user_line()} cannot be compiled: a "
+            f"compiled function must not change its inputs or other tensors in place. Write it "
+            f"out of place (x = x + y instead of x += y; chainrule.where instead of x[mask] = "
+            f"v), or call the function without compile.")
+
+
 def apply_prim(t, prim, inputs, op: str):
     """``t`` takes the value of ``prim(*inputs)`` in place, keeping its shape and dtype; returns
     ``t``. Arrays that backward needs and that the write would destroy are copied for the op's
     own node, and caught by the version check in backward for the others."""
+    _refuse_traced(op)
     data = t._data
     if _recording(t, inputs):
         _check_leaf(t, op)
@@ -439,6 +450,7 @@ def apply_prim(t, prim, inputs, op: str):
 def update(t, new, op: str):
     """``t`` takes the value ``new`` (broadcast to its shape, cast to its dtype; for most methods
     computed out of place from ``t``) in place; returns ``t``."""
+    _refuse_traced(op)
     if _recording(t, (new,)):
         _check_leaf(t, op)
         return _write(t, new, op)
@@ -461,6 +473,7 @@ def setitem(t, index, value) -> None:
     ``t[index]`` (PyTorch's semantics: the gradient flows to ``value`` at ``index`` and to the
     old values elsewhere); with advanced indexing the selected elements are replaced, and an
     index that selects an element twice is refused when a graph is recorded."""
+    _refuse_traced("setitem (x[i] = v)")
     index = S._convert_index(index)
     tt = dispatch._tensor_types
     if not _recording(t, (value,)):

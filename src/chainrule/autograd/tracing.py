@@ -1,0 +1,337 @@
+"""Tracing: the primitives a function applies, recorded once, for ``chainrule.compile``.
+
+While a ``Trace`` is active (in its own thread), every primitive applied to a tensor is run as
+usual and also appended to the trace as an equation ``out = prim(args, params)``; values are
+named by the identity of their arrays, so that the engine's own wrappers around the same array
+(a reverse leaf, a saved value rebuilt under ``create_graph``) are the same variable. The engine
+records its backward pass while tracing (``create_graph`` is forced and every traced saved array
+becomes a tensor), so a derivative of a traced function is traced from the same primitive rules.
+
+The arrays of traced values are ``TracedArray``s, an ndarray subclass that lets NumPy run on
+them only inside a primitive's kernel. Anything else that reads their values (``if x > 0:``,
+``float(x)``, ``x.numpy()``, NumPy called on a tensor's data outside a primitive, an in-place
+write) raises ``TracingError`` naming the user's line and the fix, instead of baking a value
+of this one call into the trace, which would be silently wrong for the next inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import numpy as np
+
+from . import dispatch
+
+__all__ = ["TracingError", "TracedArray", "Trace", "Var", "Const", "is_traced", "active"]
+
+_ndarray = np.ndarray
+
+
+class TracingError(TypeError):
+    """A traced function did something that a trace cannot record: read a traced value in
+    Python (control flow, a conversion), or compute with NumPy on a traced array outside a
+    chainrule operation."""
+
+
+class _Local(threading.local):
+    trace = None  # the active Trace of this thread
+    kernel = 0  # > 0 while a primitive's kernel (and its recording) runs
+
+
+_local = _Local()
+
+
+def active():
+    """The trace active in this thread, or None."""
+    return _local.trace
+
+
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # src/chainrule
+
+
+def user_line() -> str:
+    """``file:line`` of the innermost frame outside chainrule (the user's code)."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not os.path.abspath(fn).startswith(_HERE) and not fn.startswith("<"):
+            return f"{fn}:{f.f_lineno}"
+        f = f.f_back
+    return "<unknown>"
+
+
+_FIX = ("Fix: make the argument static (compile(f, static_argnums=...)) if the decision depends "
+        "on a setting rather than on data; compute both sides and pick with chainrule.where; or "
+        "use structured control flow: chainrule.cond(pred, true_fn, false_fn, *operands), "
+        "fori_loop, scan.")
+
+
+def _error(what: str, arr) -> TracingError:
+    return TracingError(
+        f"compile: {what} of a traced {arr.dtype.name} value of shape {arr.shape} at "
+        f"{user_line()}: while tracing, values are not known, and a value taken from this one "
+        f"call would be wrong for the next inputs. {_FIX}")
+
+
+def _strip(x):
+    if type(x) is TracedArray:
+        return x.view(_ndarray)
+    if type(x) is tuple or type(x) is list:
+        return type(x)(_strip(v) for v in x)
+    return x
+
+
+# NumPy functions that read only metadata (shape, dtype), allowed on traced arrays anywhere.
+_META = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj, np.zeros_like,
+         np.ones_like, np.empty_like, np.broadcast_shapes, np.can_cast}
+
+
+class TracedArray(np.ndarray):
+    """The array of a traced value: NumPy runs on it only inside a primitive's kernel."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if not _local.kernel:
+            raise _error(f"numpy.{ufunc.__name__}", self)
+        if "out" in kwargs:
+            kwargs["out"] = _strip(kwargs["out"])
+        return getattr(ufunc, method)(*_strip(inputs), **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in _META:
+            return func(*_strip(args), **kwargs)
+        if not _local.kernel:
+            raise _error(f"numpy.{func.__name__}", self)
+        return func._implementation(*args, **kwargs) if hasattr(func, "_implementation") \
+            else func(*_strip(args), **{k: _strip(v) for k, v in kwargs.items()})
+
+    def _check(self, what):
+        if not _local.kernel:
+            raise _error(what, self)
+
+    def __bool__(self):
+        self._check("Python control flow (if, while, and, or, bool())")
+        return _ndarray.__bool__(self)
+
+    def __float__(self):
+        self._check("float()")
+        return _ndarray.__float__(self)
+
+    def __int__(self):
+        self._check("int()")
+        return _ndarray.__int__(self)
+
+    def __complex__(self):
+        self._check("complex()")
+        return _ndarray.__complex__(self)
+
+    def __index__(self):
+        self._check("use as an index (__index__)")
+        return _ndarray.__index__(self)
+
+    def item(self, *args):
+        self._check(".item()")
+        return _ndarray.item(self, *args)
+
+    def tolist(self):
+        self._check(".tolist()")
+        return _ndarray.tolist(self)
+
+    def __iter__(self):
+        self._check("iteration over the NumPy array")
+        return _ndarray.__iter__(self)
+
+    def __getitem__(self, index):
+        self._check("indexing the NumPy array (not the tensor)")
+        return _ndarray.__getitem__(self, index)
+
+    def __setitem__(self, index, value):
+        self._check("an in-place write")
+        _ndarray.__setitem__(self, index, value)
+
+    def __repr__(self):
+        return f"TracedArray(shape={self.shape}, dtype={self.dtype.name})"
+
+    __str__ = __repr__
+
+
+def is_traced(x) -> bool:
+    """Whether ``x`` (a tensor or an array) is a value being traced in this thread."""
+    d = getattr(x, "_data", x)
+    return type(d) is TracedArray and _local.trace is not None
+
+
+class Var:
+    """A value of a trace: ``n`` numbers it in order of creation."""
+
+    __slots__ = ("n", "shape", "dtype")
+
+    def __init__(self, n, shape, dtype):
+        self.n, self.shape, self.dtype = n, shape, dtype
+
+    def __repr__(self):
+        return f"v{self.n}"
+
+
+class Const:
+    """A value fixed when the function was traced (a closure's array, a literal)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"Const({self.value!r})"
+
+
+class Eqn:
+    """``out = prim(*args, *params)``: one primitive applied during the trace."""
+
+    __slots__ = ("prim", "args", "params", "out")
+
+    def __init__(self, prim, args, params, out):
+        self.prim, self.args, self.params, self.out = prim, args, params, out
+
+
+class Trace:
+    """The equations recorded while it is active (``with trace:``), in order."""
+
+    def __init__(self):
+        self.eqns: list[Eqn] = []
+        self._vars: dict[int, Var] = {}
+        self._keep: list = []  # the traced arrays, alive so that their ids stay unique
+        self._count = 0
+        self._prev = None
+        # tensors read from outside the traced function's arguments (a closure's, a module's
+        # parameters): inputs too, whose values are read at each call
+        self.implicit: list = []
+        self.implicit_vars: list[Var] = []
+        self._consts: set[int] = set()  # ids of arrays made constants by constant()
+
+    def constant(self, arr):
+        """A tensor for the constant ``arr`` made while tracing (not an implicit input)."""
+        self._consts.add(id(arr))
+        self._keep.append(arr)
+        return dispatch.wrap(arr)
+
+    def __enter__(self):
+        self._prev = _local.trace
+        _local.trace = self
+        dispatch.tracing_depth(+1)
+        return self
+
+    def __exit__(self, *exc):
+        _local.trace = self._prev
+        dispatch.tracing_depth(-1)
+
+    def _new_var(self, arr) -> tuple:
+        t = arr.view(TracedArray)
+        v = Var(self._count, arr.shape, arr.dtype)
+        self._count += 1
+        self._vars[id(t)] = v
+        self._keep.append(t)
+        return t, v
+
+    def input(self, arr):
+        """A new input variable for ``arr``: ``(traced array, Var)``."""
+        return self._new_var(np.asarray(arr))
+
+    def value(self, x):
+        """The Var or Const that ``x`` (a tensor, array or number) stands for."""
+        tensor = type(x) in dispatch._tensor_types
+        d = x._data if tensor else x
+        v = self._vars.get(id(d))
+        if v is not None:
+            return v
+        if id(d) in self._consts:
+            return Const(d)
+        if tensor and type(d) is not TracedArray:
+            d = np.asarray(d)
+            v = Var(self._count, d.shape, d.dtype)
+            self._count += 1
+            self._vars[id(d)] = v
+            self._keep.append(d)
+            self.implicit.append(x)
+            self.implicit_vars.append(v)
+            return v
+        if type(d) is TracedArray or _views_traced(d):
+            raise TracingError(
+                f"compile: a traced value reached an operation at {user_line()} after leaving "
+                f"the trace (it was computed with NumPy outside chainrule's operations, or "
+                f"taken from a tensor's array). Compute it with chainrule operations.")
+        return Const(d)
+
+    def record(self, prim, inputs, params, out):
+        """Append the equation that made tensor ``out``; its array becomes a traced one."""
+        for p in params:
+            if type(p) is TracedArray or (type(p) in (tuple, list) and any(
+                    type(q) is TracedArray for q in p)):
+                raise TracingError(
+                    f"compile: {prim.name} at {user_line()} takes a parameter computed from "
+                    f"traced values (an index, a mask, a shape): its value would be fixed at "
+                    f"this call. {_FIX}")
+        args = tuple(self.value(a) for a in inputs)
+        plain = out._data
+        t, v = self._new_var(plain)
+        # the node may have saved the plain array (ANS): it is the same value
+        self._vars[id(plain)] = v
+        self._keep.append(plain)
+        out._data = t
+        self.eqns.append(Eqn(prim, args, params, v))
+
+
+def _views_traced(d) -> bool:
+    b = getattr(d, "base", None)
+    while b is not None:
+        if type(b) is TracedArray:
+            return True
+        b = getattr(b, "base", None)
+    return False
+
+
+def trace_call(fn, prim, args):
+    """``dispatch._instrumented`` while tracing: run and record one operation."""
+    tr = _local.trace
+    if tr is None:  # another thread traces
+        return NotImplemented
+    if fn is dispatch.record:
+        inputs, params = args
+    else:
+        inputs, params = args, ()
+    if dispatch.fw_levels:
+        for a in inputs:
+            if getattr(a, "_fw", None):
+                # the primal and each tangent operation come back here one by one
+                return dispatch.record_dual(prim, tuple(inputs), params)
+    _local.kernel += 1
+    try:
+        out = dispatch._record(prim, tuple(inputs), params)
+    finally:
+        _local.kernel -= 1
+    tr.record(prim, inputs, params, out)
+    return out
+
+
+def kernel():
+    """A context in which NumPy may run on traced arrays (a primitive's own kernel)."""
+    return _KernelScope()
+
+
+class _KernelScope:
+    def __enter__(self):
+        _local.kernel += 1
+
+    def __exit__(self, *exc):
+        _local.kernel -= 1
+
+
+def lift_saved(saved):
+    """Under a trace, the engine's saved values: traced arrays become tensors, so that the rules
+    that read them record their operations."""
+    wrap = dispatch.wrap
+    return [wrap(v) if type(v) is TracedArray else v for v in saved]
+
+
+dispatch.trace_hook = trace_call

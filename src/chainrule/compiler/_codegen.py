@@ -1,0 +1,161 @@
+"""A program as Python source of NumPy calls (the ``"numpy"`` backend), compiled with ``compile``.
+
+Each equation becomes one line, ``v7 = np.multiply(v3, v5)``: NumPy's own function where the
+primitive's kernel is one (``np.sin``), else the kernel under the primitive's name
+(``_sum(v2, (-1,), False)``). Literal parameters are written out; arrays and other objects are
+names bound in the function's namespace (``c0``, ``p1``), listed in the source's header.
+
+The memory plan: an elementwise NumPy kernel (a ufunc) whose argument dies at this line and
+owns a buffer of the result's shape and dtype writes into it (``out=``), and large arrays are
+deleted after their last use, so that peak memory stays near eager execution's. Small arrays
+(below ``_REUSE`` elements) skip both: for them the bookkeeping costs more than it saves.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import math
+
+import numpy as np
+
+from ..autograd.tracing import Var
+from ._program import Program
+
+_REUSE = 4096  # elements: from here on, buffers are reused and freed early
+_counter = itertools.count()
+
+
+def _literal(p):
+    """Python source for parameter ``p`` when it is a plain literal, else None."""
+    if p is None or p is Ellipsis or type(p) in (bool, int, str):
+        return repr(p)
+    if type(p) is float:
+        return repr(p) if math.isfinite(p) else None
+    if type(p) in (tuple, list):
+        parts = [_literal(q) for q in p]
+        if any(q is None for q in parts):
+            return None
+        if type(p) is tuple:
+            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+        return "[" + ", ".join(parts) + "]"
+    if type(p) is slice:
+        parts = [_literal(q) for q in (p.start, p.stop, p.step)]
+        return None if None in parts else f"slice({', '.join(parts)})"
+    return None
+
+
+def _kernel_name(prim) -> tuple[str, bool]:
+    """(name used in the source, whether it is NumPy's own function)."""
+    impl = prim.impl
+    name = getattr(impl, "__name__", None)
+    if name and getattr(np, name, None) is impl:
+        return f"np.{name}", True
+    return f"_{prim.name}", False
+
+
+class Source:
+    """The generated function and what it shows: ``text`` (its source), ``fn``."""
+
+    __slots__ = ("text", "fn", "name")
+
+    def __init__(self, text, fn, name):
+        self.text, self.fn, self.name = text, fn, name
+
+
+def _owned(prog: Program):
+    """Variables whose buffer nothing else shares: results of NumPy ufuncs (always a fresh
+    array) never passed to a view primitive."""
+    owned = set()
+    shared = set()
+    for e in prog.eqns:
+        if e.prim.view:
+            shared.update(a for a in e.args if type(a) is Var)
+        elif isinstance(e.prim.impl, np.ufunc):
+            owned.add(e.out)
+    return owned - shared - set(prog.inputs)
+
+
+def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
+    """Python source for ``prog``, compiled: ``fn(*inputs) -> tuple of outputs``."""
+    ns: dict = {"np": np}
+    consts: dict = {}
+    header = []
+
+    def const(value, prefix):
+        key = id(value)
+        if key not in consts:
+            consts[key] = f"{prefix}{len(consts)}"
+            ns[consts[key]] = value
+            desc = (f"array {value.dtype.name}{list(value.shape)}"
+                    if isinstance(value, np.ndarray) else f"dtype {value}"
+                    if isinstance(value, np.dtype) else type(value).__name__)
+            header.append(f"#   {consts[key]}: {desc}")
+        return consts[key]
+
+    def arg(a):
+        if type(a) is Var:
+            return f"v{a.n}"
+        v = a.value
+        lit = _literal(v)
+        if lit is not None:
+            return lit
+        return const(v, "c")
+
+    # last use of each variable, for the memory plan
+    last = {}
+    for i, e in enumerate(prog.eqns):
+        for a in e.args:
+            if type(a) is Var:
+                last[a] = i
+    outs = {o for o in prog.outputs if type(o) is Var}
+    owned = _owned(prog) - outs
+    kernels = set()
+    body = []
+    for i, e in enumerate(prog.eqns):
+        kname, is_np = _kernel_name(e.prim)
+        if not is_np and kname not in kernels:
+            kernels.add(kname)
+            ns[kname] = e.prim.impl
+        params = []
+        for p in e.params:
+            lit = _literal(p)
+            params.append(lit if lit is not None else const(p, "p"))
+        call = ", ".join([arg(a) for a in e.args] + params)
+        out = e.out
+        big = math.prod(out.shape) >= _REUSE
+        target = None
+        if big and is_np and isinstance(e.prim.impl, np.ufunc) and e.prim.impl.nout == 1:
+            for a in e.args:
+                if (type(a) is Var and a in owned and last.get(a) == i and a.shape == out.shape
+                        and a.dtype == out.dtype):
+                    target = a
+                    break
+        if target is not None:
+            body.append(f"    v{out.n} = {kname}({call}, out=v{target.n})")
+            owned.add(out)
+        else:
+            body.append(f"    v{out.n} = {kname}({call})")
+        dead = [a for a in set(a for a in e.args if type(a) is Var)
+                if last.get(a) == i and a not in outs and a is not target
+                and math.prod(a.shape) >= _REUSE and a not in prog.inputs]
+        if dead:
+            body.append(f"    del {', '.join(f'v{a.n}' for a in sorted(dead, key=lambda v: v.n))}")
+    ret = ", ".join(arg(o) for o in prog.outputs)
+    if len(prog.outputs) == 1:
+        ret += ","
+    params = ", ".join(f"v{v.n}" for v in prog.inputs)
+    lines = [f"def {name}({params}):"]
+    if doc:
+        lines.append(f'    """{doc}"""')
+    if header:
+        lines.append("    # constants and parameters bound in the namespace:")
+        lines.extend("    " + h for h in header)
+    lines.extend(body)
+    lines.append(f"    return ({ret})")
+    text = "\n".join(lines) + "\n"
+    filename = f"<chainrule.compile {name} #{next(_counter)}>"
+    # tracebacks and inspect show the generated source
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), ns)  # noqa: S102 - our own generated source
+    return Source(text, ns[name], name)
