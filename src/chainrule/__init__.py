@@ -29,8 +29,8 @@ from ._dtypes import UNSUPPORTED as _UNSUPPORTED_DTYPES
 from ._dtypes import dtype, finfo, iinfo, is_complex, is_floating_point
 from .autograd.api import grad as _autograd_grad
 from .autograd.grad_mode import *  # noqa: F403 - no_grad, enable_grad, ... (its __all__)
-from .compiler import TracingError, compile  # noqa: A004 - chainrule.compile, as torch.compile
 from .backends import are_deterministic_algorithms_enabled, use_deterministic_algorithms
+from .compiler import TracingError, compile  # noqa: A004 - chainrule.compile, as torch.compile
 from .composite import (
     expand,
     expand_dims,
