@@ -22,6 +22,7 @@ import threading
 
 import numpy as np
 
+from ..primitives import _core
 from . import dispatch
 
 __all__ = ["TracingError", "TracedArray", "Trace", "Var", "Const", "is_traced", "active"]
@@ -51,15 +52,26 @@ def active():
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # src/chainrule
 
 
-def user_line() -> str:
-    """``file:line`` of the innermost frame outside chainrule (the user's code)."""
-    f = sys._getframe(1)
+def _call_site():
+    """``(file:line, name)``: the innermost frame outside chainrule (the user's code), and the
+    chainrule function it called (None when the user's code itself is the culprit)."""
+    f = sys._getframe(2)
+    inner = None
     while f is not None:
         fn = f.f_code.co_filename
         if not os.path.abspath(fn).startswith(_HERE) and not fn.startswith("<"):
-            return f"{fn}:{f.f_lineno}"
+            return f"{fn}:{f.f_lineno}", inner
+        name = f.f_code.co_name
+        # the outermost public function (not a dunder method, a wrapper or a private helper)
+        if not name.startswith("_") and name not in ("wrapper", "<lambda>"):
+            inner = name
         f = f.f_back
-    return "<unknown>"
+    return "<unknown>", None
+
+
+def user_line() -> str:
+    """``file:line`` of the innermost frame outside chainrule (the user's code)."""
+    return _call_site()[0]
 
 
 _FIX = ("Fix: make the argument static (compile(f, static_argnums=...)) if the decision depends "
@@ -69,10 +81,17 @@ _FIX = ("Fix: make the argument static (compile(f, static_argnums=...)) if the d
 
 
 def _error(what: str, arr) -> TracingError:
+    line, inner = _call_site()
+    if inner is not None:  # a chainrule function that computes on values outside a primitive
+        return TracingError(
+            f"compile: chainrule's {inner} (called at {line}) reads the values of a traced "
+            f"{arr.dtype.name} array of shape {arr.shape} with {what}, which a trace cannot "
+            f"record; it cannot be compiled yet (docs/compile.md lists such functions). Call "
+            f"it outside the compiled function, or compile the parts around it.")
     return TracingError(
-        f"compile: {what} of a traced {arr.dtype.name} value of shape {arr.shape} at "
-        f"{user_line()}: while tracing, values are not known, and a value taken from this one "
-        f"call would be wrong for the next inputs. {_FIX}")
+        f"compile: {what} of a traced {arr.dtype.name} value of shape {arr.shape} at {line}: "
+        f"while tracing, values are not known, and a value taken from this one call would be "
+        f"wrong for the next inputs. {_FIX}")
 
 
 def _strip(x):
@@ -85,7 +104,8 @@ def _strip(x):
 
 # NumPy functions that read only metadata (shape, dtype), allowed on traced arrays anywhere.
 _META = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj, np.zeros_like,
-         np.ones_like, np.empty_like, np.broadcast_shapes, np.can_cast}
+         np.ones_like, np.empty_like, np.broadcast_shapes, np.can_cast, np.may_share_memory,
+         np.shares_memory}
 
 
 class TracedArray(np.ndarray):
@@ -144,7 +164,10 @@ class TracedArray(np.ndarray):
 
     def __getitem__(self, index):
         self._check("indexing the NumPy array (not the tensor)")
-        return _ndarray.__getitem__(self, index)
+        # a plain ndarray, as eagerly: kernels test `type(r) is np.ndarray` (getitem's 0-d
+        # view); the recorded result becomes a traced array again, and a view of it is caught
+        # by _views_traced
+        return _ndarray.__getitem__(self.view(_ndarray), index)
 
     def __setitem__(self, index, value):
         self._check("an in-place write")
@@ -334,4 +357,14 @@ def lift_saved(saved):
     return [wrap(v) if type(v) is TracedArray else v for v in saved]
 
 
+def _refuse_random():
+    if _local.trace is not None:
+        raise TracingError(
+            f"compile: random numbers drawn at {user_line()} while tracing would be drawn once "
+            f"and repeated on every call. Draw them outside the compiled function and pass them "
+            f"in as an argument (a noise array, a dropout mask), or put the module in eval "
+            f"mode (model.eval()) where it draws none.")
+
+
 dispatch.trace_hook = trace_call
+_core.random_guard = _refuse_random

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from ..autograd.tracing import TracingError
 from ._compiled import Compiled
+from ._control import cond, fori_loop, scan
 from ._module import CompiledModule
 
-__all__ = ["compile", "Compiled", "CompiledModule", "TracingError"]
+__all__ = ["compile", "Compiled", "CompiledModule", "TracingError", "cond", "fori_loop", "scan"]
 
 
 def compile(fn=None, *, static_argnums=(), static_argnames=(), backend: str = "numpy",

@@ -14,6 +14,7 @@ import numpy as np
 from .._device import check_device
 from .._device import device as _device
 from ..primitives import elementwise as E
+from ..primitives import _core
 from ..primitives._core import data_of
 from .shape import has_tensor, tensor_type
 
@@ -54,6 +55,8 @@ default_generator = Generator()
 
 
 def rng(generator):
+    if _core.random_guard is not None:
+        _core.random_guard()
     return (generator or default_generator)._rng
 
 

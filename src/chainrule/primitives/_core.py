@@ -68,6 +68,9 @@ OUT_SHAPE = "out_shape"  # save code: only the output's shape
 # Filled in by chainrule.autograd.dispatch once the Tensor type exists (it sits above this layer).
 tensor_types: set = set()
 _record = _record1 = _record2 = None
+# Set by chainrule.autograd.tracing: called before drawing random numbers, it raises while a
+# function is traced for compile (a draw would be fixed into the trace and repeated).
+random_guard = None
 
 
 def is_tensor(x) -> bool:
