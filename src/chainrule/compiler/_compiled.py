@@ -39,7 +39,7 @@ from ..primitives._core import apply
 from . import _codegen
 from ._program import Program, optimize, split
 
-_STATIC_KINDS = (int, float, complex, bool, str, type(None))
+_ndarray = np.ndarray
 
 
 class _Static:
@@ -85,10 +85,12 @@ class _Program:
 class _Entry:
     """One traced signature: the forward program and its derivative programs, built on demand."""
 
-    __slots__ = ("fwd", "out_td", "out_kinds", "implicit", "meta", "grads", "stats")
+    __slots__ = ("fwd", "out_td", "out_kinds", "implicit", "meta", "grads", "stats", "single")
 
     def __init__(self, fwd, out_td, out_kinds, implicit, stats):
         self.fwd, self.out_td, self.out_kinds = fwd, out_td, out_kinds
+        # one NumPy array out: returned without rebuilding a container
+        self.single = out_td.kind == "leaf" and out_kinds == ["array"]
         self.implicit = implicit
         self.meta = [(t._data.shape, t._data.dtype) for t in implicit]
         self.grads = {}  # positions of the inputs that require grad -> _Backward
@@ -147,6 +149,8 @@ class Compiled:
         self.__name__ = name or getattr(fn, "__name__", type(fn).__name__)
         self.__doc__ = getattr(fn, "__doc__", None)
         self._cache: dict = {}
+        self._fast: dict = {}  # (shape, dtype, ...) of NumPy positional arguments -> entry
+        self._plain = not (self.static_argnums or self.static_argnames or key is not None)
         self._last = None
         self._warned = False
         self.traces = 0  # how many times the function was traced
@@ -177,12 +181,28 @@ class Compiled:
 
     # --- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if not kwargs and self._plain:
+            # the common case, NumPy arrays in: a flat key and no autograd to consider
+            key = []
+            for a in args:
+                if type(a) is not _ndarray:
+                    break
+                key.append(a.shape)
+                key.append(a.dtype)
+            else:
+                entry = self._fast.get(tuple(key))
+                if entry is not None:
+                    self._last = entry
+                    return self._outputs(entry, entry.fwd.code.fn(*args), False)
         key, td, leaves, dyn = self._split_args(args, kwargs)
         entry = self._cache.get(key)
         if entry is None or not entry.current():
             entry = self._trace(key, td, leaves, dyn)
             if entry is None:
                 return self.fn(*args, **kwargs)
+            if (not kwargs and self._plain and not entry.implicit
+                    and all(type(a) is _ndarray for a in args)):
+                self._fast[tuple(x for a in args for x in (a.shape, a.dtype))] = entry
         self._last = entry
         inputs = [leaves[i] for i in dyn]
         fw = False
@@ -205,6 +225,9 @@ class Compiled:
         return self._outputs(entry, entry.fwd.run(datas), False)
 
     def _outputs(self, entry, values, keep_tensors):
+        if entry.single and not keep_tensors:
+            v = values[0]
+            return v[()] if v.ndim == 0 else v
         out = []
         it = iter(values)
         for kind in entry.out_kinds:

@@ -13,8 +13,8 @@ import numpy as np
 
 from .._device import check_device
 from .._device import device as _device
-from ..primitives import elementwise as E
 from ..primitives import _core
+from ..primitives import elementwise as E
 from ..primitives._core import data_of
 from .shape import has_tensor, tensor_type
 
