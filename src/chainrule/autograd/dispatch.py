@@ -38,8 +38,8 @@ note_view = None  # autograd.inplace.note_view, set at import of chainrule.autog
 
 
 # Tracing (autograd.tracing, for chainrule.compile): the number of traces active in any
-# thread, and the hook that records an operation into this thread's trace (it returns
-# NotImplemented when this thread traces nothing).
+# thread, and the hook that records an operation into this thread's trace (in a thread that
+# traces nothing, it records the operation as usual).
 _tracing = 0
 trace_hook = None  # autograd.tracing.trace_call, set at its import
 
@@ -60,9 +60,7 @@ def _instrumented(fn, prim, args):
     """The slow path of recording, while anomaly mode, a profiler or a trace is on."""
     global instrumented
     if _tracing:
-        out = trace_hook(fn, prim, args)
-        if out is not NotImplemented:
-            return out
+        return trace_hook(fn, prim, args)
     prof = profilers[-1] if profilers else None
     ev = prof.begin(prim.name, "forward") if prof is not None else None
     instrumented = False  # the call below runs the normal path (and record_dual's inner ones)

@@ -317,8 +317,6 @@ def _views_traced(d) -> bool:
 def trace_call(fn, prim, args):
     """``dispatch._instrumented`` while tracing: run and record one operation."""
     tr = _local.trace
-    if tr is None:  # another thread traces
-        return NotImplemented
     if fn is dispatch.record:
         inputs, params = args
     else:
@@ -328,6 +326,11 @@ def trace_call(fn, prim, args):
             if getattr(a, "_fw", None):
                 # the primal and each tangent operation come back here one by one
                 return dispatch.record_dual(prim, tuple(inputs), params)
+    if tr is None:
+        # Another thread traces: record as usual, without the debugging modes' slow path,
+        # which switches the shared flag off while it runs and would hide operations from
+        # that thread's trace.
+        return dispatch._record(prim, tuple(inputs), params)
     _local.kernel += 1
     try:
         out = dispatch._record(prim, tuple(inputs), params)

@@ -142,9 +142,11 @@ def _check_same(op: str, name: str, ref, ref_what: str, new, new_what: str, why:
 def _predicate(pred):
     """``pred`` as a 0-d boolean (traced) value: JAX's rules, a scalar (or one element) of a
     boolean or integer dtype (an integer is true when non-zero)."""
-    if isinstance(pred, (bool, int, np.bool_, np.integer)):
+    if isinstance(pred, (bool, int)):
         return bool(pred)
-    if not (is_tensor(pred) or isinstance(pred, np.ndarray)):
+    if isinstance(pred, (float, complex)):
+        pred = np.asarray(pred)  # refused below, naming the dtype
+    if not (is_tensor(pred) or isinstance(pred, (np.ndarray, np.generic))):
         raise TypeError(f"cond: pred must be a boolean scalar (a Python bool, or an array or "
                         f"tensor of one element), got a {type(pred).__name__}")
     d = data_of(pred)
