@@ -30,7 +30,13 @@ from ._dtypes import dtype, finfo, iinfo, is_complex, is_floating_point
 from .autograd.api import grad as _autograd_grad
 from .autograd.grad_mode import *  # noqa: F403 - no_grad, enable_grad, ... (its __all__)
 from .backends import are_deterministic_algorithms_enabled, use_deterministic_algorithms
-from .compiler import TracingError, compile  # noqa: A004 - chainrule.compile, as torch.compile
+from .compiler import (  # noqa: A004 - chainrule.compile, as torch.compile
+    TracingError,
+    compile,
+    cond,
+    fori_loop,
+    scan,
+)
 from .composite import (
     expand,
     expand_dims,

@@ -197,7 +197,7 @@ class _Pass:
         self.needed = needed  # None, or the nodes that lead to a requested input
         self.eager = eager  # leaves' gradients go into .grad as they arrive (see execute)
         # Anomaly mode or a profiler: each node's rules are wrapped (timing, NaN/inf checks).
-        self.instrumented = dispatch.instrumented
+        self.instrumented = dispatch.anomaly_hook is not None or bool(dispatch.profilers)
         # Saved values packed by saved_tensors_hooks: checked per node only while some node is.
         self.unpacking = bool(packed_nodes)
         # Nodes recorded before the latest in-place change anywhere have their saved arrays

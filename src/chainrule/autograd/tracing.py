@@ -279,12 +279,34 @@ class Trace:
             self.implicit.append(x)
             self.implicit_vars.append(v)
             return v
+        if isinstance(d, np.ndarray) and d.base is not None:
+            same = self._view_of_var(d)
+            if same is not None:
+                return same
         if type(d) is TracedArray or _views_traced(d):
             raise TracingError(
                 f"compile: a traced value reached an operation at {user_line()} after leaving "
                 f"the trace (it was computed with NumPy outside chainrule's operations, or "
                 f"taken from a tensor's array). Compute it with chainrule operations.")
         return Const(d)
+
+    def _view_of_var(self, d):
+        """The Var whose array ``d`` views with the same layout (``numpy.asarray`` of a traced
+        array gives such a view); raise if ``d`` views part of a traced value."""
+        b = d.base
+        while b is not None:
+            v = self._vars.get(id(b))
+            if v is not None:
+                if (d.shape == b.shape and d.strides == b.strides and d.dtype == b.dtype
+                        and d.__array_interface__["data"][0]
+                        == b.__array_interface__["data"][0]):
+                    return v
+                raise TracingError(
+                    f"compile: part of a traced value reached an operation at {user_line()} "
+                    f"as a NumPy array (taken from a tensor's array outside chainrule's "
+                    f"operations), which a trace cannot record. Index the tensor instead.")
+            b = getattr(b, "base", None)
+        return None
 
     def record(self, prim, inputs, params, out):
         """Append the equation that made tensor ``out``; its array becomes a traced one."""

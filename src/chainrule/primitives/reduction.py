@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._conj import astype
 from ._core import ANS, Primitive, apply, data_of, register
 from .elementwise import where
 from .shape import (  # noqa: F401 - kept_shape, sum_to: part of this module's face
@@ -48,7 +49,8 @@ def _extremum_mask(x, ans, axis, keepdims):
     selects the element NumPy selects, a real-linear map that needs no conjugation."""
     ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
     mask = x == ans_k
-    count = np.sum(data_of(mask), axis=axis, keepdims=True).astype(data_of(x).dtype)
+    # counted with the sum primitive (not NumPy on the data), so that a trace records it
+    count = sum(astype(mask, x.dtype), axis, True)
     return mask, count
 
 
