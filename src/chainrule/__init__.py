@@ -116,6 +116,7 @@ from .primitives.elementwise import (
     sign,
     sin,
     sqrt,
+    stop_gradient,
     tan,
     tanh,
 )

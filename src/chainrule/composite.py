@@ -11,11 +11,12 @@ import builtins
 
 import numpy as np
 
+from .primitives._conj import astype
 from .primitives._core import array_of
 from .primitives.complex import abs2
-from .primitives.elementwise import exp, log, sqrt, where
+from .primitives.elementwise import exp, isfinite, log, sqrt, stop_gradient, where
 from .primitives.linalg import einsum, matmul
-from .primitives.reduction import normalize_axis, sum
+from .primitives.reduction import amax, normalize_axis, sum
 from .primitives.shape import (
     broadcast_to,
     concatenate,
@@ -113,13 +114,21 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=
     return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
+def _finite_max(x, d, ax):
+    """The maximum of ``x`` over ``ax`` (kept dims; 0 where it is not finite, and for an empty
+    ``x``), held constant: computed with primitives, so that a compiled trace records it."""
+    if not d.size:
+        return np.zeros((1,) * d.ndim, d.dtype)
+    m = amax(stop_gradient(x), ax, True)
+    return where(isfinite(m), m, astype(0, d.dtype))
+
+
 def logsumexp(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
     d = array_of(x)
     ax = normalize_axis(pick_axis(dim, axis, "logsumexp"), d.ndim, "logsumexp")
     # Shift by the maximum, held constant: its derivative cancels exactly.
-    m = np.max(d, axis=ax, keepdims=True) if d.size else np.zeros((1,) * d.ndim, d.dtype)
-    m = np.where(np.isfinite(m), m, 0).astype(d.dtype, copy=False)
+    m = _finite_max(x, d, ax)
     r = log(sum(exp(x - m), ax, True)) + m
     if not pick_keep(keepdim, keepdims):
         r = reshape(r, tuple(s for i, s in enumerate(r.shape) if ax is not None and i not in ax))
@@ -135,8 +144,7 @@ def softmax(x, dim=None, *, axis=_MISSING):
     """``exp(x) / sum(exp(x))`` along ``dim`` (default: the last axis), stable for any x."""
     d = array_of(x)
     ax = normalize_axis(_last_by_default(dim, axis, "softmax"), d.ndim, "softmax")
-    m = np.max(d, axis=ax, keepdims=True) if d.size else 0
-    e = exp(x - np.where(np.isfinite(m), m, 0).astype(d.dtype, copy=False))
+    e = exp(x - _finite_max(x, d, ax))
     return e / sum(e, ax, True)
 
 

@@ -309,22 +309,49 @@ class Trace:
         return None
 
     def record(self, prim, inputs, params, out):
-        """Append the equation that made tensor ``out``; its array becomes a traced one."""
-        for p in params:
-            if type(p) is TracedArray or (type(p) in (tuple, list) and any(
-                    type(q) is TracedArray for q in p)):
-                raise TracingError(
-                    f"compile: {prim.name} at {user_line()} takes a parameter computed from "
-                    f"traced values (an index, a mask, a shape): its value would be fixed at "
-                    f"this call. {_FIX}")
+        """Append the equation that made tensor ``out``; its array becomes a traced one.
+        Parameters that are traced arrays (indices computed from values, an integer input
+        used as an index) become the Vars they stand for."""
+        if params:
+            params = tuple(self._param(prim, p) for p in params)
         args = tuple(self.value(a) for a in inputs)
         plain = out._data
         t, v = self._new_var(plain)
-        # the node may have saved the plain array (ANS): it is the same value
-        self._vars[id(plain)] = v
-        self._keep.append(plain)
+        # the node may have saved the plain array (ANS): it is the same value (unless the
+        # kernel returned an input's array itself, which keeps naming that input)
+        if id(plain) not in self._vars:
+            self._vars[id(plain)] = v
+            self._keep.append(plain)
         out._data = t
         self.eqns.append(Eqn(prim, args, params, v))
+
+    def _param(self, prim, p):
+        t = type(p)
+        if t is tuple or t is list:
+            return t(self._param(prim, q) for q in p)
+        if not isinstance(p, np.ndarray):
+            return p
+        v = self._vars.get(id(p))
+        if v is None and p.base is not None:
+            v = self._view_of_var(p)
+        if v is None:
+            if t is TracedArray:
+                raise TracingError(
+                    f"compile: {prim.name} at {user_line()} takes a parameter computed from "
+                    f"traced values outside chainrule's operations: its value would be fixed "
+                    f"at this call. {_FIX}")
+            return p
+        if v.dtype == np.bool_ and prim.name in _SHAPE_FROM_MASK:
+            raise TracingError(
+                f"compile: indexing with a boolean mask computed from traced values at "
+                f"{user_line()}: the result's shape depends on the values (how many are "
+                f"True), which a trace cannot hold. Use chainrule.where(mask, x, 0) (or a "
+                f"masked sum) instead of x[mask].")
+        return v
+
+
+# Primitives whose result's shape is the number of True entries of a boolean index parameter.
+_SHAPE_FROM_MASK = frozenset({"getitem", "index_add"})
 
 
 def _views_traced(d) -> bool:

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ..autograd.tracing import Var
-from ._program import Program
+from ._program import Program, param_vars, uses
 
 _REUSE = 4096  # elements: from here on, buffers are reused and freed early
 _counter = itertools.count()
@@ -102,12 +102,21 @@ def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
             return lit
         return const(v, "c")
 
+    def param(p):
+        if type(p) is Var:
+            return f"v{p.n}"
+        if type(p) in (tuple, list) and any(True for _ in param_vars((p,))):
+            inner = ", ".join(param(q) for q in p)
+            return (f"({inner},)" if len(p) == 1 else f"({inner})") if type(p) is tuple \
+                else f"[{inner}]"
+        lit = _literal(p)
+        return lit if lit is not None else const(p, "p")
+
     # last use of each variable, for the memory plan
     last = {}
     for i, e in enumerate(prog.eqns):
-        for a in e.args:
-            if type(a) is Var:
-                last[a] = i
+        for a in uses(e):
+            last[a] = i
     outs = {o for o in prog.outputs if type(o) is Var}
     owned = _owned(prog) - outs
     kernels = set()
@@ -117,10 +126,7 @@ def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
         if not is_np and kname not in kernels:
             kernels.add(kname)
             ns[kname] = e.prim.impl
-        params = []
-        for p in e.params:
-            lit = _literal(p)
-            params.append(lit if lit is not None else const(p, "p"))
+        params = [param(p) for p in e.params]
         call = ", ".join([arg(a) for a in e.args] + params)
         out = e.out
         big = math.prod(out.shape) >= _REUSE
@@ -136,7 +142,7 @@ def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
             owned.add(out)
         else:
             body.append(f"    v{out.n} = {kname}({call})")
-        dead = [a for a in set(a for a in e.args if type(a) is Var)
+        dead = [a for a in set(uses(e))
                 if last.get(a) == i and a not in outs and a is not target
                 and math.prod(a.shape) >= _REUSE and a not in prog.inputs]
         if dead:

@@ -35,9 +35,9 @@ from ..autograd.dispatch import is_tensor, tangents_of, wrap
 from ..autograd.function import connect
 from ..autograd.grad_mode import enable_grad, no_grad, state
 from ..autograd.tracing import Const, Trace, TracingError, Var
-from ..primitives._core import apply
+from ..primitives._core import apply, data_of
 from . import _codegen
-from ._program import Program, optimize, split
+from ._program import Program, map_params, optimize, split
 
 _ndarray = np.ndarray
 
@@ -90,7 +90,7 @@ class _Entry:
     def __init__(self, fwd, out_td, out_kinds, implicit, stats):
         self.fwd, self.out_td, self.out_kinds = fwd, out_td, out_kinds
         # one NumPy array out: returned without rebuilding a container
-        self.single = out_td.kind == "leaf" and out_kinds == ["array"]
+        self.single = out_td.kind == "leaf" and out_kinds == ["value"]
         self.implicit = implicit
         self.meta = [(t._data.shape, t._data.dtype) for t in implicit]
         self.grads = {}  # positions of the inputs that require grad -> _Backward
@@ -121,7 +121,8 @@ def _interpret(prog: Program, values):
     env = dict(zip(prog.inputs, values))
     for e in prog.eqns:
         args = tuple(env[a] if type(a) is Var else a.value for a in e.args)
-        env[e.out] = apply(e.prim, args, e.params)
+        params = map_params(e.params, lambda v: data_of(env[v])) if e.params else ()
+        env[e.out] = apply(e.prim, args, params)
     return [env[o] if type(o) is Var else o.value for o in prog.outputs]
 
 
@@ -170,7 +171,7 @@ class Compiled:
                 spec.append(("s", type(x.value), x.value))
             elif _dynamic(x):
                 d = x._data if is_tensor(x) else np.asarray(x)
-                spec.append(("t" if is_tensor(x) else "a", d.shape, d.dtype))
+                spec.append((d.shape, d.dtype))  # array or tensor: the same program
                 dyn.append(i)
             else:
                 spec.append(("s", type(x), _hashable(x, f"argument leaf {i}")))
@@ -193,7 +194,7 @@ class Compiled:
                 entry = self._fast.get(tuple(key))
                 if entry is not None:
                     self._last = entry
-                    return self._outputs(entry, entry.fwd.code.fn(*args), False)
+                    return self._outputs(entry, entry.fwd.code.fn(*args), False, False)
         key, td, leaves, dyn = self._split_args(args, kwargs)
         entry = self._cache.get(key)
         if entry is None or not entry.current():
@@ -215,17 +216,21 @@ class Compiled:
                     break
                 if grad_on and x._edge is not None and x._data.dtype.kind in "fc":
                     needs.append(k)
+        as_tensor = self.tensor_face or any(is_tensor(x) for x in inputs)
         if fw:
             outs = _interpret(entry.fwd.prog, [x if is_tensor(x) else np.asarray(x)
                                                for x in inputs] + entry.implicit)
-            return self._outputs(entry, outs, True)
+            return self._outputs(entry, outs, as_tensor, True)
         datas = [x._data if is_tensor(x) else np.asarray(x) for x in inputs]
         if needs:
-            return self._reverse(entry, td, leaves, dyn, inputs, datas, tuple(needs))
-        return self._outputs(entry, entry.fwd.run(datas), False)
+            return self._reverse(entry, td, leaves, dyn, inputs, datas, tuple(needs),
+                                 as_tensor)
+        return self._outputs(entry, entry.fwd.run(datas), as_tensor, False)
 
-    def _outputs(self, entry, values, keep_tensors):
-        if entry.single and not keep_tensors:
+    def _outputs(self, entry, values, as_tensor, keep_tensors):
+        """The results in ``f``'s structure: tensors when an input was one (or for a module),
+        else NumPy arrays, except tensors that carry a derivative (``keep_tensors``)."""
+        if entry.single and not (keep_tensors or as_tensor):
             v = values[0]
             return v[()] if v.ndim == 0 else v
         out = []
@@ -235,7 +240,7 @@ class Compiled:
                 out.append(kind.value)
                 continue
             v = next(it)
-            if kind == "tensor":
+            if kind == "value" and as_tensor:
                 out.append(v if is_tensor(v) else wrap(np.asarray(v)))
             elif is_tensor(v) and keep_tensors:
                 out.append(v)
@@ -293,13 +298,13 @@ class Compiled:
         return entry
 
     def _out_kinds(self, tr, o_leaves, leaves, dyn):
-        # the functional face's rule: NumPy inputs give NumPy results; a module gives tensors
-        as_tensor = self.tensor_face or any(is_tensor(leaves[i]) for i in dyn)
+        # "value": a traced result (a tensor or an array by the call's inputs, _outputs);
+        # "array": a NumPy array that f returned
         kinds, outs = [], []
         for o in o_leaves:
             if is_tensor(o) or isinstance(o, np.ndarray):
                 outs.append(tr.value(o))
-                kinds.append("tensor" if as_tensor and is_tensor(o) else "array")
+                kinds.append("value" if is_tensor(o) else "array")
             else:
                 kinds.append(_Static(o))
         return kinds, outs
@@ -354,7 +359,7 @@ class Compiled:
                          (Program(inputs + ct_vars, joint.eqns, joint.outputs[len(outs):]),
                           implicit, len(inputs)))
 
-    def _reverse(self, entry, td, leaves, dyn, inputs, datas, needs):
+    def _reverse(self, entry, td, leaves, dyn, inputs, datas, needs, as_tensor):
         bw = entry.grads.get(needs)
         if bw is None:
             bw = entry.grads[needs] = self._joint(entry, td, leaves, dyn, needs)
@@ -374,7 +379,7 @@ class Compiled:
         new, _ = connect(f"Compiled[{self.__name__}]Backward", diff_inputs, outs, run)
         for j, t in zip(bw.ct_pos, new):
             values[j] = t
-        return self._outputs(entry, values, True)
+        return self._outputs(entry, values, as_tensor, True)
 
     def _higher(self, bw, inputs, entry, grads):
         """The backward pass as a compiled function of the inputs and cotangents, called on

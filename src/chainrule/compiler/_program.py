@@ -39,6 +39,35 @@ def _resolve(a, sub):
     return a
 
 
+def param_vars(params):
+    """The Vars inside an equation's parameters (traced index arrays), in order."""
+    for p in params:
+        if type(p) is Var:
+            yield p
+        elif type(p) in (tuple, list):
+            yield from param_vars(p)
+
+
+def map_params(params, fn):
+    """``params`` with each Var inside replaced by ``fn(var)``."""
+    out = []
+    for p in params:
+        if type(p) is Var:
+            p = fn(p)
+        elif type(p) in (tuple, list) and any(True for _ in param_vars(p)):
+            p = type(p)(map_params(p, fn))
+        out.append(p)
+    return tuple(out)
+
+
+def uses(e):
+    """Every Var that equation ``e`` reads: its arguments and the Vars in its parameters."""
+    for a in e.args:
+        if type(a) is Var:
+            yield a
+    yield from param_vars(e.params)
+
+
 def _is_const_value(a, value) -> bool:
     """Whether constant ``a`` is ``value`` everywhere (a number or an array of it)."""
     if type(a) is not Const:
@@ -69,7 +98,7 @@ def _keeps(x, other, out) -> bool:
 
 
 # Primitives that return their input unchanged when the result has the input's shape and dtype.
-_IDENTITY_IF_SAME = frozenset({"reshape", "broadcast_to", "cast"})
+_IDENTITY_IF_SAME = frozenset({"reshape", "broadcast_to", "cast", "stop_gradient"})
 
 
 def _identity(e, args):
@@ -101,9 +130,10 @@ def simplify(prog: Program, producers=None) -> Program:
     eqns = []
     for e in prog.eqns:
         args = tuple(_resolve(a, sub) for a in e.args)
-        if all(type(a) is Const for a in args):
+        params = map_params(e.params, lambda v: _resolve(v, sub))
+        if all(type(a) is Const for a in args) and not any(True for _ in param_vars(params)):
             try:
-                val = e.prim.impl(*(a.value for a in args), *e.params)
+                val = e.prim.impl(*(a.value for a in args), *params)
             except Exception:  # leave it to run time, where its error names the operation
                 val = None
             if val is not None:
@@ -118,7 +148,7 @@ def simplify(prog: Program, producers=None) -> Program:
             if inner is not None and inner.prim.name == "neg" and _same(inner.args[0], e.out):
                 sub[e.out] = inner.args[0]
                 continue
-        ne = Eqn(e.prim, args, e.params, e.out)
+        ne = Eqn(e.prim, args, params, e.out)
         made[e.out] = ne
         eqns.append(ne)
     outputs = [_resolve(o, sub) for o in prog.outputs]
@@ -145,8 +175,9 @@ def cse(prog: Program) -> Program:
     eqns = []
     for e in prog.eqns:
         args = tuple(_resolve(a, sub) for a in e.args)
+        params = map_params(e.params, lambda v: _resolve(v, sub))
         try:
-            key = (e.prim, tuple(_key_of(a) for a in args), e.params)
+            key = (e.prim, tuple(_key_of(a) for a in args), params)
             hash(key)
         except TypeError:  # unhashable parameters (arrays): keep the equation
             key = None
@@ -156,7 +187,7 @@ def cse(prog: Program) -> Program:
                 sub[e.out] = first
                 continue
             seen[key] = e.out
-        eqns.append(Eqn(e.prim, args, e.params, e.out))
+        eqns.append(Eqn(e.prim, args, params, e.out))
     return Program(prog.inputs, eqns, [_resolve(o, sub) for o in prog.outputs])
 
 
@@ -167,7 +198,7 @@ def dce(prog: Program) -> Program:
     for e in reversed(prog.eqns):
         if e.out in live:
             kept.append(e)
-            live.update(a for a in e.args if type(a) is Var)
+            live.update(uses(e))
     kept.reverse()
     return Program(prog.inputs, kept, prog.outputs)
 
@@ -185,7 +216,7 @@ def split(prog: Program, n_fwd_out: int, ct_inputs) -> tuple[Program, Program, l
     bwd_vars = set(ct)
     fwd_eqns, bwd_eqns = [], []
     for e in prog.eqns:
-        if any(type(a) is Var and a in bwd_vars for a in e.args):
+        if any(a in bwd_vars for a in uses(e)):
             bwd_vars.add(e.out)
             bwd_eqns.append(e)
         else:
@@ -199,7 +230,7 @@ def split(prog: Program, n_fwd_out: int, ct_inputs) -> tuple[Program, Program, l
             residuals.append(a)
 
     for e in bwd_eqns:
-        for a in e.args:
+        for a in uses(e):
             need(a)
     for g in grads:
         need(g)

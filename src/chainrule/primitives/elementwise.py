@@ -182,11 +182,15 @@ BITWISE_AND = nondifferentiable("bitwise_and", np.bitwise_and, 2)
 BITWISE_OR = nondifferentiable("bitwise_or", np.bitwise_or, 2)
 BITWISE_XOR = nondifferentiable("bitwise_xor", np.bitwise_xor, 2)
 INVERT = nondifferentiable("invert", np.invert, 1)
+# The value itself, with no derivative (JAX's lax.stop_gradient; a tensor's detach() on the
+# functional face): what a rule or a composite holds constant, such as logsumexp's shift.
+STOP_GRADIENT = nondifferentiable("stop_gradient", lambda x: x, 1)
 
 register(ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, REMAINDER, FLOOR_DIVIDE, WHERE, NEG, EXP,
          EXPM1, LOG, LOG1P, SQRT, SIN, COS, TAN, TANH, SIGMOID, RELU, ERF, ABS, SIGN, FLOOR, CEIL,
          ROUND, TRUNC, CLIP, CAST, EQ, NE, LT, LE, GT, GE, LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR,
-         LOGICAL_NOT, ISNAN, ISINF, ISFINITE, BITWISE_AND, BITWISE_OR, BITWISE_XOR, INVERT)
+         LOGICAL_NOT, ISNAN, ISINF, ISFINITE, BITWISE_AND, BITWISE_OR, BITWISE_XOR, INVERT,
+         STOP_GRADIENT)
 
 # --- public functions -------------------------------------------------------------------------
 add = binary_op(ADD)
@@ -234,6 +238,8 @@ bitwise_and = binary_op(BITWISE_AND)
 bitwise_or = binary_op(BITWISE_OR)
 bitwise_xor = binary_op(BITWISE_XOR)
 invert = bitwise_not = unary_op(INVERT)
+stop_gradient = unary_op(STOP_GRADIENT, "x itself, held constant: no derivative flows through "
+                                        "it (jax.lax.stop_gradient).")
 
 
 def where(condition, x, y):

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import OUT_SHAPE, Primitive, apply, per_input, register, shape_of, tensor_types
+from ._core import (
+    OUT_SHAPE,
+    Primitive,
+    apply,
+    nondifferentiable,
+    per_input,
+    register,
+    shape_of,
+    tensor_types,
+)
 
 
 def _lead(v, nd):
@@ -270,8 +279,24 @@ PAD = Primitive(
     jvp=lambda t, pad_width, value: apply(PAD, (t,), (pad_width, 0)),
 )
 
+
+
+_NO_BOUND = np.iinfo(np.int64).max
+
+
+def _check_index_impl(idx, n=_NO_BOUND, message="index {} is out of bounds"):
+    bad = (idx < 0) | (idx >= n)
+    if bad.any():
+        raise IndexError(message.format(int(idx[bad].flat[0])))
+    return idx
+
+
+# Integer indices checked against [0, n) when they are used, as a kernel: a compiled program
+# keeps the check (a negative index would otherwise wrap around silently).
+CHECK_INDEX = nondifferentiable("check_index", _check_index_impl)
+
 register(RESHAPE, PERMUTE, BROADCAST_TO, FLIP, GETITEM, INDEX_ADD, TAKE_ALONG_AXIS,
-         ALONG_AXIS_ADD, CONCATENATE, PAD)
+         ALONG_AXIS_ADD, CONCATENATE, PAD, CHECK_INDEX)
 
 
 # --- public functions -------------------------------------------------------------------------
@@ -381,6 +406,12 @@ def getitem(x, index):
     gradient."""
     index = _convert_index(index)
     return apply(GETITEM, (x,), (index, _is_basic(index), len(_shape(x))))
+
+
+def check_index(idx, n: int, message: str):
+    """``idx`` (integers), raising ``IndexError(message.format(value))`` for the first value
+    outside ``[0, n)``; recorded, so a compiled program checks at every call."""
+    return apply(CHECK_INDEX, (idx,), (n, message))
 
 
 def take_along_axis(x, indices, axis):

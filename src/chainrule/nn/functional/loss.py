@@ -11,20 +11,29 @@ import warnings
 
 import numpy as np
 
-from ...composite import log_softmax
+from ...composite import expand_dims, log_softmax
+from ...primitives._conj import astype
 from ...primitives.elementwise import abs as _abs
-from ...primitives.elementwise import exp, log, sqrt, where
+from ...primitives.elementwise import eq, exp, log, logical_not, sqrt, where
 from ...primitives.elementwise import minimum as _minimum
 from ...primitives.reduction import sum as _sum
-from ...primitives.shape import concatenate, getitem, reshape, take_along_axis
+from ...primitives.shape import (
+    check_index,
+    concatenate,
+    getitem,
+    reshape,
+    take_along_axis,
+)
 from ._util import (
     check_reduction,
     clamp_min_keep_grad,
     clamped_log,
     data,
+    is_tensor,
     legacy_reduction,
     softplus,
     warn_size,
+    wrap,
     xlogy_self,
 )
 from ._util import reduce as _reduce
@@ -113,7 +122,9 @@ def _class_dim(shape, op: str) -> int:
 
 
 def _take(weight, idx):
-    return getitem(weight, idx) if hasattr(weight, "_data") else np.asarray(weight)[idx]
+    if is_tensor(idx) and not is_tensor(weight):
+        weight = wrap(np.asarray(weight))  # so that a traced index is recorded, not read
+    return getitem(weight, idx) if is_tensor(weight) else np.asarray(weight)[idx]
 
 
 def _check_weight(weight, n_classes: int, op: str) -> None:
@@ -140,14 +151,12 @@ def _index_target(target, xs, cdim: int, ignore_index: int, op: str):
     if t.shape != expected:
         raise ValueError(f"{op}: for an input of shape {xs} (classes along dim {cdim}) the "
                          f"target must have shape {expected}, got {t.shape}")
-    ignored = t == ignore_index
-    safe = np.where(ignored, 0, t)
+    # with primitives, not NumPy on the data: a compiled trace records them
+    ignored = eq(target, ignore_index)
     n = xs[cdim]
-    bad = (safe < 0) | (safe >= n)
-    if bad.any():
-        raise IndexError(f"{op}: target {int(safe[bad].flat[0])} is out of bounds for {n} "
-                         f"classes (valid targets are 0 to {n - 1}, or ignore_index = "
-                         f"{ignore_index})")
+    safe = check_index(where(ignored, 0, target), n,
+                       f"{op}: target {{}} is out of bounds for {n} classes (valid targets are "
+                       f"0 to {n - 1}, or ignore_index = {ignore_index})")
     return safe, ignored
 
 
@@ -162,9 +171,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     cdim = _class_dim(xs, "nll_loss")
     _check_weight(weight, xs[cdim], "nll_loss")
     safe, ignored = _index_target(target, xs, cdim, ignore_index, "nll_loss")
-    picked = take_along_axis(input, np.expand_dims(safe, cdim), cdim)
-    picked = reshape(picked, safe.shape)
-    keep = (~ignored).astype(data(input).dtype)
+    picked = take_along_axis(input, expand_dims(safe, cdim), cdim)
+    picked = reshape(picked, data(safe).shape)
+    keep = astype(logical_not(ignored), data(input).dtype)
     w = keep if weight is None else _take(weight, safe) * keep
     loss = -(picked * w)
     if reduction == "none":
