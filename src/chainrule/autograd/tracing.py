@@ -255,6 +255,11 @@ class Trace:
         self._count += 1
         self._vars[id(t)] = v
         self._keep.append(t)
+        # ``arr`` holds the same value: a view of it (numpy.asarray of the traced array is one)
+        # is found through its base (unless ``arr`` already names another value)
+        if id(arr) not in self._vars:
+            self._vars[id(arr)] = v
+            self._keep.append(arr)
         return t, v
 
     def input(self, arr):
@@ -297,7 +302,8 @@ class Trace:
         while b is not None:
             v = self._vars.get(id(b))
             if v is not None:
-                if (d.shape == b.shape and d.strides == b.strides and d.dtype == b.dtype
+                if (d.shape == b.shape and d.dtype == b.dtype
+                        and all(x == y for x, y, n in zip(d.strides, b.strides, d.shape) if n > 1)
                         and d.__array_interface__["data"][0]
                         == b.__array_interface__["data"][0]):
                     return v
@@ -315,13 +321,9 @@ class Trace:
         if params:
             params = tuple(self._param(prim, p) for p in params)
         args = tuple(self.value(a) for a in inputs)
-        plain = out._data
-        t, v = self._new_var(plain)
-        # the node may have saved the plain array (ANS): it is the same value (unless the
+        # the node may have saved the plain array (ANS): _new_var names it too (unless the
         # kernel returned an input's array itself, which keeps naming that input)
-        if id(plain) not in self._vars:
-            self._vars[id(plain)] = v
-            self._keep.append(plain)
+        t, v = self._new_var(out._data)
         out._data = t
         self.eqns.append(Eqn(prim, args, params, v))
 

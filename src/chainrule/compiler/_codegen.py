@@ -5,10 +5,11 @@ primitive's kernel is one (``np.sin``), else the kernel under the primitive's na
 (``_sum(v2, (-1,), False)``). Literal parameters are written out; arrays and other objects are
 names bound in the function's namespace (``c0``, ``p1``), listed in the source's header.
 
-The memory plan: an elementwise NumPy kernel (a ufunc) whose argument dies at this line and
-owns a buffer of the result's shape and dtype writes into it (``out=``), and large arrays are
-deleted after their last use, so that peak memory stays near eager execution's. Small arrays
-(below ``_REUSE`` elements) skip both: for them the bookkeeping costs more than it saves.
+The memory plan: every value is deleted after its last use (peak memory stays near eager
+execution's, and NumPy's allocator hands the freed block to the next result: measured faster
+even for one-element arrays), and an elementwise NumPy kernel (a ufunc) whose argument dies at
+this line and owns a buffer of the result's shape and dtype writes into it (``out=``) when the
+array is large (``_REUSE`` elements and up; below that the keyword costs more than it saves).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from ..autograd.tracing import Var
 from ._program import Program, param_vars, uses
 
-_REUSE = 4096  # elements: from here on, buffers are reused and freed early
+_REUSE = 4096  # elements: from here on, buffers are reused through out=
 _counter = itertools.count()
 
 
@@ -74,6 +75,20 @@ def _owned(prog: Program):
         elif isinstance(e.prim.impl, np.ufunc):
             owned.add(e.out)
     return owned - shared - set(prog.inputs)
+
+
+def _result(prog: Program, k: int, arg) -> str:
+    """Output ``k``'s expression. The caller owns each result, as eagerly: a result that is an
+    input, a constant (bound once, for every call) or an earlier result is copied, so that
+    writing into it changes nothing else."""
+    o = prog.outputs[k]
+    if k < getattr(prog, "results", len(prog.outputs)):
+        if type(o) is Var:
+            if o in prog.inputs or o in prog.outputs[:k]:
+                return f"v{o.n}.copy()"
+        elif isinstance(o.value, np.ndarray):
+            return f"{arg(o)}.copy()"
+    return arg(o)
 
 
 def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
@@ -144,10 +159,10 @@ def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
             body.append(f"    v{out.n} = {kname}({call})")
         dead = [a for a in set(uses(e))
                 if last.get(a) == i and a not in outs and a is not target
-                and math.prod(a.shape) >= _REUSE and a not in prog.inputs]
+                and a not in prog.inputs]
         if dead:
             body.append(f"    del {', '.join(f'v{a.n}' for a in sorted(dead, key=lambda v: v.n))}")
-    ret = ", ".join(arg(o) for o in prog.outputs)
+    ret = ", ".join(_result(prog, k, arg) for k in range(len(prog.outputs)))
     if len(prog.outputs) == 1:
         ret += ","
     params = ", ".join(f"v{v.n}" for v in prog.inputs)

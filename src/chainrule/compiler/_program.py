@@ -22,12 +22,16 @@ from ..autograd.tracing import Const, Eqn, Var
 
 
 class Program:
-    """``inputs`` (Vars), ``eqns`` (in order), ``outputs`` (Vars or Consts)."""
+    """``inputs`` (Vars), ``eqns`` (in order), ``outputs`` (Vars or Consts). The first
+    ``results`` outputs (all by default) are handed to the caller, who owns them: code
+    generation returns fresh arrays there (see ``_codegen``); the rest (a forward program's
+    residuals) stay inside."""
 
-    __slots__ = ("inputs", "eqns", "outputs")
+    __slots__ = ("inputs", "eqns", "outputs", "results")
 
-    def __init__(self, inputs, eqns, outputs):
+    def __init__(self, inputs, eqns, outputs, results=None):
         self.inputs, self.eqns, self.outputs = list(inputs), list(eqns), list(outputs)
+        self.results = len(self.outputs) if results is None else results
 
     def __len__(self):
         return len(self.eqns)
@@ -115,6 +119,9 @@ def _identity(e, args):
         for x, c in ((args[0], args[1]), (args[1], args[0])):
             if _is_const_value(c, 0) and _keeps(x, c, out):
                 return x
+    elif name == "pow":
+        if _is_const_value(args[1], 1) and _keeps(args[0], args[1], out):
+            return args[0]
     elif name in ("sub", "div"):
         if _is_const_value(args[1], 0 if name == "sub" else 1) and _keeps(args[0], args[1], out):
             return args[0]
@@ -123,14 +130,46 @@ def _identity(e, args):
     return None
 
 
+def _result_arrays(prog: Program) -> set:
+    """The Vars whose arrays the caller receives: the results, and what view primitives on
+    the way to one read."""
+    reach = {o for o in prog.outputs[:prog.results] if type(o) is Var}
+    for e in reversed(prog.eqns):
+        if e.out in reach and e.prim.view:
+            reach.update(a for a in e.args if type(a) is Var)
+    return reach
+
+
+def _identity_of_input(e, args, made, aliased) -> bool:
+    """Whether ``e`` would be dropped for an argument whose array may be an input's."""
+    same = _identity(e, args)
+    if same is None and e.prim.name == "neg" and type(args[0]) is Var:
+        inner = made.get(args[0])
+        if inner is not None and inner.prim.name == "neg":
+            same = inner.args[0]
+    return same in aliased
+
+
 def simplify(prog: Program, producers=None) -> Program:
     """Constant folding and the identities above; returns a new program."""
     sub: dict = {}
     made = {}  # var -> its equation (for -(-x))
     eqns = []
+    # Eagerly, x * 1 and a cast to x's own dtype are new arrays (a reshape is a view either
+    # way). Where the caller receives the array, dropping such an equation must not hand out
+    # an input's array (or a view of one): writing into the result would change the input.
+    # Such equations are kept (they cost no more than a copy). Folded constants and repeated
+    # results are copied at the return (_codegen).
+    owned = _result_arrays(prog)
+    aliased = set(prog.inputs)  # Vars whose arrays may be an input's
     for e in prog.eqns:
         args = tuple(_resolve(a, sub) for a in e.args)
         params = map_params(e.params, lambda v: _resolve(v, sub))
+        if e.out in owned and not e.prim.view and _identity_of_input(e, args, made, aliased):
+            eqns.append(Eqn(e.prim, args, params, e.out))
+            continue
+        if e.prim.view and any(a in aliased for a in args if type(a) is Var):
+            aliased.add(e.out)
         if all(type(a) is Const for a in args) and not any(True for _ in param_vars(params)):
             try:
                 val = e.prim.impl(*(a.value for a in args), *params)
@@ -152,7 +191,7 @@ def simplify(prog: Program, producers=None) -> Program:
         made[e.out] = ne
         eqns.append(ne)
     outputs = [_resolve(o, sub) for o in prog.outputs]
-    return Program(prog.inputs, eqns, outputs)
+    return Program(prog.inputs, eqns, outputs, prog.results)
 
 
 def _key_of(a):
@@ -188,7 +227,7 @@ def cse(prog: Program) -> Program:
                 continue
             seen[key] = e.out
         eqns.append(Eqn(e.prim, args, params, e.out))
-    return Program(prog.inputs, eqns, [_resolve(o, sub) for o in prog.outputs])
+    return Program(prog.inputs, eqns, [_resolve(o, sub) for o in prog.outputs], prog.results)
 
 
 def dce(prog: Program) -> Program:
@@ -200,7 +239,7 @@ def dce(prog: Program) -> Program:
             kept.append(e)
             live.update(uses(e))
     kept.reverse()
-    return Program(prog.inputs, kept, prog.outputs)
+    return Program(prog.inputs, kept, prog.outputs, prog.results)
 
 
 def optimize(prog: Program) -> Program:
@@ -235,6 +274,6 @@ def split(prog: Program, n_fwd_out: int, ct_inputs) -> tuple[Program, Program, l
     for g in grads:
         need(g)
     fwd_inputs = [v for v in prog.inputs if v not in ct]
-    fwd = dce(Program(fwd_inputs, fwd_eqns, prog.outputs[:n_fwd_out] + residuals))
+    fwd = dce(Program(fwd_inputs, fwd_eqns, prog.outputs[:n_fwd_out] + residuals, n_fwd_out))
     bwd = dce(Program(residuals + list(ct_inputs), bwd_eqns, grads))
     return fwd, bwd, residuals

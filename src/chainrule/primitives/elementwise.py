@@ -47,6 +47,8 @@ def _sigmoid(x):
 
 def _pow_dx(x, y, ans):
     # y * x ** (y - 1), with d/dx x ** 0 = 0 at x = 0 too (PyTorch's convention), not 0 * inf.
+    if type(y) in (int, float) and y != 0:  # a nonzero number: no mask to build
+        return y * x ** (y - 1)
     return y * x ** where(logical_and(x == 0, y == 0), 1, y - 1)
 
 
