@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # all workloads
     python benchmarks/run.py chain mlp  # some of them
+    python benchmarks/run.py compile    # chainrule.compile's table (benchmarks/compile.py)
 
 Each workload is timed as the median of several rounds, after a warm-up; the rounds alternate
 between chainrule and PyTorch, so that both see the same machine (a shared machine's speed
@@ -416,6 +417,13 @@ if importlib.util.find_spec("torchdiffeq") is not None:  # the peer; the full ta
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["compile"]:  # its own table (more than two columns): benchmarks/compile.py
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import compile as compile_bench
+
+        compile_bench.main(argv[1:])
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", choices=[[], *WORKLOADS], default=[],
                     help="workloads to run (default: all)")

@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+import chainrule as cr
+
 _spec = importlib.util.spec_from_file_location(
     "bench_run", pathlib.Path(__file__).parents[1] / "benchmarks" / "run.py")
 bench = importlib.util.module_from_spec(_spec)
@@ -69,3 +71,30 @@ def test_ode_benchmark_times_the_same_gradients_in_both_libraries(capsys):
     ode.main(["--quick", "lv"])
     out = capsys.readouterr().out
     assert "ratio" in out and all(f"lv      {s}" in out for s in ode.SENSEALGS)
+
+
+def test_compile_benchmark_times_what_eager_chainrule_computes(capsys):
+    """benchmarks/compile.py (chainrule.compile against eager chainrule, hand-written NumPy and
+    jax.jit): the hand-written gradient is the chain's, every compiled variant of every workload
+    runs and returns eager chainrule's results, and the quick run prints every table."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_compile", pathlib.Path(__file__).parents[1] / "benchmarks" / "compile.py")
+    cb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cb)
+    x = np.array([0.3])
+    value, grad = cr.value_and_grad(cb.chain)(x)
+    hand_value, hand_grad = cb.chain_hand(x)
+    np.testing.assert_allclose(hand_value, value, rtol=1e-12)
+    np.testing.assert_allclose(hand_grad, grad, rtol=1e-12)
+    results = cb.main(["--quick", "--no-jax", "--backends", "numpy"])
+    out = capsys.readouterr().out
+    assert set(results) == set(cb.WORKLOADS)
+    assert all(f"\n{name}:" in out for name in cb.WORKLOADS) and "eager/this" in out
+    for name, res in results.items():
+        for v in res["variants"]:
+            if v.kind == "jax":
+                continue
+            assert v.time is not None, f"{name} {v.name}: {v.missing}"
+            assert v.err <= 1e-6, f"{name} {v.name}: results differ from eager by {v.err}"
+    (text, seconds, ok), = results["compile_time"]["floors"]
+    assert 0 < seconds < 5, text  # trace + code generation of 2,500 operations
