@@ -59,7 +59,10 @@ def _call_site():
     inner = None
     while f is not None:
         fn = f.f_code.co_filename
-        if not os.path.abspath(fn).startswith(_HERE) and not fn.startswith("<"):
+        # generated code (compiled programs, "<chainrule.compile ...>") is chainrule's; code
+        # typed at a prompt ("<stdin>", "<ipython-input-...>") is the user's
+        if not os.path.abspath(fn).startswith(_HERE) and not fn.startswith(("<chainrule",
+                                                                              "<frozen")):
             return f"{fn}:{f.f_lineno}", inner
         name = f.f_code.co_name
         # the outermost public function (not a dunder method, a wrapper or a private helper)
@@ -80,14 +83,29 @@ _FIX = ("Fix: make the argument static (compile(f, static_argnums=...)) if the d
         "fori_loop, scan.")
 
 
+def _reader() -> str:
+    """``file:line (function)`` of the chainrule code that read a traced value (the frame
+    below this module's guards), for the error message."""
+    f = sys._getframe(2)
+    here = os.path.abspath(__file__)
+    while f is not None and os.path.abspath(f.f_code.co_filename) == here:
+        f = f.f_back
+    if f is None:
+        return "?"
+    fn = os.path.abspath(f.f_code.co_filename)
+    fn = os.path.relpath(fn, os.path.dirname(_HERE)) if fn.startswith(_HERE) else fn
+    return f"{fn}:{f.f_lineno} ({f.f_code.co_name})"
+
+
 def _error(what: str, arr) -> TracingError:
     line, inner = _call_site()
     if inner is not None:  # a chainrule function that computes on values outside a primitive
         return TracingError(
             f"compile: chainrule's {inner} (called at {line}) reads the values of a traced "
-            f"{arr.dtype.name} array of shape {arr.shape} with {what}, which a trace cannot "
-            f"record; it cannot be compiled yet (docs/compile.md lists such functions). Call "
-            f"it outside the compiled function, or compile the parts around it.")
+            f"{arr.dtype.name} array of shape {arr.shape} with {what} (at {_reader()}), "
+            f"which a trace cannot record; it cannot be compiled yet (docs/compile.md lists "
+            f"such functions). Call it outside the compiled function, or compile the parts "
+            f"around it.")
     return TracingError(
         f"compile: {what} of a traced {arr.dtype.name} value of shape {arr.shape} at {line}: "
         f"while tracing, values are not known, and a value taken from this one call would be "
@@ -331,6 +349,10 @@ class Trace:
         t = type(p)
         if t is tuple or t is list:
             return t(self._param(prim, q) for q in p)
+        if t in dispatch._tensor_types:
+            # a traced index that lift_saved made a tensor with the rule's saved values
+            # (getitem's reverse rule passes it on to index_add): the value it stands for
+            p = p._data
         if not isinstance(p, np.ndarray):
             return p
         v = self._vars.get(id(p))

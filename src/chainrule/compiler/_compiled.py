@@ -357,12 +357,11 @@ class Compiled:
                     cts.append(wrap(arr))
                     ct_vars.append(v)
                     ct_pos.append(j)
-            if diff_outs:
-                gs = _autograd_grad(diff_outs, targets, cts, allow_unused=True,
-                                    materialize_grads=True)
-            else:
-                gs = [wrap(np.zeros_like(t._data)) for t in targets]
-            g_vals = [tr.value(g) for g in gs]
+            gs = _autograd_grad(diff_outs, targets, cts, allow_unused=True) if diff_outs \
+                else [None] * len(targets)
+            # an input the outputs do not depend on gets zeros: a constant of the program
+            g_vals = [tr.value(g if g is not None else tr.constant(np.zeros_like(t._data)))
+                      for g, t in zip(gs, targets)]
         implicit = list(tr.implicit)
         inputs = in_vars + list(tr.implicit_vars)
         t1 = time.perf_counter()
