@@ -174,7 +174,9 @@ def test_value_dependent_control_flow_names_the_line_and_the_fix():
 @pytest.mark.parametrize("body, what", [
     (lambda x: float(cnp.sum(x)), "float()"),
     (lambda x: x.sum().item(), ".item()"),
-    (lambda x: np.sort(x.detach().numpy()), "numpy.sort"),
+    (lambda x: np.sort(x.detach().numpy()), ".numpy()"),
+    (lambda x: np.asarray(x) * 2, "numpy.asarray"),
+    (lambda x: cr.tensor(x), "chainrule.tensor"),
     (lambda x: cnp.sin(x) * cr.rand(3), "random numbers"),
     (lambda x: x.add_(1), "in-place"),
     (lambda x: cnp.unique(x), "unique"),  # a shape that depends on values

@@ -17,7 +17,7 @@ requires grad raises while grad mode is on (use ``t.detach().numpy()``).
 
 from __future__ import annotations
 
-from . import dispatch
+from . import dispatch, tracing
 from .grad_mode import state
 
 __all__ = ["TracedConversionError", "check_number", "check_array"]
@@ -61,9 +61,17 @@ def _message(t, what: str) -> str:
             f"it would lose its derivative (giving a silently wrong, zero gradient). {_FIX}")
 
 
+def _check_compile(t, what: str) -> None:
+    """While chainrule.compile traces (it counts as a transform), a traced value converts to
+    nothing: its value is not known."""
+    if type(t._data) is tracing.TracedArray:
+        raise tracing.conversion_error(what, t._data)
+
+
 def check_number(t, what: str) -> None:
     """Raise if converting ``t`` to a Python number (``what``: the operation) inside a
     transform would lose a derivative. Allowed on the Tensor face, as in PyTorch."""
+    _check_compile(t, what)
     if state.transforms and _traced(t):
         raise TracedConversionError(_message(t, what), what)
 
@@ -72,6 +80,7 @@ def check_array(t, what: str) -> None:
     """Raise if converting ``t`` to a NumPy array (``what``: the operation) would lose a
     derivative: inside a transform, a traced value; outside, a tensor that requires grad while
     grad mode is on (PyTorch's rule for ``numpy()``)."""
+    _check_compile(t, what)
     if state.transforms:
         if _traced(t):
             raise TracedConversionError(_message(t, what), what)

@@ -216,7 +216,9 @@ class _Pass:
         if self.create_graph:
             saved = _graph_saved(node, saved)
             if dispatch._tracing:
-                saved = tracing.lift_saved(saved)
+                prim = node.prim
+                saved = tracing.lift_saved(saved, len(node.next) if prim.graph_slots is INPUTS
+                                           else len(prim.save))
         return rules, saved
 
 

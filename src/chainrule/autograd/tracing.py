@@ -106,10 +106,15 @@ def _error(what: str, arr) -> TracingError:
             f"which a trace cannot record; it cannot be compiled yet (docs/compile.md lists "
             f"such functions). Call it outside the compiled function, or compile the parts "
             f"around it.")
+    return conversion_error(what, arr)
+
+
+def conversion_error(what: str, arr) -> TracingError:
+    """The error for converting a traced tensor to a number or a NumPy array."""
     return TracingError(
-        f"compile: {what} of a traced {arr.dtype.name} value of shape {arr.shape} at {line}: "
-        f"while tracing, values are not known, and a value taken from this one call would be "
-        f"wrong for the next inputs. {_FIX}")
+        f"compile: {what} of a traced {arr.dtype.name} value of shape {arr.shape} at "
+        f"{user_line()}: while tracing, values are not known, and a value taken from this one "
+        f"call would be wrong for the next inputs. {_FIX}")
 
 
 def _strip(x):
@@ -349,10 +354,6 @@ class Trace:
         t = type(p)
         if t is tuple or t is list:
             return t(self._param(prim, q) for q in p)
-        if t in dispatch._tensor_types:
-            # a traced index that lift_saved made a tensor with the rule's saved values
-            # (getitem's reverse rule passes it on to index_add): the value it stands for
-            p = p._data
         if not isinstance(p, np.ndarray):
             return p
         v = self._vars.get(id(p))
@@ -426,11 +427,12 @@ class _KernelScope:
         _local.kernel -= 1
 
 
-def lift_saved(saved):
-    """Under a trace, the engine's saved values: traced arrays become tensors, so that the rules
-    that read them record their operations."""
+def lift_saved(saved, n: int):
+    """Under a trace, the engine's saved values: traced arrays among the first ``n`` (the
+    saved values; the primitive's parameters follow, which stay arrays) become tensors, so
+    that the rules that read them record their operations."""
     wrap = dispatch.wrap
-    return [wrap(v) if type(v) is TracedArray else v for v in saved]
+    return [wrap(v) if i < n and type(v) is TracedArray else v for i, v in enumerate(saved)]
 
 
 def _refuse_random():
@@ -442,5 +444,11 @@ def _refuse_random():
             f"mode (model.eval()) where it draws none.")
 
 
+def _refuse_values(d, op):
+    if type(d) is TracedArray:
+        raise _error(f"{op} (which reads the values in Python)", d)
+
+
 dispatch.trace_hook = trace_call
 _core.random_guard = _refuse_random
+_core.value_guard = _refuse_values

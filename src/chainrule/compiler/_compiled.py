@@ -34,7 +34,7 @@ from .._pytree import flatten, unflatten
 from ..autograd.api import grad as _autograd_grad
 from ..autograd.dispatch import is_tensor, tangents_of, wrap
 from ..autograd.function import connect
-from ..autograd.grad_mode import enable_grad, no_grad, state
+from ..autograd.grad_mode import enable_grad, no_grad, state, transform_scope
 from ..autograd.tracing import Const, Trace, TracingError, Var
 from ..primitives._core import apply, data_of
 from . import _codegen
@@ -292,7 +292,7 @@ class Compiled:
             return None
         t0 = time.perf_counter()
         tr = Trace()
-        with _paused_gc(), tr, no_grad():
+        with _paused_gc(), tr, no_grad(), transform_scope():
             args, kwargs, in_vars, _ = self._traced_args(tr, td, leaves, dyn)
             out = self.fn(*args, **kwargs)
             o_leaves, o_td = flatten(out)
@@ -336,7 +336,7 @@ class Compiled:
         n_dyn = len(dyn)
         t0 = time.perf_counter()
         tr = Trace()
-        with _paused_gc(), tr, enable_grad():
+        with _paused_gc(), tr, enable_grad(), transform_scope():
             dyn_pos = [k for k in needs if k < n_dyn]
             args, kwargs, in_vars, traced = self._traced_args(tr, td, leaves, dyn, dyn_pos)
             out = self.fn(*args, **kwargs)

@@ -71,6 +71,7 @@ _record = _record1 = _record2 = None
 # Set by chainrule.autograd.tracing: called before drawing random numbers, it raises while a
 # function is traced for compile (a draw would be fixed into the trace and repeated).
 random_guard = None
+value_guard = None  # likewise: (array, op) -> raises if the array is a traced one (values_of)
 
 
 def is_tensor(x) -> bool:
@@ -81,6 +82,18 @@ def is_tensor(x) -> bool:
 def data_of(x):
     """A tensor's array; anything else as it is."""
     return x._data if type(x) in tensor_types else x
+
+
+def values_of(x, op: str):
+    """``x``'s array (a tensor's, or ``x`` through ``asarray``) for code that reads its values
+    in Python rather than through a primitive: an index to normalise, a bound to check, a
+    value to branch on. While ``chainrule.compile`` traces, a traced value has no values to
+    read, and this raises a ``TracingError`` naming ``op`` (through ``value_guard``, which the
+    tracing module installs) instead of fixing this call's values into the program."""
+    d = x._data if type(x) in tensor_types else x
+    if value_guard is not None and type(d) is not xp.ndarray:
+        value_guard(d, op)
+    return xp.asarray(d)
 
 
 def array_of(x):
