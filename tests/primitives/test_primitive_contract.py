@@ -28,6 +28,7 @@ INTERNAL = {
     "cast": "Tensor.astype / Tensor.to / chainrule.numpy.astype",
     "check_index": "nn.functional.nll_loss / cross_entropy's class targets (a checked index)",
     "copy_slices": "writing through a view (x[i] = v, view.add_(...))",
+    "cum_extremum_index": "chainrule.cummax / cummin",
     "fft_resize": "chainrule.numpy.fft.fftn's n= / s= (crop or zero-pad)",
     "gammainc_da": "chainrule.scipy.special.gammainc's derivative in a",
     "getitem": "x[index]",
@@ -35,7 +36,10 @@ INTERNAL = {
     "jy_dv": "chainrule.scipy.special.jv/yv's derivative in the order",
     "kv_dv": "chainrule.scipy.special.kv/kve's derivative in the order",
     "logabsdet": "chainrule.numpy.linalg.slogdet",
+    "median_index": "chainrule.median / nanmedian (PyTorch's, with indices)",
+    "mode_index": "chainrule.mode",
     "modf_frac": "chainrule.numpy.modf",
+    "topk_index": "chainrule.topk / kthvalue",
 }
 
 NOT_TENSOR_METHODS = {

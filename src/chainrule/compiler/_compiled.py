@@ -4,8 +4,8 @@ How a call runs (``Compiled.__call__``):
 
 1. The arguments are flattened; arrays and tensors are the dynamic leaves, everything else (and
    the arguments named by ``static_argnums`` / ``static_argnames``) is static. The signature
-   (the containers' structure, each dynamic leaf's kind, shape and dtype, each static value)
-   selects a cache entry; a new signature traces ``f`` again (up to ``cache_size`` entries,
+   (the containers' structure, each dynamic leaf's shape and dtype, each static value) selects
+   a cache entry (an array and a tensor share one: only the results' type differs); a new signature traces ``f`` again (up to ``cache_size`` entries,
    then ``f`` runs eagerly with a warning).
 2. Tracing calls ``f`` on traced tensors and records every primitive (autograd/tracing.py).
    Tensors that ``f`` reads from its closure (a module's parameters, a global tensor) become
@@ -35,7 +35,7 @@ from ..autograd.api import grad as _autograd_grad
 from ..autograd.dispatch import is_tensor, tangents_of, wrap
 from ..autograd.function import connect
 from ..autograd.grad_mode import enable_grad, no_grad, state, transform_scope
-from ..autograd.tracing import Const, Trace, TracingError, Var
+from ..autograd.tracing import Trace, Var
 from ..primitives._core import apply, data_of
 from . import _codegen
 from ._program import Program, map_params, optimize, split
@@ -444,4 +444,4 @@ def _ident(name: str) -> str:
     return out if out and not out[0].isdigit() else "f_" + out
 
 
-__all__ = ["Compiled", "TracingError", "Const"]
+__all__ = ["Compiled"]

@@ -19,6 +19,7 @@ from ..primitives import elementwise as E
 from ..primitives import reduction as R
 from ..primitives import shape as S
 from ..primitives._core import apply
+from ..primitives.array_ops import argsort_index, index_cast
 from ..primitives.array_ops import cumprod as _cumprod
 from ..primitives.complex import abs2, conj, real
 from ._elementwise import clip
@@ -469,41 +470,50 @@ def _quantile(a, q, axis, method, keepdims, op, nan_aware=False, median_=False):
         warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=4)
         kept = tuple(1 if i in ax else d.shape[i] for i in range(nd))
         return const(np.full(kept if keepdims else rest_shape, np.nan, xd.dtype))
-    xs = S.take_along_axis(x, np.argsort(xd, axis=-1, kind="stable"), -1)  # NaNs sort last
-    isnan = np.isnan(xd)
-    nvalid = (n - np.sum(isnan, axis=-1)) if nan_aware else np.full(rest_shape, n)
+    # The order and the positions are computed with primitives (argsort, isnan, ...), not
+    # NumPy on the data, and NaNs are handled without a branch on values: a compiled trace
+    # records them. NaNs sort last.
+    xs = S.take_along_axis(x, argsort_index(x, -1, "stable"), -1)
+    if nan_aware:
+        nvalid = E.sub(n, R.sum(E.isnan(x), -1, False))
+        bad = E.eq(nvalid, 0)  # an all-NaN slice
+    else:
+        nvalid = np.full(rest_shape, n)
+        bad = E.isnan(S.getitem(xs, (Ellipsis, n - 1)))  # a NaN in the slice
     qd = np.asarray(data_of(q), dtype=np.float64)
     if np.any((qd < 0) | (qd > 1)) or np.any(np.isnan(qd)):
         raise ValueError(f"{op}: quantiles must be in the range [0, 1]"
                          + (" (percentiles in [0, 100])" if op.endswith("percentile") else ""))
     qf = qd.reshape(-1)
-    last = np.maximum(nvalid - 1, 0)[..., None].astype(np.float64)  # (rest..., 1)
+    nv = S.reshape(nvalid, rest_shape + (1,))
+    last = E.maximum(E.sub(nv, 1), 0)  # (rest..., 1)
+
+    def at(i):
+        return S.take_along_axis(xs, i, -1)
+
     if median_:
         # NumPy's median: the middle entry, or the mean of the two middle ones.
-        k = (nvalid[..., None] // 2).astype(np.intp)
-        odd = (nvalid[..., None] % 2) == 1
-        lo_i = np.where(odd, k, np.maximum(k - 1, 0))
-        v = (S.take_along_axis(xs, lo_i, -1) + S.take_along_axis(xs, k, -1)) / 2.0
-        v = E.where(odd, S.take_along_axis(xs, k, -1), v)
+        k = E.floor_divide(nv, 2)
+        odd = E.eq(E.remainder(nv, 2), 1)
+        lo_i = E.where(odd, k, E.maximum(E.sub(k, 1), 0))
+        v = E.where(odd, at(k), (at(lo_i) + at(k)) / 2.0)
     else:
-        pos = last * qf  # (rest..., nq) virtual positions
+        pos = E.mul(E.astype(last, np.float64), qf)  # (rest..., nq) virtual positions
         if method == "lower":
-            pos = np.floor(pos)
+            pos = E.floor(pos)
         elif method == "higher":
-            pos = np.ceil(pos)
+            pos = E.ceil(pos)
         elif method == "nearest":
-            pos = np.around(pos)
-        lo_i = np.floor(pos).astype(np.intp)
-        hi_i = np.minimum(lo_i + 1, last.astype(np.intp))
-        t = pos - lo_i
+            pos = E.round(pos)  # half to even, as numpy.around
+        lo_f = E.floor(pos)
+        lo_i = index_cast(lo_f)
+        hi_i = E.minimum(E.add(lo_i, 1), index_cast(last))
+        t = E.sub(pos, lo_f)
         if method == "midpoint":
-            t = np.where(t == 0, 0.0, 0.5)
-        t = t.astype(xd.dtype)
-        v = _lerp(S.take_along_axis(xs, lo_i, -1), S.take_along_axis(xs, hi_i, -1), t)
+            t = E.where(E.eq(t, 0), 0.0, 0.5)
+        v = _lerp(at(lo_i), at(hi_i), E.astype(t, xd.dtype))
     # NaN in a slice: NaN (nan-aware: only when the slice is all NaN).
-    bad = (nvalid == 0) if nan_aware else np.any(isnan, axis=-1)
-    if np.any(bad):
-        v = E.where(bad[..., None], np.nan, v)
+    v = E.where(S.reshape(bad, rest_shape + (1,)), np.nan, v)
     # NumPy interpolates in the common dtype of the data and q (a Python number is weak).
     if method in ("linear", "midpoint") and not median_:
         rdt = np.result_type(xd.dtype, q if isinstance(q, (int, float)) else qd)

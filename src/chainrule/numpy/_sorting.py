@@ -2,16 +2,19 @@
 ``unique`` family and ``setdiff1d``. Each output position differentiates the input it was
 taken from (the gradient follows the permutation).
 
-The indices (``argsort``, ``argpartition``) carry no derivative: they are NumPy's, on the
-values (``_passthrough``).
+The permutations are the non-differentiable primitives ``argsort`` and ``argpartition``
+(primitives/array_ops.py), so that a compiled trace records them. The index functions
+themselves (``numpy.argsort``, ``argpartition``) are NumPy's, on the values (``_passthrough``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..primitives import complex as CX
 from ..primitives import elementwise as E
 from ..primitives import shape as S
+from ..primitives.array_ops import argpartition_index, argsort_index
 from ._indexing import take
 from ._wrappers import as_array, const, data_of, numpy_unless_tensor, public_functions, unwrap
 
@@ -47,8 +50,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     d = data_of(a)
     if d.ndim == 0:
         raise ValueError("sort: axis -1 is out of bounds for a 0-d array; use axis=None")
-    idx = np.argsort(d, axis=axis, kind="stable")
-    return S.take_along_axis(a, idx, axis)
+    return S.take_along_axis(a, argsort_index(a, axis, "stable"), axis)
 
 
 @numpy_unless_tensor(np.partition)
@@ -60,8 +62,12 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
         raise ValueError("partition: order= (structured arrays) is not supported for tensors")
     if axis is None:
         a, axis = S.reshape(a, (-1,)), -1
-    idx = np.argpartition(data_of(a), data_of(kth), axis=axis, kind=kind)
-    return S.take_along_axis(a, idx, axis)
+    k = data_of(kth)  # static: a number or a tuple of numbers (NumPy checks them)
+    if isinstance(k, np.ndarray):
+        k = k.item() if k.ndim == 0 else tuple(k.tolist())
+    elif isinstance(k, list):
+        k = tuple(k)
+    return S.take_along_axis(a, argpartition_index(a, k, axis, kind), axis)
 
 
 def _unique_first(x):
@@ -103,10 +109,15 @@ def unique_all(x):
 def sort_complex(a):
     """``numpy.sort_complex``: sorted by real part, then imaginary part (the result is
     complex)."""
-    d = np.asarray(unwrap(a))
-    idx = np.lexsort((d.imag, d.real), axis=-1)
-    r = S.take_along_axis(a, idx, -1)
-    return r if np.iscomplexobj(d) else E.astype(r, np.result_type(d.dtype, np.complex64))
+    a = as_array(a)
+    if np.iscomplexobj(data_of(a)):
+        # NumPy's lexsort as two stable sorts (imaginary part, then real part), with the
+        # argsort primitive so that a compiled trace records them
+        first = argsort_index(CX.imag(a), -1, "stable")
+        then = argsort_index(S.take_along_axis(CX.real(a), first, -1), -1, "stable")
+        return S.take_along_axis(a, S.take_along_axis(first, then, -1), -1)
+    r = S.take_along_axis(a, argsort_index(a, -1, "stable"), -1)
+    return E.astype(r, np.result_type(data_of(a).dtype, np.complex64))
 
 
 @numpy_unless_tensor(np.setdiff1d, stack_lists=True)

@@ -18,6 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import composite as C
+from ..primitives import array_ops as A
 from ..primitives import complex as CX
 from ..primitives import elementwise as E
 from ..primitives import math as M
@@ -177,7 +178,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=_MISSI
 # --- extrema -----------------------------------------------------------------------------------
 def _select(input, dim, keepdim, idx_fn, op):
     """(values, indices) along one dim: the values taken at the indices, so that the gradient
-    goes to the returned index (torch's convention for reductions that return indices)."""
+    goes to the returned index (torch's convention for reductions that return indices).
+    ``idx_fn(input, k)`` applies the primitive that gives the indices (dim ``k`` kept)."""
     d = _arr(input)
     if d.ndim == 0:
         _one_dim(dim, input, op)
@@ -185,17 +187,21 @@ def _select(input, dim, keepdim, idx_fn, op):
     k = _one_dim(dim, input, op)
     if d.shape[k] == 0:
         raise IndexError(f"{op}: cannot reduce over dim {k} of length 0 (shape {d.shape})")
-    idx = idx_fn(d, k).astype(np.int64)  # kept dim
+    idx = idx_fn(input, k)
     values = S.take_along_axis(input, idx, k)
     if not keepdim:
-        shape = idx.shape[:k] + idx.shape[k + 1:]
-        values, idx = S.reshape(values, shape), idx.reshape(shape)
-    return _RESULTS[op](values, _const(idx, input))
+        shape = d.shape[:k] + d.shape[k + 1:]
+        values, idx = S.reshape(values, shape), S.reshape(idx, shape)
+    return _RESULTS[op](values, idx)
 
 
-def _first_arg(fn):
-    # torch's argmax/argmin return the first occurrence, and a nan counts as the extremum
-    return lambda d, k: np.expand_dims(fn(d, axis=k), k)
+# torch's argmax/argmin return the first occurrence, and a nan counts as the extremum (NumPy's)
+def _argmax_kept(x, k):
+    return A.argmax_index(x, k, True)
+
+
+def _argmin_kept(x, k):
+    return A.argmin_index(x, k, True)
 
 
 def max(input, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=_MISSING):  # noqa: A001, A002
@@ -206,7 +212,7 @@ def max(input, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=
     C.pick_axis(dim, axis, "max")  # both given: an error
     if dim is None:
         return amax(input, axis=axis, keepdim=keepdim, keepdims=keepdims)
-    return _select(input, dim, C.pick_keep(keepdim, keepdims), _first_arg(np.argmax), "max")
+    return _select(input, dim, C.pick_keep(keepdim, keepdims), _argmax_kept, "max")
 
 
 def min(input, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=_MISSING):  # noqa: A001, A002
@@ -216,7 +222,7 @@ def min(input, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False, other=
     C.pick_axis(dim, axis, "min")  # both given: an error
     if dim is None:
         return amin(input, axis=axis, keepdim=keepdim, keepdims=keepdims)
-    return _select(input, dim, C.pick_keep(keepdim, keepdims), _first_arg(np.argmin), "min")
+    return _select(input, dim, C.pick_keep(keepdim, keepdims), _argmin_kept, "min")
 
 
 def amax(input, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):  # noqa: A002
@@ -236,27 +242,26 @@ def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
     return MinMax(amin(input, dim, keepdim), amax(input, dim, keepdim))
 
 
-def _arg(input, dim, keepdim, fn, op):
+def _arg(input, dim, keepdim, index, op):
     d = _arr(input)
     if d.size == 0:
         raise IndexError(f"{op}: cannot take the {op} of an empty tensor (shape {d.shape})")
     if dim is None:
-        r = np.asarray(fn(d.reshape(-1)), np.int64)
-        return _const(r.reshape((1,) * d.ndim) if keepdim else r, input)
+        return index(input, None, bool(keepdim))
     k = _one_dim(dim, input, op)
     if d.ndim == 0:
         return _const(np.zeros((), np.int64), input)
-    return _const(np.asarray(fn(d, axis=k, keepdims=bool(keepdim)), np.int64), input)
+    return index(input, k, bool(keepdim))
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=_MISSING):  # noqa: A002
     """The index of the first maximum (of the flattened tensor when dim is None); int64."""
-    return _arg(input, C.pick_axis(dim, axis, "argmax"), keepdim, np.argmax, "argmax")
+    return _arg(input, C.pick_axis(dim, axis, "argmax"), keepdim, A.argmax_index, "argmax")
 
 
 def argmin(input, dim=None, keepdim=False, *, axis=_MISSING):  # noqa: A002
     """The index of the first minimum; int64."""
-    return _arg(input, C.pick_axis(dim, axis, "argmin"), keepdim, np.argmin, "argmin")
+    return _arg(input, C.pick_axis(dim, axis, "argmin"), keepdim, A.argmin_index, "argmin")
 
 
 def _bool_reduce(input, dim, keepdim, fn, op):
@@ -354,31 +359,17 @@ def dist(input, other, p=2):  # noqa: A002
 
 
 # --- order statistics --------------------------------------------------------------------------
-def _evenly(input, value_data):
-    """A full reduction that selects ``value_data``: the value itself, with the gradient
-    shared evenly among the elements equal to it (torch's evenly_distribute_backward)."""
-    d = _arr(input)
-    v = np.asarray(value_data, d.dtype)
-    mask = (d == v) | (np.isnan(d) & np.isnan(v))
-    n = builtins.max(int(mask.sum()), 1)
+def _evenly(input, flat, i):
+    """A full reduction that selects ``flat[i]`` (``flat`` is ``input`` flattened, ``i`` an index
+    of shape (1,)): the value itself, with the gradient shared evenly among the elements equal
+    to it (torch's evenly_distribute_backward). Written with primitives, branch-free, so that a
+    compiled trace records it."""
+    v = E.stop_gradient(S.reshape(S.take_along_axis(flat, i, 0), ()))
+    mask = E.logical_or(E.eq(input, v), E.logical_and(E.isnan(input), E.isnan(v)))
+    n = A.index_cast(E.maximum(R.sum(mask, None, False), 1), _arr(input).dtype)
     # v + sum(mask * (x - v)) / n: exactly v in value (x - v is 0 on the mask)
     dev = E.where(mask, E.sub(input, v), 0)
     return E.add(v, E.div(R.sum(dev, None, False), n))
-
-
-def _lower_median_index(d, k, nan_aware):
-    """Indices (kept dim) of torch's median along axis k: the lower of the two middle
-    elements; a nan in the slice wins (median) or is skipped (nanmedian)."""
-    order = np.argsort(d, axis=k, kind="stable")  # nans sort last
-    nans = np.isnan(d).sum(axis=k, keepdims=True) if d.dtype.kind in "fc" else \
-        np.zeros_like(np.take(d, [0], axis=k), dtype=np.int64)
-    n = d.shape[k]
-    if nan_aware:
-        valid = n - nans
-        pos = np.where(valid > 0, (valid - 1) // 2, 0)
-    else:
-        pos = np.where(nans > 0, n - nans, (n - 1) // 2)  # the first nan
-    return np.take_along_axis(order, pos.astype(np.intp), axis=k)
 
 
 def _median(input, dim, keepdim, nan_aware, op):
@@ -386,10 +377,9 @@ def _median(input, dim, keepdim, nan_aware, op):
     if dim is None:
         if d.size == 0:
             return _const(np.asarray(np.nan, d.dtype), input)
-        flat = d.reshape(-1)
-        i = _lower_median_index(flat, 0, nan_aware)[0]
-        return _evenly(input, flat[i])
-    return _select(input, dim, keepdim, lambda a, k: _lower_median_index(a, k, nan_aware), op)
+        flat = S.reshape(input, (-1,))
+        return _evenly(input, flat, A.median_index(flat, 0, nan_aware))
+    return _select(input, dim, keepdim, lambda x, k: A.median_index(x, k, nan_aware), op)
 
 
 def median(input, dim=None, keepdim=False):  # noqa: A002
@@ -403,23 +393,10 @@ def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
-def _mode_index(d, k):
-    """Index (kept dim) of the most frequent value along k (the smallest value among equally
-    frequent ones, and its last occurrence, as torch on CPU)."""
-    moved = np.moveaxis(d, k, -1)
-    flat = moved.reshape(-1, moved.shape[-1])
-    out = np.empty(flat.shape[0], np.int64)
-    for r, row in enumerate(flat):
-        vals, counts = np.unique(row, return_counts=True)
-        best = vals[np.argmax(counts)]  # unique sorts: the first maximum is the smallest value
-        out[r] = np.nonzero(row == best)[0][-1]
-    return np.expand_dims(out.reshape(moved.shape[:-1]), k)
-
-
 def mode(input, dim=-1, keepdim=False):  # noqa: A002
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among ties)
     and an index where it occurs; the gradient goes to that index."""
-    return _select(input, dim, keepdim, _mode_index, "mode")
+    return _select(input, dim, keepdim, A.mode_index, "mode")
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -450,30 +427,36 @@ def _quantile(input, q, dim, keepdim, interpolation, nan_aware, op):
         rest = tuple(1 if i == k else d.shape[i] for i in range(d.ndim) if keepdim or i != k)
     xd = _arr(x)
     n = xd.shape[-1]
-    xs = S.take_along_axis(x, np.argsort(xd, axis=-1, kind="stable"), -1)  # nans last
-    nans = np.isnan(xd).sum(axis=-1, keepdims=True)
-    valid = (n - nans) if nan_aware else np.full(nans.shape, n)
-    last = np.maximum(valid - 1, 0).astype(np.float64)
-    qf = qd.reshape(-1)
-    pos = last * qf  # (..., nq)
+    # The order and the positions are computed with primitives (argsort, isnan, ...), not
+    # NumPy on the data, and nans are handled without a branch on values: a compiled trace
+    # records them. Nans sort last.
+    xs = S.take_along_axis(x, A.argsort_index(x, -1, "stable"), -1)
+    if nan_aware:
+        valid = E.sub(n, R.sum(E.isnan(x), -1, True))
+        bad = E.eq(valid, 0)  # an all-nan slice
+    else:
+        valid = np.full(xd.shape[:-1] + (1,), n)
+        bad = E.isnan(S.getitem(xs, (Ellipsis, slice(n - 1, n))))  # a nan in the slice
+    last = E.astype(E.maximum(E.sub(valid, 1), 0), np.float64)
+    pos = E.mul(last, qd.reshape(-1))  # (..., nq)
     if interpolation == "lower":
-        pos = np.floor(pos)
+        pos = E.floor(pos)
     elif interpolation == "higher":
-        pos = np.ceil(pos)
+        pos = E.ceil(pos)
     elif interpolation == "nearest":
-        pos = np.round(pos)  # half to even, as torch
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.ceil(pos).astype(np.intp)
-    t = np.full(pos.shape, 0.5) if interpolation == "midpoint" else pos - lo
+        pos = E.round(pos)  # half to even, as torch
+    lo_f = E.floor(pos)
+    lo, hi = A.index_cast(lo_f), A.index_cast(E.ceil(pos))
     a, b = S.take_along_axis(xs, lo, -1), S.take_along_axis(xs, hi, -1)
-    w = t.astype(xd.dtype)
+    if interpolation == "midpoint":
+        w = np.full(_arr(pos).shape, 0.5, xd.dtype)
+    else:
+        w = E.astype(E.sub(pos, lo_f), xd.dtype)
     if interpolation == "linear" and type(q) in tensor_types:
         # torch differentiates the weight in q: w = q * (n - 1) - floor(q * (n - 1))
-        w = E.sub(E.mul(S.reshape(q, (-1,)), last.astype(xd.dtype)), lo.astype(xd.dtype))
-    v = _lerp_values(a, b, w)
-    bad = (valid == 0) if nan_aware else (nans > 0)
-    if np.any(bad):
-        v = E.where(bad, np.nan, v)
+        w = E.sub(E.mul(S.reshape(q, (-1,)), E.astype(last, xd.dtype)),
+                  E.astype(lo_f, xd.dtype))
+    v = E.where(bad, np.nan, _lerp_values(a, b, w))
     vnd = _arr(v).ndim
     v = S.permute(v, (vnd - 1,) + tuple(range(vnd - 1)))  # q's dim first
     v = S.reshape(v, qd.shape + rest)
@@ -523,7 +506,7 @@ def cumprod(input, dim=None, *, dtype=None, axis=_MISSING):  # noqa: A002
     return _cumprod(x, k)
 
 
-def _cum_extremum(input, dim, better, op):
+def _cum_extremum(input, dim, minimum, op):
     d = _arr(input)
     if d.ndim == 0:
         _one_dim(dim, input, op)
@@ -531,29 +514,19 @@ def _cum_extremum(input, dim, better, op):
     k = _one_dim(dim, input, op)
     if d.shape[k] == 0:
         return _RESULTS[op](input, _const(np.zeros(d.shape, np.int64), input))
-    moved = np.moveaxis(d, k, 0)
-    idx = np.zeros(moved.shape, np.int64)
-    best, cur = moved[0], np.zeros(moved.shape[1:], np.int64)
-    for i in range(1, moved.shape[0]):
-        row = moved[i]
-        # torch: a tie or a nan moves the index to the later element; after a nan, only nan
-        take = np.isnan(row) | (~np.isnan(best) & (better(row, best) | (row == best)))
-        cur = np.where(take, i, cur)
-        best = np.where(take, row, best)
-        idx[i] = cur
-    idx = np.moveaxis(idx, 0, k)
-    return _RESULTS[op](S.take_along_axis(input, idx, k), _const(idx, input))
+    idx = A.cum_extremum_index(input, k, minimum)
+    return _RESULTS[op](S.take_along_axis(input, idx, k), idx)
 
 
 def cummax(input, dim):  # noqa: A002
     """``(values, indices)``: the running maximum along ``dim``; each value's gradient goes to
     the element it was taken from."""
-    return _cum_extremum(input, dim, np.greater, "cummax")
+    return _cum_extremum(input, dim, False, "cummax")
 
 
 def cummin(input, dim):  # noqa: A002
     """The running minimum; the mirror of ``cummax``."""
-    return _cum_extremum(input, dim, np.less, "cummin")
+    return _cum_extremum(input, dim, True, "cummin")
 
 
 def logcumsumexp(input, dim):  # noqa: A002

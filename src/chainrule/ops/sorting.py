@@ -11,6 +11,7 @@ import numpy as np
 from ..primitives import shape as S
 from ..primitives._conj import astype
 from ..primitives._core import apply, array_of, data_of
+from ..primitives.array_ops import argsort_index, topk_index
 from ..primitives.shape import INDEX_ADD, getitem, normalize_dim, take_along_axis
 from .shape import constant, shape_of
 
@@ -32,16 +33,15 @@ def _real(x, op):
     return d
 
 
-def _argsort(d, axis, descending, stable):
-    """Indices that sort ``d`` along ``axis``. NaN counts as the largest value; ties keep their
-    order (in both directions) when ``stable``."""
-    if not descending:
-        return np.argsort(d, axis=axis, kind="stable" if stable else None)
-    # Descending, ties in their original order: sort the reversed array ascending (stably),
-    # reverse that, and map the positions back.
-    n = d.shape[axis]
-    r = np.argsort(np.flip(d, axis), axis=axis, kind="stable")
-    return n - 1 - np.flip(r, axis)
+def _argsort(x, axis, descending):
+    """Indices (int64) that sort ``x`` along ``axis``, stably (PyTorch's CPU order): NaN counts
+    as the largest value, ties keep their order in both directions. The argsort primitive, so
+    that a compiled trace records it."""
+    return argsort_index(x, axis, "stable", descending)
+
+
+def _zero_index(input):
+    return constant(np.zeros((), np.int64), input)
 
 
 def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
@@ -49,18 +49,17 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
     positions they came from."""
     d = _real(input, "sort")
     if d.ndim == 0:
-        return sort_result(input, constant(np.zeros((), np.int64), input))
+        return sort_result(input, _zero_index(input))
     ax = normalize_dim(dim, d.ndim, "sort")
-    idx = _argsort(d, ax, descending, True).astype(np.int64)  # stable: PyTorch's CPU order
-    return sort_result(take_along_axis(input, idx, ax), constant(idx, input))
+    idx = _argsort(input, ax, descending)
+    return sort_result(take_along_axis(input, idx, ax), idx)
 
 
 def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
     d = _real(input, "argsort")
     if d.ndim == 0:
-        return constant(np.zeros((), np.int64), input)
-    ax = normalize_dim(dim, d.ndim, "argsort")
-    return constant(_argsort(d, ax, descending, True).astype(np.int64), input)
+        return _zero_index(input)
+    return _argsort(input, normalize_dim(dim, d.ndim, "argsort"), descending)
 
 
 def msort(input):
@@ -74,20 +73,13 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     if d.ndim == 0:
         if k not in (0, 1):
             raise ValueError(f"topk: k ({k}) is out of range for a 0-D tensor")
-        return topk_result(input, constant(np.zeros((), np.int64), input))
+        return topk_result(input, _zero_index(input))
     ax = normalize_dim(dim, d.ndim, "topk")
     n = d.shape[ax]
     if not 0 <= k <= n:
         raise ValueError(f"topk: k ({k}) must be between 0 and the length {n} of dim {ax}")
-    if 0 < k < n:  # partition first (linear), then sort only the k chosen
-        part = np.argpartition(d, n - k if largest else k - 1, axis=ax)
-        sel = np.take(part, np.arange(n - k, n) if largest else np.arange(k), axis=ax)
-        order = _argsort(np.take_along_axis(d, sel, ax), ax, largest, True)
-        idx = np.take_along_axis(sel, order, ax)
-    else:
-        idx = np.take(_argsort(d, ax, largest, True), np.arange(k), axis=ax)
-    idx = idx.astype(np.int64)
-    return topk_result(take_along_axis(input, idx, ax), constant(idx, input))
+    idx = topk_index(input, k, ax, largest)
+    return topk_result(take_along_axis(input, idx, ax), idx)
 
 
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
@@ -96,16 +88,17 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     if d.ndim == 0:
         if k != 1:
             raise ValueError(f"kthvalue: k ({k}) is out of range for a 0-D tensor")
-        return kthvalue_result(input, constant(np.zeros((), np.int64), input))
+        return kthvalue_result(input, _zero_index(input))
     ax = normalize_dim(dim, d.ndim, "kthvalue")
     if not 1 <= k <= d.shape[ax]:
         raise ValueError(f"kthvalue: k ({k}) must be between 1 and the length {d.shape[ax]} of "
                          f"dim {ax}")
-    idx = np.take(_argsort(d, ax, False, True), [k - 1], axis=ax).astype(np.int64)
+    idx = topk_index(input, k, ax, False, last_only=True)
     vals = take_along_axis(input, idx, ax)
     if not keepdim:
-        vals, idx = S.reshape(vals, idx.shape[:ax] + idx.shape[ax + 1:]), idx.squeeze(ax)
-    return kthvalue_result(vals, constant(idx, input))
+        shape = d.shape[:ax] + d.shape[ax + 1:]
+        vals, idx = S.reshape(vals, shape), S.reshape(idx, shape)
+    return kthvalue_result(vals, idx)
 
 
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,

@@ -1,4 +1,7 @@
-"""Array operations that need a rule of their own: the cumulative product.
+"""Array operations that need a rule of their own: the cumulative product; and the index
+computations of sorting and selection (``argsort``, ``argpartition``, ``argmax``, ``argmin``,
+the median's and the mode's index along an axis), non-differentiable primitives so that a
+compiled trace records them rather than reading the values (see the end of the module).
 
 ``cumprod`` is a primitive rather than ``exp(cumsum(log(x)))`` or a loop of products because
 both of those are wrong or slow with zeros in the input: the derivative of the running product
@@ -13,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import ANS, Primitive, apply, data_of, register
+from ._conj import CAST
+from ._core import ANS, Primitive, apply, data_of, nondifferentiable, register
 from .complex import conj
 from .elementwise import where
 from .reduction import cumsum, sum
@@ -85,4 +89,171 @@ def cumprod(x, axis):
     return apply(CUMPROD, (x,), (normalize_dim(axis, nd, "cumprod") - nd,))
 
 
-__all__ = ["CUMPROD", "cumprod"]
+# --- index computations -------------------------------------------------------------------------
+# Indices computed from values carry no derivative; as primitives (rather than NumPy on a
+# tensor's data) they are recorded by chainrule.compile's trace, and the indices they give are
+# program values that take_along_axis and getitem take as parameters. The kernels' defaults let
+# them run without parameters.
+def _own(r):
+    """``r`` as an array that owns its memory: the trace recognises an index parameter by its
+    array, and a view of a temporary (NumPy's keepdims, expand_dims) would not be found."""
+    r = np.asarray(r)
+    return r if r.base is None else r.copy()
+
+
+def _argsort_impl(x, axis=-1, kind=None, descending=False):
+    """``numpy.argsort``; ``descending`` keeps tied values in their original order."""
+    if not descending:
+        return _own(np.argsort(x, axis=axis, kind=kind))
+    # sort the reversed array ascending (stably), reverse that, and map the positions back
+    n = x.shape[axis]
+    r = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    return n - 1 - np.flip(r, axis)
+
+
+def _argpartition_impl(x, kth=0, axis=-1, kind="introselect"):
+    return _own(np.argpartition(x, kth, axis=axis, kind=kind))
+
+
+def _argmax_impl(x, axis=None, keepdims=False):
+    return _own(np.argmax(x, axis=axis, keepdims=keepdims))
+
+
+def _argmin_impl(x, axis=None, keepdims=False):
+    return _own(np.argmin(x, axis=axis, keepdims=keepdims))
+
+
+def _topk_impl(x, k=1, axis=-1, largest=True, last_only=False):
+    """Indices (int64) of the ``k`` largest (smallest) entries along ``axis``, in order (ties
+    in their original order); with ``last_only``, the ``k``-th alone (``axis`` kept)."""
+    n = x.shape[axis]
+    if last_only:
+        order = _argsort_impl(x, axis, "stable", largest)
+        return _own(np.take(order, [k - 1], axis=axis).astype(np.int64, copy=False))
+    if 0 < k < n:  # partition first (linear), then sort only the k chosen
+        part = np.argpartition(x, n - k if largest else k - 1, axis=axis)
+        sel = np.take(part, np.arange(n - k, n) if largest else np.arange(k), axis=axis)
+        order = _argsort_impl(np.take_along_axis(x, sel, axis), axis, "stable", largest)
+        idx = np.take_along_axis(sel, order, axis)
+    else:
+        idx = np.take(_argsort_impl(x, axis, "stable", largest), np.arange(k), axis=axis)
+    return _own(idx.astype(np.int64, copy=False))
+
+
+def _median_index_impl(x, axis=-1, nan_aware=False):
+    """Indices (``axis`` kept, int64) of PyTorch's median along ``axis``: the lower of the two
+    middle elements of a stable sort; a NaN in the slice wins (its first one), or, with
+    ``nan_aware`` (nanmedian), NaNs are skipped."""
+    order = np.argsort(x, axis=axis, kind="stable")  # NaNs sort last
+    n = x.shape[axis]
+    if x.dtype.kind in "fc":
+        nans = np.isnan(x).sum(axis=axis, keepdims=True)
+    else:
+        nans = np.zeros(order.shape[:axis % x.ndim] + (1,) + order.shape[axis % x.ndim + 1:],
+                        np.int64)
+    if nan_aware:
+        valid = n - nans
+        pos = np.where(valid > 0, (valid - 1) // 2, 0)
+    else:
+        pos = np.where(nans > 0, n - nans, (n - 1) // 2)
+    return np.take_along_axis(order, pos.astype(np.intp), axis=axis).astype(np.int64)
+
+
+def _mode_index_impl(x, axis=-1):
+    """Index (``axis`` kept, int64) of the most frequent value along ``axis``: the smallest
+    value among equally frequent ones, at its last occurrence (PyTorch on CPU)."""
+    moved = np.moveaxis(x, axis, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    out = np.empty(flat.shape[0], np.int64)
+    for r, row in enumerate(flat):
+        vals, counts = np.unique(row, return_counts=True)
+        best = vals[np.argmax(counts)]  # unique sorts: the first maximum is the smallest value
+        out[r] = np.nonzero(row == best)[0][-1]
+    return _own(np.expand_dims(out.reshape(moved.shape[:-1]), axis))
+
+
+ARGSORT = nondifferentiable("argsort", _argsort_impl)
+ARGPARTITION = nondifferentiable("argpartition", _argpartition_impl)
+ARGMAX = nondifferentiable("argmax", _argmax_impl)
+ARGMIN = nondifferentiable("argmin", _argmin_impl)
+def _cum_extremum_index_impl(x, axis=-1, minimum=False):
+    """Indices (int64) of PyTorch's running maximum (minimum) along ``axis``: a tie or a NaN
+    moves the index to the later element; after a NaN, only a NaN does."""
+    better = np.less if minimum else np.greater
+    moved = np.moveaxis(x, axis, 0)
+    idx = np.zeros(moved.shape, np.int64)
+    if moved.shape[0] == 0:
+        return idx.reshape(x.shape)
+    best, cur = moved[0], np.zeros(moved.shape[1:], np.int64)
+    for i in range(1, moved.shape[0]):
+        row = moved[i]
+        take = np.isnan(row) | (~np.isnan(best) & (better(row, best) | (row == best)))
+        cur = np.where(take, i, cur)
+        best = np.where(take, row, best)
+        idx[i] = cur
+    return _own(np.moveaxis(idx, 0, axis))
+
+
+TOPK_INDEX = nondifferentiable("topk_index", _topk_impl)
+MEDIAN_INDEX = nondifferentiable("median_index", _median_index_impl)
+MODE_INDEX = nondifferentiable("mode_index", _mode_index_impl)
+CUM_EXTREMUM_INDEX = nondifferentiable("cum_extremum_index", _cum_extremum_index_impl)
+
+register(ARGSORT, ARGPARTITION, ARGMAX, ARGMIN, TOPK_INDEX, MEDIAN_INDEX, MODE_INDEX,
+         CUM_EXTREMUM_INDEX)
+
+
+def index_cast(x, dtype=np.intp):
+    """``x`` (whole numbers, or counts) converted to an integer ``dtype`` by the cast primitive,
+    so that a compiled trace records the conversion (``astype`` to an integer dtype makes a
+    constant, which a trace would hold fixed)."""
+    dtype = np.dtype(dtype)
+    return x if data_of(x).dtype == dtype else apply(CAST, (x,), (dtype,))
+
+
+def argsort_index(x, axis: int = -1, kind=None, descending: bool = False):
+    """The indices that sort ``x`` along ``axis`` (an array, or a constant tensor for a
+    tensor); ``descending`` keeps ties in their original order."""
+    return apply(ARGSORT, (x,), (axis, kind, bool(descending)))
+
+
+def argpartition_index(x, kth, axis: int = -1, kind: str = "introselect"):
+    """``numpy.argpartition``'s indices (``kth`` an int or a tuple of ints)."""
+    return apply(ARGPARTITION, (x,), (kth, axis, kind))
+
+
+def argmax_index(x, axis=None, keepdims: bool = False):
+    """``numpy.argmax``'s indices, as an array (0-d for ``axis=None``) or constant tensor."""
+    return apply(ARGMAX, (x,), (axis, bool(keepdims)))
+
+
+def argmin_index(x, axis=None, keepdims: bool = False):
+    """``numpy.argmin``'s indices, as an array (0-d for ``axis=None``) or constant tensor."""
+    return apply(ARGMIN, (x,), (axis, bool(keepdims)))
+
+
+def topk_index(x, k: int, axis: int = -1, largest: bool = True, last_only: bool = False):
+    """The indices (int64) of the ``k`` largest (or smallest) entries along ``axis``, sorted;
+    with ``last_only`` the ``k``-th one alone (``axis`` kept: ``kthvalue``)."""
+    return apply(TOPK_INDEX, (x,), (int(k), axis, bool(largest), bool(last_only)))
+
+
+def median_index(x, axis: int, nan_aware: bool = False):
+    """The index (``axis`` kept) of PyTorch's (lower) median, or nanmedian, along ``axis``."""
+    return apply(MEDIAN_INDEX, (x,), (axis, bool(nan_aware)))
+
+
+def mode_index(x, axis: int):
+    """The index (``axis`` kept) of PyTorch's mode along ``axis``."""
+    return apply(MODE_INDEX, (x,), (axis,))
+
+
+def cum_extremum_index(x, axis: int, minimum: bool = False):
+    """The indices of PyTorch's ``cummax`` (``cummin`` with ``minimum``) along ``axis``."""
+    return apply(CUM_EXTREMUM_INDEX, (x,), (axis, bool(minimum)))
+
+
+__all__ = ["CUMPROD", "cumprod", "ARGSORT", "ARGPARTITION", "ARGMAX", "ARGMIN", "TOPK_INDEX",
+           "MEDIAN_INDEX", "MODE_INDEX", "CUM_EXTREMUM_INDEX", "index_cast", "argsort_index",
+           "argpartition_index", "argmax_index", "argmin_index", "topk_index", "median_index",
+           "mode_index", "cum_extremum_index"]

@@ -16,9 +16,10 @@ import math
 import numpy as np
 
 from ...composite import mean
+from ...primitives.array_ops import argmax_index
 from ...primitives.conv import unfold
 from ...primitives.elementwise import abs as _abs
-from ...primitives.elementwise import relu, sign, where
+from ...primitives.elementwise import add, floor_divide, mul, relu, remainder, sign, where
 from ...primitives.linalg import matmul
 from ...primitives.reduction import amax
 from ...primitives.reduction import sum as _sum
@@ -91,13 +92,23 @@ def _max_pool(input, d, kernel_size, stride, padding, dilation, ceil_mode, retur
     if not return_indices:
         return out
     # Flat index into the input's spatial positions of each window's (first) maximum.
-    offs = np.unravel_index(np.argmax(data(w), axis=ax), kernel)
-    flat = np.zeros(data(out).shape, np.int64)
+    offs = _unravel(argmax_index(w, ax), kernel)
+    flat = np.zeros((), np.int64)
     for i in range(d):
         shape = (1,) * i + (osz[i],) + (1,) * (d - 1 - i)
         start = (np.arange(osz[i]) * stride[i] - padding[i]).reshape(shape)
-        flat = flat * spatial[i] + start + offs[i] * dilation[i]
+        flat = add(add(mul(flat, spatial[i]), start), mul(offs[i], dilation[i]))
     return out, as_tensor(flat)
+
+
+def _unravel(arg, shape):
+    """``numpy.unravel_index(arg, shape)`` with primitives (so that a compiled trace records
+    it): the offset along each axis of ``shape``."""
+    offs = []
+    for n in reversed(shape):
+        offs.append(remainder(arg, n))
+        arg = floor_divide(arg, n)
+    return offs[::-1]
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -316,13 +327,12 @@ def _adaptive_max_pool(input, d, output_size, return_indices, op):
     out = amax(wl, -1)
     if not return_indices:
         return out
-    arg = np.argmax(data(wl), axis=-1)
     lens = tuple(v.shape[1] for v in valid)
-    offs = np.unravel_index(arg, lens)
-    flat = np.zeros(arg.shape, np.int64)
+    offs = _unravel(argmax_index(wl, -1), lens)
+    flat = np.zeros((), np.int64)
     for i in range(d):
         start = idx[i][:, 0].reshape((osz[i],) + (1,) * (d - 1 - i))
-        flat = flat * spatial[i] + start + offs[i]
+        flat = add(add(mul(flat, spatial[i]), start), offs[i])
     return out, as_tensor(flat)
 
 
@@ -466,12 +476,12 @@ def _fractional_max_pool(input, d, kernel_size, output_size, output_ratio, retur
         out = reshape(out, data(out).shape[1:])
     if not return_indices:
         return out
-    offs = np.unravel_index(np.argmax(data(wl), axis=-1), kernel)
-    flat = np.zeros((n, c) + osz, np.int64)
+    offs = _unravel(argmax_index(wl, -1), kernel)
+    flat = np.zeros((), np.int64)
     for i in range(d):
         start = idx[i][..., 0].reshape((n, c) + (1,) * i + (osz[i],) + (1,) * (d - 1 - i))
-        flat = flat * spatial[i] + start + offs[i]
-    return out, as_tensor(flat if batched else flat[0])
+        flat = add(add(mul(flat, spatial[i]), start), offs[i])
+    return out, as_tensor(flat if batched else getitem(flat, 0))
 
 
 def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
