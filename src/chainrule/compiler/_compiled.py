@@ -5,8 +5,9 @@ How a call runs (``Compiled.__call__``):
 1. The arguments are flattened; arrays and tensors are the dynamic leaves, everything else (and
    the arguments named by ``static_argnums`` / ``static_argnames``) is static. The signature
    (the containers' structure, each dynamic leaf's shape and dtype, each static value) selects
-   a cache entry (an array and a tensor share one: only the results' type differs); a new signature traces ``f`` again (up to ``cache_size`` entries,
-   then ``f`` runs eagerly with a warning).
+   a cache entry (an array and a tensor share one: only the results' type differs); a new
+   signature traces ``f`` again (up to ``cache_size`` entries, then ``f`` runs eagerly with a
+   warning).
 2. Tracing calls ``f`` on traced tensors and records every primitive (autograd/tracing.py).
    Tensors that ``f`` reads from its closure (a module's parameters, a global tensor) become
    implicit inputs: their current values are read at every call, and their shapes and dtypes
