@@ -345,3 +345,18 @@ def test_tracing_in_one_thread_does_not_capture_another_threads_operations():
     np.testing.assert_array_equal(out, f(np.zeros(2)))
     np.testing.assert_allclose(results["grad"], 400 * np.cos(np.ones(3)), rtol=1e-12)
     assert len(c._last.fwd.prog) == 200
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: (x * 2).astype(np.int64),  # a cast to integers: a recorded constant
+    lambda x: cr.take_along_axis(x, cr.argsort(x, 1)[:, np.arange(2)], 1),  # an index view
+    lambda x: cnp.where(x > 0.5, x, 0.0),
+    lambda x: cnp.sort(x, axis=0),
+])
+def test_no_value_of_the_first_call_is_fixed_into_the_program(f):
+    a = RNG.standard_normal((3, 4))
+    b = RNG.standard_normal((3, 4))
+    c = cr.compile(f)
+    c(a)
+    np.testing.assert_array_equal(c(b), f(cr.tensor(b)).numpy())
+    assert c.traces == 1

@@ -21,6 +21,7 @@ import sys
 import threading
 
 import numpy as np
+from numpy.lib.array_utils import byte_bounds
 
 from ..primitives import _core
 from . import dispatch
@@ -196,6 +197,45 @@ class TracedArray(np.ndarray):
         self._check("an in-place write")
         _ndarray.__setitem__(self, index, value)
 
+    # ndarray methods that read values without NumPy's protocols (C-level copies, orderings)
+    def astype(self, dtype, *args, copy=True, **kwargs):
+        if not copy and np.dtype(dtype) == self.dtype and not args and not kwargs:
+            return self  # no conversion: the value itself
+        self._check(".astype()")
+        return _ndarray.astype(self, dtype, *args, copy=copy, **kwargs)
+
+    def copy(self, *args, **kwargs):
+        self._check(".copy()")
+        return _ndarray.copy(self, *args, **kwargs)
+
+    def flatten(self, *args, **kwargs):
+        self._check(".flatten()")
+        return _ndarray.flatten(self, *args, **kwargs)
+
+    def argsort(self, *args, **kwargs):
+        self._check(".argsort()")
+        return _ndarray.argsort(self, *args, **kwargs)
+
+    def argmax(self, *args, **kwargs):
+        self._check(".argmax()")
+        return _ndarray.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args, **kwargs):
+        self._check(".argmin()")
+        return _ndarray.argmin(self, *args, **kwargs)
+
+    def nonzero(self):
+        self._check(".nonzero()")
+        return _ndarray.nonzero(self)
+
+    def sort(self, *args, **kwargs):
+        self._check(".sort()")
+        return _ndarray.sort(self, *args, **kwargs)
+
+    def tobytes(self, *args, **kwargs):
+        self._check(".tobytes()")
+        return _ndarray.tobytes(self, *args, **kwargs)
+
     def __repr__(self):
         return f"TracedArray(shape={self.shape}, dtype={self.dtype.name})"
 
@@ -255,6 +295,7 @@ class Trace:
         self.implicit: list = []
         self.implicit_vars: list[Var] = []
         self._consts: set[int] = set()  # ids of arrays made constants by constant()
+        self._by_owner: dict[int, list] = {}  # id of a memory's owner -> [(Var, array)]
 
     def constant(self, arr):
         """A tensor for the constant ``arr`` made while tracing (not an implicit input)."""
@@ -278,11 +319,15 @@ class Trace:
         self._count += 1
         self._vars[id(t)] = v
         self._keep.append(t)
-        # ``arr`` holds the same value: a view of it (numpy.asarray of the traced array is one)
-        # is found through its base (unless ``arr`` already names another value)
+        # ``arr`` holds the same value (unless it already names another value), and so does
+        # any view of the same memory with the same layout (numpy.asarray of the traced
+        # array, an index NumPy returns as a view of a temporary): _view_of_var finds them
         if id(arr) not in self._vars:
             self._vars[id(arr)] = v
             self._keep.append(arr)
+        owner = _owner(arr)
+        self._by_owner.setdefault(id(owner), []).append((v, arr))
+        self._keep.append(owner)
         return t, v
 
     def input(self, arr):
@@ -298,6 +343,11 @@ class Trace:
             return v
         if id(d) in self._consts:
             return Const(d)
+        if isinstance(d, np.ndarray) and d.base is not None:
+            # a view of a traced value's memory (numpy.asarray of it) is that value
+            same = self._view_of_var(d)
+            if same is not None:
+                return same
         if tensor and type(d) is not TracedArray:
             d = np.asarray(d)
             v = Var(self._count, d.shape, d.dtype)
@@ -307,10 +357,6 @@ class Trace:
             self.implicit.append(x)
             self.implicit_vars.append(v)
             return v
-        if isinstance(d, np.ndarray) and d.base is not None:
-            same = self._view_of_var(d)
-            if same is not None:
-                return same
         if type(d) is TracedArray or _views_traced(d):
             raise TracingError(
                 f"compile: a traced value reached an operation at {user_line()} after leaving "
@@ -319,22 +365,23 @@ class Trace:
         return Const(d)
 
     def _view_of_var(self, d):
-        """The Var whose array ``d`` views with the same layout (``numpy.asarray`` of a traced
-        array gives such a view); raise if ``d`` views part of a traced value."""
-        b = d.base
-        while b is not None:
-            v = self._vars.get(id(b))
-            if v is not None:
-                if (d.shape == b.shape and d.dtype == b.dtype
-                        and all(x == y for x, y, n in zip(d.strides, b.strides, d.shape) if n > 1)
-                        and d.__array_interface__["data"][0]
-                        == b.__array_interface__["data"][0]):
-                    return v
+        """The Var whose memory ``d`` views with the same layout; raise if ``d`` overlaps the
+        memory of a traced value otherwise (part of one, taken outside the trace)."""
+        entries = self._by_owner.get(id(_owner(d)))
+        if not entries:
+            return None
+        key = _layout(d)
+        for v, a in entries:
+            if _layout(a) == key:
+                return v
+        lo, hi = byte_bounds(d)
+        for _, a in entries:
+            alo, ahi = byte_bounds(a)
+            if lo < ahi and alo < hi:
                 raise TracingError(
                     f"compile: part of a traced value reached an operation at {user_line()} "
                     f"as a NumPy array (taken from a tensor's array outside chainrule's "
                     f"operations), which a trace cannot record. Index the tensor instead.")
-            b = getattr(b, "base", None)
         return None
 
     def record(self, prim, inputs, params, out):
@@ -377,6 +424,20 @@ class Trace:
 
 # Primitives whose result's shape is the number of True entries of a boolean index parameter.
 _SHAPE_FROM_MASK = frozenset({"getitem", "index_add"})
+
+
+def _owner(a):
+    """The array that owns ``a``'s memory."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _layout(a) -> tuple:
+    """What makes two arrays the same value: address, shape, dtype and the strides of the axes
+    longer than 1."""
+    return (a.__array_interface__["data"][0], a.shape, a.dtype,
+            tuple(s for s, n in zip(a.strides, a.shape) if n > 1))
 
 
 def _views_traced(d) -> bool:

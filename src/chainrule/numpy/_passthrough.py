@@ -49,7 +49,7 @@ def not_differentiable(qualname: str) -> str:
 # are the submodules' names.
 # Results that are indices, bools, counts, shapes, dtypes, text or files.
 VALUE_ONLY = frozenset("""
-    argmax argmin argsort argpartition argwhere nonzero flatnonzero nanargmax nanargmin
+    argwhere nonzero flatnonzero nanargmax nanargmin
     searchsorted digitize lexsort count_nonzero all any allclose isclose array_equal
     array_equiv isin isreal iscomplex isrealobj iscomplexobj isscalar isneginf isposinf
     isfortran iterable shape ndim size result_type can_cast promote_types min_scalar_type

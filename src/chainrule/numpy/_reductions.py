@@ -19,7 +19,7 @@ from ..primitives import elementwise as E
 from ..primitives import reduction as R
 from ..primitives import shape as S
 from ..primitives._core import apply
-from ..primitives.array_ops import argsort_index, index_cast
+from ..primitives.array_ops import argmax_index, argmin_index, argsort_index, index_cast
 from ..primitives.array_ops import cumprod as _cumprod
 from ..primitives.complex import abs2, conj, real
 from ._elementwise import clip
@@ -534,6 +534,21 @@ def _quantile(a, q, axis, method, keepdims, op, nan_aware=False, median_=False):
 def _percent(q):
     # A Python number stays a Python number (weak for the result's dtype, as in NumPy).
     return q / 100 if isinstance(q, (int, float)) else np.true_divide(data_of(q), 100)
+
+
+@numpy_unless_tensor(np.argmax)
+def argmax(a, axis=None, out=None, *, keepdims=_NV):
+    """``numpy.argmax``: indices, no derivative (the argmax primitive, which a compiled trace
+    records)."""
+    no_out(out, "argmax")
+    return argmax_index(as_array(a), axis, _kd(keepdims))
+
+
+@numpy_unless_tensor(np.argmin)
+def argmin(a, axis=None, out=None, *, keepdims=_NV):
+    """``numpy.argmin``: indices, no derivative (a recorded primitive)."""
+    no_out(out, "argmin")
+    return argmin_index(as_array(a), axis, _kd(keepdims))
 
 
 @numpy_unless_tensor(np.median)

@@ -53,6 +53,40 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     return S.take_along_axis(a, argsort_index(a, axis, "stable"), axis)
 
 
+@numpy_unless_tensor(np.argsort)
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """``numpy.argsort``: indices, no derivative (the argsort primitive, which a compiled
+    trace records)."""
+    a = as_array(a)
+    if order is not None:
+        raise ValueError("argsort: order= (structured arrays) is not supported for tensors")
+    if axis is None:
+        a, axis = S.reshape(a, (-1,)), -1
+    if data_of(a).ndim == 0:
+        raise ValueError("argsort: axis -1 is out of bounds for a 0-d array; use axis=None")
+    return argsort_index(a, axis, "stable" if stable else kind)
+
+
+def _kth(kth):
+    """``kth`` as a static number or tuple of numbers (NumPy checks them)."""
+    k = data_of(kth)
+    if isinstance(k, np.ndarray):
+        return k.item() if k.ndim == 0 else tuple(k.tolist())
+    return tuple(k) if isinstance(k, list) else k
+
+
+@numpy_unless_tensor(np.argpartition)
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """``numpy.argpartition``: indices, no derivative (a recorded primitive)."""
+    a = as_array(a)
+    if order is not None:
+        raise ValueError("argpartition: order= (structured arrays) is not supported for "
+                         "tensors")
+    if axis is None:
+        a, axis = S.reshape(a, (-1,)), -1
+    return argpartition_index(a, _kth(kth), axis, kind)
+
+
 @numpy_unless_tensor(np.partition)
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     """``numpy.partition``: the values of NumPy's own partition (the permutation of
@@ -62,12 +96,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
         raise ValueError("partition: order= (structured arrays) is not supported for tensors")
     if axis is None:
         a, axis = S.reshape(a, (-1,)), -1
-    k = data_of(kth)  # static: a number or a tuple of numbers (NumPy checks them)
-    if isinstance(k, np.ndarray):
-        k = k.item() if k.ndim == 0 else tuple(k.tolist())
-    elif isinstance(k, list):
-        k = tuple(k)
-    return S.take_along_axis(a, argpartition_index(a, k, axis, kind), axis)
+    return S.take_along_axis(a, argpartition_index(a, _kth(kth), axis, kind), axis)
 
 
 def _unique_first(x):

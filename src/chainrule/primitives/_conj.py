@@ -85,7 +85,8 @@ def astype(x, dtype):
         if x._data.dtype == dtype:
             return x
         if dtype.kind not in "fc":
-            return type(x)._constant(x._data.astype(dtype))
+            # a constant: the cast of a tensor without a graph (recorded, so a trace sees it)
+            return apply(CAST, (type(x)._constant(x._data),), (dtype,))
         return apply(CAST, (x,), (dtype,))
     x = np.asarray(x)
     return x if x.dtype == dtype else x.astype(dtype)
