@@ -57,20 +57,11 @@ RTOL = 1e-12
 UNTRACEABLE_RULES = {
     "prod": "reduction._prod_partials branches on np.any(data_of(x) == 0)",
     "cumprod": "array_ops._cumprod_vjp_t branches on np.any(data_of(x) == 0)",
-    "det": "decompositions._cofactor picks its formula with np.linalg.norm / np.all on values",
-    "eigh": "decompositions._gap_inverse finds repeated eigenvalues with NumPy on values",
-    "eig": "decompositions._gap_inverse finds repeated eigenvalues with NumPy on values",
-    "svd": "decompositions._svd_vjp tests np.any(data_of(gu)) (which cotangents are zero)",
-    "fmax": "math._first_wins compares the values with NumPy (which side wins, NaN-aware)",
-    "fmin": "math._first_wins compares the values with NumPy (which side wins, NaN-aware)",
-    "xlogy": "special._dx_xlog masks x == 0 with NumPy on values",
-    "xlog1py": "special._dx_xlog masks x == 0 with NumPy on values",
 }
 # The same for second derivatives only (the first derivative compiles).
 UNTRACEABLE_SECOND = {
-    name: "its derivative uses xlogy / xlog1py (special._dx_xlog above)"
-    for name in ("gammainc", "gammaincc", "gammainc_da", "betainc", "betaincc", "betainc_d",
-                 "stdtr")
+    "det": "the SVD formula of decompositions._cofactor (singular matrices; traced for every "
+           "matrix, picked with where) takes a prod, whose rule is prod's above",
 }
 # Eager second derivatives that fail (a bug outside compile): compiled must fail the same way.
 EAGER_SECOND_FAILS = {

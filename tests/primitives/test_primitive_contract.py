@@ -26,6 +26,7 @@ INTERNAL = {
     "along_axis_add": "chainrule.scatter_add (and take_along_axis's reverse rule)",
     "betainc_d": "chainrule.scipy.special.betainc's derivatives in a and b",
     "cast": "Tensor.astype / Tensor.to / chainrule.numpy.astype",
+    "linalg_check": "the value checks of eigh / eig / svd / det's derivative rules (recorded)",
     "check_index": "nn.functional.nll_loss / cross_entropy's class targets (a checked index)",
     "copy_slices": "writing through a view (x[i] = v, view.add_(...))",
     "cum_extremum_index": "chainrule.cummax / cummin",

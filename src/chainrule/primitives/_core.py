@@ -96,6 +96,16 @@ def values_of(x, op: str):
     return xp.asarray(d)
 
 
+def is_concrete(x) -> bool:
+    """Whether ``x``'s values can be read in Python: True for NumPy arrays, numbers and tensors
+    holding them (eager, with or without ``create_graph``), False while ``chainrule.compile``
+    traces (their data is then a ``TracedArray``, an ndarray subclass). A rule that picks a fast
+    special case by looking at values does so only when this holds, and otherwise uses a
+    formula that is right for all values (written with primitives, so the trace records it)."""
+    d = x._data if type(x) in tensor_types else x
+    return type(d) is xp.ndarray or not isinstance(d, xp.ndarray)
+
+
 def array_of(x):
     """A tensor's array; anything else through ``asarray``."""
     return x._data if type(x) in tensor_types else xp.asarray(x)

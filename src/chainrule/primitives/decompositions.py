@@ -24,17 +24,51 @@ NumPy does), and the rules differentiate exactly that function (the gradient liv
 triangle; see ``_reflect``).
 
 SciPy is imported lazily inside kernels only (``import chainrule`` works without it).
+
+Rules that look at values (repeated eigenvalues or singular values, a singular matrix for
+``det``, zero cotangents of unused results) do so in NumPy when the values are known; while
+``chainrule.compile`` traces them (``is_concrete`` is False) they take the general formula
+(masks from primitives, picked with ``where``) and their checks, which raise ``LinAlgError``
+where a derivative does not exist, are recorded as the kernel ``CHECK`` and run with the
+compiled program at every call. One case is refused instead: the compiled derivative of
+``det`` at a singular complex matrix (see ``_cofactor_traced``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._core import ANS, Primitive, apply, data_of, dtype_of, register, shape_of, tensor_types
+from ._core import (
+    ANS,
+    Primitive,
+    apply,
+    data_of,
+    dtype_of,
+    is_concrete,
+    nondifferentiable,
+    register,
+    shape_of,
+    tensor_types,
+)
+from .array_ops import argmax_index
 from .complex import conj, imag, real
-from .elementwise import astype, where
+from .elementwise import (
+    absolute,
+    add,
+    astype,
+    equal,
+    greater,
+    logical_and,
+    logical_not,
+    logical_or,
+    maximum,
+    not_equal,
+    sqrt,
+    stop_gradient,
+    where,
+)
 from .linalg import SWAPLAST, einsum, matmul
-from .reduction import prod, sum, sum_to  # noqa: A004 - chainrule's sum
+from .reduction import amax, prod, sum, sum_to  # noqa: A004 - chainrule's sum
 from .shape import PAD, concatenate, reshape
 
 LinAlgError = np.linalg.LinAlgError
@@ -266,6 +300,8 @@ def _cofactor(a, d):
     n = ad.shape[-1]
     if n == 0:
         return a * 0
+    if not (is_concrete(a) and is_concrete(d)):
+        return _cofactor_traced(a, d)
     hadamard = np.prod(np.linalg.norm(ad, axis=-2), axis=-1)
     if np.all(np.abs(dd) > 1e-8 * hadamard):
         return reshape(d, d.shape + (1, 1)) * _mT(inv(a))
@@ -282,6 +318,30 @@ def _cofactor(a, d):
     # det(U) det(V^H): a sign (real), a unit complex number (complex), taken as a constant
     phase = np.linalg.det(data_of(u)) * np.linalg.det(data_of(vh))
     return matmul(conj(u) * _col(others), conj(vh)) * phase[..., None, None]
+
+
+def _cofactor_traced(a, d):
+    """``_cofactor`` while compile traces: both formulas, picked per matrix with ``where`` by
+    the same test of singularity, so that one trace serves every input. The inverse is taken
+    of the identity where a matrix is singular (it would raise), the SVD formula everywhere
+    (its value is dropped where the matrix is regular, and its cotangent there is 0)."""
+    n = a.shape[-1]
+    a0 = stop_gradient(a)
+    norms = sqrt(sum(real(a0 * conj(a0)), axis=-2))
+    regular = greater(absolute(stop_gradient(d)), prod(norms, axis=-1) * 1e-8)
+    regular = reshape(regular, regular.shape + (1, 1))
+    eye = np.eye(n, dtype=data_of(a).dtype)
+    by_inverse = reshape(d, d.shape + (1, 1)) * _mT(inv(where(regular, a, eye)))
+    if _cx(a):
+        # the complex SVD formula has no accurate second derivative at a singular matrix (see
+        # above), and a trace cannot know whether its result is differentiated again
+        check = _checked("det_regular", "det", (regular,), "", data_of(a).dtype)
+        return by_inverse + check
+    u, s, vh = _svd_parts(a)
+    others = prod(where(np.eye(n, dtype=bool), 1.0, _col(real(s))), axis=-1)
+    phase = apply(DET, (stop_gradient(u),)) * apply(DET, (stop_gradient(vh),))
+    by_svd = matmul(conj(u) * _col(others), conj(vh)) * reshape(phase, phase.shape + (1, 1))
+    return where(regular, by_inverse, by_svd)
 
 
 def _det_impl(a):
@@ -356,7 +416,10 @@ def _eigh_impl(a, uplo):
 def _gap_inverse(w, squared=False):
     """F[i, j] = 1 / (w_j - w_i) (or 1 / (w_j^2 - w_i^2)), 0 on the diagonal and where the two
     values coincide (to rounding); with the mask of those coinciding pairs. ``w`` may be
-    complex (the eigenvalues of ``eig``)."""
+    complex (the eigenvalues of ``eig``). The mask is a NumPy array when the values are known,
+    a constant tensor while compile traces (the same test, with primitives)."""
+    if not is_concrete(w):
+        return _gap_inverse_traced(w, squared)
     wd = data_of(w)
     n = wd.shape[-1]
     # values equal to within their rounding (n eps max|w|, also for squared: singular values
@@ -371,6 +434,84 @@ def _gap_inverse(w, squared=False):
     gap = _col(w) - reshape(w, w.shape + (1,))
     degenerate = ~ok & ~np.eye(n, dtype=bool)
     return where(ok, 1.0 / where(ok, gap, 1.0), 0.0), degenerate
+
+
+def _gap_inverse_traced(w, squared):
+    w0 = stop_gradient(w)
+    n = w.shape[-1]
+    eps = np.finfo(data_of(w).dtype).eps
+    gap_d = _col(w0) - reshape(w0, w0.shape + (1,))
+    if n:
+        scale = reshape(amax(absolute(w0), axis=-1, keepdims=True), w0.shape[:-1] + (1, 1))
+        tol = maximum(scale, np.finfo(data_of(w).dtype).tiny) * (max(n, 1) * eps)
+    else:
+        tol = np.finfo(data_of(w).dtype).tiny * eps
+    ok = greater(absolute(gap_d), tol)
+    if squared:
+        w = w * w
+    gap = _col(w) - reshape(w, w.shape + (1,))
+    degenerate = logical_and(logical_not(ok), ~np.eye(n, dtype=bool))
+    return where(ok, 1.0 / where(ok, gap, 1.0), 0.0), degenerate
+
+
+def _may_hold(mask) -> bool:
+    """Whether a mask may have a true entry: ``np.any`` when its values are known, else True
+    (while compile traces, the formula for the general case is taken)."""
+    return not is_concrete(mask) or bool(np.any(data_of(mask)))
+
+
+def _run_check(arrays, kind, op, text):
+    """The value check ``kind`` of the derivative rules below (raises LinAlgError)."""
+    if kind == "repeated":
+        _check_repeated(op, *arrays[:3], arrays[3] if len(arrays) > 3 else None, text)
+    elif kind == "phase":
+        _check_phase(op, arrays[0], text)
+    elif kind == "mixing":
+        _check_mixing(op, *arrays, hermitian=text == "hermitian")
+    elif kind == "eig_vectors":
+        degenerate, w, gw, gv = arrays
+        if np.any(data_of(gv)):
+            if np.any(degenerate):
+                _refuse_eig_vectors(degenerate, w)
+        else:
+            _check_repeated("eig", degenerate, w, gw, None, text)
+    elif kind == "det_regular":
+        if not np.all(data_of(arrays[0])):
+            raise LinAlgError(
+                "det: the compiled derivative at a singular complex matrix is not provided (the "
+                "eager one is: call grad(det) outside compile there, or perturb the matrix)")
+
+
+def _check_impl(*args):
+    """The kernel of ``CHECK``: run the check, and return a 0-d zero of ``dtype`` that the rule
+    adds to its result, so that the check stays in a compiled program."""
+    *arrays, kind, op, text, dtype = args
+    _run_check(arrays, kind, op, text)
+    return np.zeros((), dtype)
+
+
+# The checks of the rules below, as a kernel: where the values are not known (compile traces
+# the rule), the check is recorded and runs with the compiled program, on each call's values.
+CHECK = nondifferentiable("linalg_check", _check_impl, nin=None)
+
+
+def _checked(kind, op, arrays, text, dtype):
+    """Run the check ``kind`` now when every array's values are known (and return None), else
+    record it (``CHECK``) and return its 0-d zero of ``dtype``, for ``_plus``."""
+    for a in arrays:
+        if not is_concrete(a):
+            return apply(CHECK, tuple(arrays), (kind, op, text, np.dtype(dtype)))
+    _run_check(arrays, kind, op, text)  # (the checks read a tensor's data themselves)
+    return None
+
+
+def _plus(x, *checks):
+    """``x`` plus the zeros of recorded checks (which keeps them in a compiled program: a check
+    whose result nothing used would be removed as dead code); ``x`` itself after eager ones."""
+    for c in checks:
+        if c is not None:
+            x = x + c
+    return x
 
 
 def _fmt(x):
@@ -453,8 +594,8 @@ def _eigh_jvp(t, packed, uplo):
     w = real(w)
     f, degenerate = _gap_inverse(w)
     m = matmul(matmul(_mH(v), _reflect(t, uplo)), v)
-    _check_mixing("eigh", degenerate, w, m)
-    return _pack([(real(_diag(m)), 1), (matmul(v, f * m), 2)])
+    check = _checked("mixing", "eigh", (degenerate, w, m), "hermitian", data_of(m).dtype)
+    return _pack([(real(_diag(m)), 1), (_plus(matmul(v, f * m), check), 2)])
 
 
 def _eigh_vjp(g, packed, uplo):
@@ -465,15 +606,18 @@ def _eigh_vjp(g, packed, uplo):
     gw = real(gw)
     inner = _diag_embed(gw)
     f, degenerate = _gap_inverse(w)
-    if np.any(data_of(gv)):  # eigvalsh sends zeros for the vectors: skip them
+    checks = []
+    # eigvalsh sends zeros for the vectors: skip them (while compile traces, k = 0 there)
+    if _may_hold(gv):
         k = matmul(_mH(v), gv)
         if _cx(k):
-            _check_phase("eigh", k, "eigenvector")
-        _check_repeated("eigh", degenerate, w, gw, k, "eigenvalue sums (eigvalsh)")
+            checks.append(_checked("phase", "eigh", (k,), "eigenvector", data_of(k).dtype))
+        checks.append(_checked("repeated", "eigh", (degenerate, w, gw, k),
+                               "eigenvalue sums (eigvalsh)", data_of(k).dtype))
         inner = inner + f * k
     else:
         _check_repeated("eigh", degenerate, w, gw, None, "eigenvalue sums (eigvalsh)")
-    return _reflect_t(matmul(matmul(v, inner), _mH(v)), uplo)
+    return _plus(_reflect_t(matmul(matmul(v, inner), _mH(v)), uplo), *checks)
 
 
 EIGH = Primitive("eigh", _eigh_impl, save=(ANS,), vjp=_eigh_vjp, jvp=_eigh_jvp)
@@ -496,6 +640,12 @@ def _eig_impl(a):
 
 def _largest(v):
     """A constant mask of the largest entry (in modulus, the first of ties) of each column."""
+    if not is_concrete(v):
+        av = absolute(stop_gradient(v))
+        k = argmax_index(av, axis=-2)
+        rows = np.arange(v.shape[-2])[:, None]
+        return astype(equal(rows, reshape(k, k.shape[:-1] + (1,) + k.shape[-1:])),
+                      data_of(av).dtype)
     vd = np.abs(np.asarray(data_of(v)))
     k = np.argmax(vd, axis=-2)
     return (np.arange(vd.shape[-2])[:, None] == k[..., None, :]).astype(vd.dtype)
@@ -514,8 +664,8 @@ def _eig_jvp(t, in_dtype, packed):
     w, v = _unpack(packed, [(n,), (n, n)])
     f, degenerate = _gap_inverse(w)
     m = _eig_solve(v, matmul(t, v))
-    _check_mixing("eig", degenerate, w, m, hermitian=False)
-    y = matmul(v, f * m)
+    check = _checked("mixing", "eig", (degenerate, w, m), "", data_of(m).dtype)
+    y = _plus(matmul(v, f * m), check)
     c = -real(_diag(matmul(_mH(v), y)))
     if _cx(y):
         e = _largest(v)
@@ -529,12 +679,15 @@ def _eig_vjp(g, in_dtype, packed):
     gw, gv = _unpack(g, [(n,), (n, n)])
     f, degenerate = _gap_inverse(w)
     inner = _diag_embed(gw)
-    if np.any(data_of(gv)):  # eigvals sends zeros for the vectors: skip them
-        if np.any(degenerate):
-            raise LinAlgError(
-                _pairs_message("eig", w, np.argwhere(degenerate)[0], "gradient")
-                + "; eigenvectors of repeated eigenvalues are not differentiable (eigenvalue "
-                "sums are: use eigvals)")
+    check = None
+    # eigvals sends zeros for the vectors: skip them (while compile traces, h = gy = 0 there)
+    if _may_hold(gv):
+        if is_concrete(gv) and is_concrete(degenerate):
+            if np.any(degenerate):
+                _refuse_eig_vectors(degenerate, w)
+        else:  # the same decision, in the compiled program
+            check = _checked("eig_vectors", "eig", (degenerate, w, gw, gv),
+                             "eigenvalue sums (eigvals)", data_of(gv).dtype)
         h = _diag(matmul(_mH(v), gv))
         gy = gv - v * _col(real(h))
         if _cx(gy):
@@ -543,7 +696,14 @@ def _eig_vjp(g, in_dtype, packed):
         inner = inner + conj(f) * matmul(_mH(v), gy)
     else:
         _check_repeated("eig", degenerate, w, gw, None, "eigenvalue sums (eigvals)")
-    return _like(_eig_solve(_mH(v), matmul(inner, _mH(v))), in_dtype)
+    return _like(_eig_solve(_mH(v), matmul(_plus(inner, check), _mH(v))), in_dtype)
+
+
+def _refuse_eig_vectors(degenerate, w):
+    raise LinAlgError(
+        _pairs_message("eig", w, np.argwhere(degenerate)[0], "gradient")
+        + "; eigenvectors of repeated eigenvalues are not differentiable (eigenvalue "
+        "sums are: use eigvals)")
 
 
 EIG = Primitive("eig", _eig_impl, save=(dtype_of(0), ANS), vjp=_eig_vjp, jvp=_eig_jvp)
@@ -577,6 +737,12 @@ def _cluster_mean(x, degenerate):
     """``x`` (..., k) averaged over each cluster of repeated values (``degenerate``, closed
     under chains of ties), a constant linear map."""
     k = degenerate.shape[-1]
+    if not is_concrete(degenerate):  # compile traces: squarings, enough for chains of k
+        link = astype(logical_or(degenerate, np.eye(k, dtype=bool)), data_of(x).dtype)
+        for _ in range(max(k - 1, 1).bit_length()):
+            link = astype(greater(matmul(link, link), 0), data_of(x).dtype)
+        weights = link / sum(link, axis=-1, keepdims=True)
+        return einsum("...ij,...j->...i", weights, x)
     link = degenerate | np.eye(k, dtype=bool)
     for _ in range(k):  # transitive closure
         grown = (link.astype(np.int64) @ link.astype(np.int64)) > 0
@@ -594,14 +760,15 @@ def _svd_jvp(t, a_shape, packed, full, values_only):
     v = _mH(vh)
     f, degenerate = _gap_inverse(s, squared=True)
     p = matmul(matmul(_mH(u), t), v)  # U^H dA V (k x k)
+    check = None
     if not values_only:
-        _check_mixing("svd", degenerate, s, p)
+        check = _checked("mixing", "svd", (degenerate, s, p), "hermitian", data_of(p).dtype)
     ps = p * _col(s)  # P S
     sp = reshape(s, s.shape + (1,)) * p  # S P
     ju = f * (ps + _mH(ps))  # U^H dU off the diagonal
     jv = f * (sp + _mH(sp))  # V^H dV
     ds = real(_diag(p))
-    if np.any(degenerate):
+    if _may_hold(degenerate):
         # Inside a cluster of repeated values only U^H dU - V^H dV = (P - P^H) / s is
         # determined (the common rotation is the basis' freedom): half of it each, which is
         # the limit of the formula above where it has one, and what every loss independent of
@@ -613,7 +780,7 @@ def _svd_jvp(t, a_shape, packed, full, values_only):
             # mixes them; their cluster mean has, and it serves every function symmetric in
             # them (sums, norms, tie-sharing extremes)
             ds = _cluster_mean(ds, degenerate)
-    du = matmul(u, ju)
+    du = _plus(matmul(u, ju), check)
     dv = matmul(v, jv)
     s_inv = _safe_inverse(s)
     if _cx(p):
@@ -639,14 +806,18 @@ def _svd_jvp(t, a_shape, packed, full, values_only):
 
 def _within_clusters(p, s, degenerate):
     """(P - P^H) / (2 (s_i + s_j)) on the pairs of repeated nonzero singular values, else 0."""
-    s_d = data_of(s)
-    ok = degenerate & (s_d[..., :, None] + s_d[..., None, :] > 0)
+    if is_concrete(s) and is_concrete(degenerate):
+        s_d = data_of(s)
+        ok = degenerate & (s_d[..., :, None] + s_d[..., None, :] > 0)
+    else:
+        s0 = stop_gradient(s)
+        ok = logical_and(degenerate, greater(add(_col(s0), reshape(s0, s0.shape + (1,))), 0))
     half = where(ok, 1.0 / where(ok, _col(s) + reshape(s, s.shape + (1,)), 1.0), 0.0)
     return (p - _mH(p)) * half * 0.5
 
 
 def _safe_inverse(s):
-    ok = data_of(s) != 0
+    ok = data_of(s) != 0 if is_concrete(s) else not_equal(stop_gradient(s), 0)
     return where(ok, 1.0 / where(ok, s, 1.0), 0.0)
 
 
@@ -662,23 +833,28 @@ def _svd_vjp(g, a_shape, packed, full, values_only):
     gu, gs, gvh = _svd_split(g, m, n, full)
     v = _mH(vh)
     inner = _diag_embed(gs)
-    active_u, active_v = bool(np.any(data_of(gu))), bool(np.any(data_of(gvh)))
+    # svdvals sends zeros for the vectors: skip them (while compile traces, au = av = 0 there)
+    active_u, active_v = _may_hold(gu), _may_hold(gvh)
     f, degenerate = _gap_inverse(s, squared=True)
-    if not (active_u or active_v):  # svdvals sends zeros for the vectors: skip them
+    checks = []
+    if not (active_u or active_v):
         _check_repeated("svd", degenerate, s, gs, None, "sums of singular values (svdvals)")
     else:
         gv = _mH(gvh)
         au, av = matmul(_mH(u), gu), matmul(_mH(v), gv)
-        if _cx(au) or _cx(av):
-            _check_phase("svd", au + av, "singular vector pair")
-        _check_repeated("svd", degenerate, s, gs, au + av, "sums of singular values (svdvals)")
+        both = au + av
+        dt = data_of(both).dtype
+        if _cx(both):
+            checks.append(_checked("phase", "svd", (both,), "singular vector pair", dt))
+        checks.append(_checked("repeated", "svd", (degenerate, s, gs, both),
+                               "sums of singular values (svdvals)", dt))
         j, kk = f * au, f * av
         inner = inner + (j + _mH(j)) * _col(s) + reshape(s, s.shape + (1,)) * (kk + _mH(kk))
-        if np.any(degenerate):  # the adjoint of the forward rule's rotation inside clusters
+        if _may_hold(degenerate):  # the adjoint of the forward rule's rotation inside clusters
             inner = inner + _within_clusters(au - av, s, degenerate)
         if _cx(au) or _cx(av):
             inner = inner + _diag_embed(1j * imag(_diag(au - av)) * _safe_inverse(s) * 0.5)
-    ga = matmul(matmul(u, inner), vh)
+    ga = matmul(matmul(u, _plus(inner, *checks)), vh)
     if (m > n and active_u) or (n > m and active_v):
         s_inv = _safe_inverse(s)
         if m > n:
@@ -999,7 +1175,7 @@ LOGM = Primitive(
 )
 
 register(INV, SOLVE, SOLVE_TRIANGULAR, CHOLESKY, DET, LOGABSDET, EIGH, EIG, SVD, QR, PINV,
-         SOLVE_BANDED, EXPM, SOLVE_SYLVESTER, SQRTM, LOGM)
+         SOLVE_BANDED, EXPM, SOLVE_SYLVESTER, SQRTM, LOGM, CHECK)
 
 
 # --- functions the rules (and the public namespaces) use ----------------------------------------

@@ -24,6 +24,7 @@ from ._core import (
     binary_op,
     data_of,
     elementwise,
+    is_concrete,
     nondifferentiable,
     one_over,
     register,
@@ -36,7 +37,11 @@ from .elementwise import (
     astype,
     cos,
     exp,
+    greater_equal,
     isfinite,
+    isnan,
+    less_equal,
+    logical_or,
     sign,
     sqrt,
     trunc,
@@ -98,9 +103,14 @@ def _atan2_part(y, x, num):
 
 
 def _first_wins(x, y, cmp):
-    # x is picked where it wins or ties, or where y is nan (fmax/fmin ignore nan).
-    x, y = data_of(x), data_of(y)
-    return (cmp(x, y) | (x == y)) | (y != y)
+    # x is picked where it wins or ties, or where y is nan (fmax/fmin ignore nan). A mask, so
+    # computed on the values (NumPy) when they are known, with the comparison primitives (which
+    # a trace records) when compile traces the rule.
+    if is_concrete(x) and is_concrete(y):
+        x, y = data_of(x), data_of(y)
+        return (cmp(x, y) | (x == y)) | (y != y)
+    op = greater_equal if cmp is np.greater else less_equal
+    return logical_or(op(x, y), isnan(y))
 
 
 # --- the table ---------------------------------------------------------------------------

@@ -31,11 +31,23 @@ from ._core import (
     binary_op,
     data_of,
     elementwise,
+    is_concrete,
     one_over,
     register,
     unary_op,
 )
-from .elementwise import abs, exp, log, log1p, sigmoid, sign, where
+from .elementwise import (
+    abs,
+    equal,
+    exp,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    sigmoid,
+    sign,
+    where,
+)
 
 __all__ = [
     "gamma", "gammaln", "loggamma", "digamma", "psi", "polygamma", "beta", "betaln", "erfc",
@@ -116,9 +128,12 @@ LOG_EXPIT = elementwise("log_expit", _kernel("log_expit"), save=(0,),
 def _dx_xlog(x, y, log_fn, edge):
     """d/dx x log(y) = log(y), except where x == 0 and y is outside the domain (y <= edge):
     there xlogy is 0 for all y and so is its derivative in x (PyTorch's convention)."""
-    off = (data_of(x) == 0) & (data_of(y) <= edge)
-    if not off.any():
-        return log_fn(y)
+    if is_concrete(x) and is_concrete(y):  # the values are known: skip the masks if unused
+        off = (data_of(x) == 0) & (data_of(y) <= edge)
+        if not off.any():
+            return log_fn(y)
+    else:  # traced by compile: the masked formula, right for all values
+        off = logical_and(equal(x, 0), less_equal(y, edge))
     return where(off, 0.0, log_fn(where(off, edge + 1.0, y)))
 
 
