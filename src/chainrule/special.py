@@ -19,6 +19,7 @@ from .primitives import elementwise as _e
 from .primitives import math as _m
 from .primitives import special as _sp
 from .primitives._core import tensor_types as _tt
+from .primitives._core import values_of as _values_of
 
 __all__ = [
     "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
@@ -335,7 +336,7 @@ def _degree(n, op):
             raise TypeError(f"special.{op}: the degree n is an integer and has no derivative; "
                             f"pass it as a number or a constant tensor")
         n = n._data
-    nd = _np.asarray(n)
+    nd = _values_of(n, f"special.{op}")  # the recurrence runs to the largest degree
     if nd.dtype.kind == "f":  # truncated toward zero, as PyTorch's cast (nan: no degree, 0)
         nd = _np.where(_np.isfinite(nd), _np.trunc(_np.where(_np.isfinite(nd), nd, 0)), -1)
     elif nd.dtype.kind not in "iub":

@@ -18,11 +18,12 @@ from .. import composite as C
 from ..primitives import elementwise as E
 from ..primitives import reduction as R
 from ..primitives import shape as S
-from ..primitives._core import apply
+from ..primitives._core import apply, values_of
 from ._shape import _along, _slice_along, broadcast_to
 from ._wrappers import (
     PY_SCALARS,
     as_array,
+    const,
     data_of,
     is_tensor,
     no_out,
@@ -136,8 +137,8 @@ def pad(array, pad_width, mode="constant", **kwargs):
         if kwargs:
             raise ValueError(f"pad: unsupported keyword arguments for mode 'constant': "
                              f"{sorted(kwargs)}")
-        if is_tensor(cv):
-            cv = cv._data
+        if is_tensor(cv):  # a traced 0-d value is a parameter the trace records; others read
+            cv = cv._data if np.ndim(cv._data) == 0 and is_tensor(a) else values_of(cv, "pad")
         if np.ndim(cv) == 0:
             return apply(S.PAD, (a,), (pw, cv))
         fill = np.pad(np.zeros(s, data_of(a).dtype), pw, constant_values=cv)
@@ -159,10 +160,14 @@ def where(condition, x=None, y=None, /):
     """``numpy.where``: three arguments select elementwise (differentiable in x and y); one
     argument is ``nonzero`` (constant index tensors)."""
     if x is None and y is None:
-        return np.nonzero(data_of(condition))
+        return np.nonzero(values_of(condition, "where"))  # its shape depends on the values
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")
-    return E.where(data_of(condition).astype(bool, copy=False), as_array(x), as_array(y))
+    if is_tensor(condition):  # recorded, so that a compiled program reads it
+        c = condition if condition.dtype == bool else E.ne(condition, 0)
+    else:
+        c = np.asarray(condition).astype(bool, copy=False)
+    return E.where(c, as_array(x), as_array(y))
 
 
 @numpy_unless_tensor(np.select)
@@ -191,6 +196,15 @@ def select(condlist, choicelist, default=0):
 
 
 def _mode_index(idx, n, mode, op):
+    if S.is_traced_value(idx):  # recorded operations, so that a compiled program reads idx
+        if mode in ("wrap", "clip"):
+            return E.remainder(idx, n) if mode == "wrap" and n else \
+                E.clip(idx, 0, builtins.max(n - 1, 0)) if mode == "clip" else idx
+        if mode != "raise":
+            raise ValueError(f"{op}: clipmode must be one of 'clip', 'raise', or 'wrap', got "
+                             f"{mode!r}")
+        return S.wrapped_index(idx, n, f"{op}: index {{}} is out of bounds for axis with size "
+                                       f"{n} (negative indices counted from the end)")
     if mode == "wrap":
         return idx % n if n else idx
     if mode == "clip":
@@ -209,18 +223,21 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     """``numpy.take``; repeated indices add up in the gradient."""
     no_out(out, "take")
     a, axis, nd = _along(a, axis, "take")
-    idx = np.asarray(data_of(indices))
+    traced = S.is_traced_value(indices)
+    idx = indices if traced else np.asarray(data_of(indices))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"take: indices must be integers, got dtype {idx.dtype}")
     idx = _mode_index(idx, data_of(a).shape[axis], mode, "take")
-    key = int(idx) if idx.ndim == 0 else idx
-    return S.getitem(a, _slice_along(nd, axis, key))
+    key = idx if traced else int(idx) if idx.ndim == 0 else idx
+    # a constant array as a tensor, so that the getitem of a traced index is recorded
+    return S.getitem(const(a) if traced and not is_tensor(a) else a, _slice_along(nd, axis, key))
 
 
 @numpy_unless_tensor(np.take_along_axis)
 def take_along_axis(arr, indices, axis=-1):
     """``numpy.take_along_axis`` (``axis=None`` works on the flattened array)."""
     a = as_array(arr)
+    traced = S.is_traced_value(indices)  # then broadcast by a recorded operation
     idx = np.asarray(data_of(indices))
     if axis is None:
         if idx.ndim != 1:
@@ -235,9 +252,11 @@ def take_along_axis(arr, indices, axis=-1):
     # Broadcast the array and the indices against each other except along `axis`.
     other = np.broadcast_shapes(tuple(1 if i == axis else n for i, n in enumerate(s)),
                                 tuple(1 if i == axis else n for i, n in enumerate(idx.shape)))
+    a = const(a) if traced and not is_tensor(a) else a  # recorded with a traced index
     a = S.broadcast_to(a, tuple(s[axis] if i == axis else n for i, n in enumerate(other)))
-    idx = np.broadcast_to(idx, tuple(idx.shape[axis] if i == axis else n
-                                     for i, n in enumerate(other)))
+    idx = (S.broadcast_to if traced else np.broadcast_to)(
+        indices if traced else idx, tuple(idx.shape[axis] if i == axis else n
+                                          for i, n in enumerate(other)))
     return S.take_along_axis(a, idx, axis)
 
 
@@ -245,7 +264,7 @@ def take_along_axis(arr, indices, axis=-1):
 def choose(a, choices, out=None, mode="raise"):
     """``numpy.choose``: differentiable in the choices."""
     no_out(out, "choose")
-    idx = np.asarray(data_of(a))
+    idx = values_of(a, "choose")
     choices = [as_array(c) for c in choices]
     dtype = _result_dtype(*choices)
     choices = [E.astype(c, dtype) for c in choices]
@@ -264,7 +283,7 @@ def compress(condition, a, axis=None, out=None):
     """``numpy.compress``: the slices along ``axis`` where ``condition`` holds."""
     no_out(out, "compress")
     a, axis, nd = _along(a, axis, "compress")
-    c = np.asarray(data_of(condition)).reshape(-1)
+    c = values_of(condition, "compress").reshape(-1)  # the result's shape depends on it
     nz = np.nonzero(c)[0]
     if nz.size and nz[-1] >= data_of(a).shape[axis]:
         raise IndexError(f"compress: condition has {c.size} entries, true beyond the length "
@@ -276,7 +295,7 @@ def compress(condition, a, axis=None, out=None):
 def extract(condition, arr):
     """``numpy.extract``: the elements of ``ravel(arr)`` where ``ravel(condition)`` holds."""
     return S.getitem(S.reshape(as_array(arr), (-1,)),
-                     np.nonzero(np.asarray(data_of(condition)).reshape(-1))[0])
+                     np.nonzero(values_of(condition, "extract").reshape(-1))[0])
 
 
 # --- in-place writers ----------------------------------------------------------------------------
@@ -287,7 +306,7 @@ def _write(name, dst, positions, values):
             raise TypeError(f"{name}: the values require grad but the target is a NumPy "
                             f"array, which would lose the gradient; use a chainrule tensor")
         flat = np.asarray(dst).reshape(-1)  # a view: dst is written in place
-        flat[positions] = np.asarray(unwrap(values)).reshape(-1)
+        flat[positions] = values_of(unwrap(values), name).reshape(-1)  # a NumPy target
         return
     n = int(np.prod(dst.shape, dtype=np.int64))
     p = np.asarray(positions).reshape(-1)
@@ -318,14 +337,15 @@ def _flat_positions(shape):
 def put(a, ind, v, mode="raise"):
     """``numpy.put``: ``a.flat[ind] = v`` (values cycled), in place."""
     pos = np.ravel(_flat_positions(shape_of(a)).reshape(-1).take(
-        np.asarray(unwrap(ind)), mode=mode))
+        values_of(unwrap(ind), "put"), mode=mode))
     _write("put", a, pos, _cycled(v, pos.size))
 
 
 @numpy_unless_tensor(np.put_along_axis, stack_lists=True)
 def put_along_axis(arr, indices, values, axis):
     """``numpy.put_along_axis``, in place."""
-    pos = np.take_along_axis(_flat_positions(shape_of(arr)), np.asarray(unwrap(indices)), axis)
+    pos = np.take_along_axis(_flat_positions(shape_of(arr)),
+                             values_of(unwrap(indices), "put_along_axis"), axis)
     vals = broadcast_to(values, pos.shape) if is_tensor(values) else \
         np.broadcast_to(values, pos.shape)
     _write("put_along_axis", arr, pos.reshape(-1), vals)
@@ -335,7 +355,7 @@ def put_along_axis(arr, indices, values, axis):
 def place(arr, mask, vals):
     """``numpy.place``: where ``mask`` holds, the next values of ``vals`` (cycled), in
     place."""
-    pos = _flat_positions(shape_of(arr))[np.asarray(unwrap(mask), dtype=bool)]
+    pos = _flat_positions(shape_of(arr))[values_of(unwrap(mask), "place").astype(bool)]
     if pos.size:
         _write("place", arr, pos, _cycled(vals, pos.size))
 
@@ -344,7 +364,7 @@ def place(arr, mask, vals):
 def putmask(a, mask, values):
     """``numpy.putmask``: where ``mask`` holds, ``values`` at the same flat position (cycled),
     in place."""
-    m = np.broadcast_to(np.asarray(unwrap(mask), dtype=bool), shape_of(a))
+    m = np.broadcast_to(values_of(unwrap(mask), "putmask").astype(bool), shape_of(a))
     pos = _flat_positions(shape_of(a))[m]
     vals = _cycled(values, int(np.prod(shape_of(a), dtype=np.int64)))
     vals = S.getitem(vals, pos) if is_tensor(vals) else vals[pos]
@@ -354,7 +374,7 @@ def putmask(a, mask, values):
 @numpy_unless_tensor(np.copyto, stack_lists=True)
 def copyto(dst, src, casting="same_kind", where=True):  # noqa: A002 - NumPy's keyword
     """``numpy.copyto``: ``src`` (broadcast) into ``dst`` where ``where`` holds, in place."""
-    m = np.broadcast_to(np.asarray(unwrap(where), dtype=bool), shape_of(dst))
+    m = np.broadcast_to(values_of(unwrap(where), "copyto").astype(bool), shape_of(dst))
     pos = _flat_positions(shape_of(dst))[m]
     vals = S.broadcast_to(src, shape_of(dst)) if is_tensor(src) else \
         np.broadcast_to(src, shape_of(dst))

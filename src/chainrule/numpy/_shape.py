@@ -13,6 +13,7 @@ from .. import composite as C
 from ..primitives import elementwise as E
 from ..primitives import reduction as R
 from ..primitives import shape as S
+from ..primitives._core import values_of
 from ._wrappers import (
     as_array,
     const,
@@ -112,7 +113,7 @@ def trim_zeros(filt, trim="fb", axis=None):
     if trim not in ("f", "b", "fb", "bf"):
         raise ValueError(f"trim_zeros: unexpected character(s) in `trim`: {trim!r}")
     axes = range(d.ndim) if axis is None else _axis_list(axis, d.ndim, "trim_zeros")
-    nz = d != 0
+    nz = values_of(a, "trim_zeros") != 0  # the result's shape depends on the values
     index = [slice(None)] * d.ndim
     for ax in axes:
         hits = np.nonzero(np.any(nz, axis=tuple(i for i in range(d.ndim) if i != ax)))[0]
@@ -437,7 +438,7 @@ def repeat(a, repeats, axis=None):
     """``numpy.repeat``: one count for all, or one per element."""
     a, axis, _ = _along(a, axis, "repeat")
     s = data_of(a).shape
-    r = np.asarray(data_of(repeats))
+    r = values_of(repeats, "repeat")  # the result's shape depends on them
     if np.any(r < 0):
         raise ValueError("repeat: negative dimensions are not allowed (repeats must be >= 0)")
     if r.size == 1:  # one count: broadcast along a new axis, then merge
@@ -539,7 +540,7 @@ def insert(arr, obj, values, axis=None):
     # Where each output element comes from, found by running NumPy's insert on index arrays:
     # positions from `arr` carry index + 1, inserted positions carry 0; and separately the
     # index into `values` that NumPy broadcast into each inserted slot.
-    obj = data_of(obj) if has_tensor(obj) else obj
+    obj = values_of(obj, "insert") if has_tensor(obj) else obj
     # (the zeros have values' shape: with a scalar obj NumPy inserts as many slots as values
     # has along the axis)
     src = np.insert(np.arange(1, d.size + 1).reshape(d.shape), obj, np.zeros(vd.shape, np.intp),
@@ -559,7 +560,7 @@ def insert(arr, obj, values, axis=None):
 def delete(arr, obj, axis=None):
     """``numpy.delete``."""
     a, axis, nd = _along(arr, axis, "delete")
-    obj = data_of(obj) if has_tensor(obj) else obj
+    obj = values_of(obj, "delete") if has_tensor(obj) else obj
     keep = np.delete(np.arange(data_of(a).shape[axis]), obj)
     return S.getitem(a, _slice_along(nd, axis, keep))
 

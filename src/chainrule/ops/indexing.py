@@ -14,11 +14,20 @@ import numpy as np
 
 from .. import composite as C
 from ..primitives import shape as S
-from ..primitives._core import apply, array_of, data_of, tensor_types
+from ..primitives._core import apply, array_of, data_of, tensor_types, values_of
+from ..primitives.elementwise import floor_divide as _floor_divide
+from ..primitives.elementwise import ne as _ne
 from ..primitives.elementwise import where as _where
 from ..primitives.reduction import amax, amin, prod
 from ..primitives.reduction import sum as _sum
-from ..primitives.shape import ALONG_AXIS_ADD, INDEX_ADD, getitem, normalize_dim
+from ..primitives.shape import (
+    ALONG_AXIS_ADD,
+    INDEX_ADD,
+    getitem,
+    is_traced_value,
+    normalize_dim,
+    wrapped_index,
+)
 from .shape import _overwrite, _same_dtype, constant, shape_of
 
 __all__ = [
@@ -48,23 +57,48 @@ def _check_range(idx, n, op, what="dim"):
     return np.where(idx < 0, idx + n, idx)
 
 
+def _checked(index, n, op, what="dim", ndim=None, flat=False):
+    """``index`` (integers) with negative entries counted from the end and checked against
+    ``[0, n)``: a NumPy array, or, while ``chainrule.compile`` traces it, an integer tensor
+    computed by recorded operations (pass ``data_of`` of it as a primitive's parameter), so
+    that the compiled program reads each call's indices."""
+    if is_traced_value(index):
+        _index(index, op, ndim)  # the dtype and rank checks read metadata only
+        index = _reshape(index, (-1,)) if flat else index
+        return wrapped_index(index, n, f"{op}: index {{}} is out of range for a {what} of "
+                                       f"length {n} (negative indices counted from the end)")
+    idx = _index(index, op, ndim)
+    return _check_range(idx.reshape(-1) if flat else idx, n, op, what)
+
+
+def _operand(x, idx):
+    """``x`` as a constant tensor when the checked index ``idx`` is traced (a tensor) and
+    ``x`` is not one: a primitive records itself only when an input is a tensor, and would
+    otherwise run once, while tracing, on that call's index."""
+    return constant(x) if type(idx) in tensor_types and type(x) not in tensor_types else x
+
+
+def _length(idx) -> int:
+    """The number of entries of an index (an array or a tensor)."""
+    return int(np.prod(shape_of(idx), dtype=np.int64))
+
+
 # --- selection --------------------------------------------------------------------------------
 def index_select(input, dim: int, index):
     """The slices of ``input`` at ``index`` (1-D) along ``dim``."""
     s = shape_of(input)
     d = normalize_dim(dim, len(s), "index_select")
-    idx = _check_range(_index(index, "index_select", 1).reshape(-1), s[d] if s else 1,
-                       "index_select")
+    idx = _checked(index, s[d] if s else 1, "index_select", ndim=1, flat=True)
     if not s:  # PyTorch treats a 0-D input as one element
         return input
-    return getitem(input, (slice(None),) * d + (idx,))
+    return getitem(_operand(input, idx), (slice(None),) * d + (idx,))
 
 
 def take(input, index):
     """Elements of the flattened input at ``index`` (the result has the index's shape)."""
     n = int(np.prod(shape_of(input), dtype=np.int64))
-    idx = _check_range(_index(index, "take"), n, "take", "tensor of that many elements")
-    return getitem(_reshape(input, (-1,)), (idx,))
+    idx = _checked(index, n, "take", "tensor of that many elements")
+    return getitem(_reshape(_operand(input, idx), (-1,)), (idx,))
 
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
@@ -77,8 +111,8 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):
     d = normalize_dim(dim, len(s), "gather")
     if idx.size == 0:  # PyTorch accepts any empty index: an empty result
         return getitem(_reshape(input, (-1,)), (np.zeros(idx.shape, np.intp),))
-    _check_range(idx, s[d], "gather")
-    return C.gather(input, d, idx)
+    idx = _checked(index, s[d], "gather")
+    return C.gather(_operand(input, idx), d, idx)
 
 
 def take_along_dim(input, indices, dim: int | None = None):
@@ -86,22 +120,23 @@ def take_along_dim(input, indices, dim: int | None = None):
     indices broadcast in the other dims."""
     idx = _index(indices, "take_along_dim")
     if dim is None:
-        return take(input, idx.reshape(-1))
+        return take(input, _reshape(indices, (-1,)) if is_traced_value(indices) else
+                    idx.reshape(-1))
     s = shape_of(input)
     if len(s) != idx.ndim:
         raise ValueError(f"take_along_dim: input and indices must have the same number of dims, "
                          f"got shapes {s} and {idx.shape}")
     d = normalize_dim(dim, len(s), "take_along_dim")
-    idx = _check_range(idx, s[d], "take_along_dim")
     full = np.broadcast_shapes(s[:d] + (1,) + s[d + 1:], idx.shape[:d] + (1,) + idx.shape[d + 1:])
-    x = S.broadcast_to(input, full[:d] + (s[d],) + full[d + 1:])
-    return S.take_along_axis(x, np.broadcast_to(idx, full[:d] + (idx.shape[d],) + full[d + 1:]),
-                             d)
+    want = full[:d] + (idx.shape[d],) + full[d + 1:]
+    idx = _checked(indices, s[d], "take_along_dim")
+    x = S.broadcast_to(_operand(input, idx), full[:d] + (s[d],) + full[d + 1:])
+    return S.take_along_axis(x, S.broadcast_to(idx, want), d)
 
 
 def masked_select(input, mask):
     """The elements where ``mask`` holds (input and mask broadcast), as a 1-D tensor."""
-    m = np.asarray(data_of(mask))
+    m = values_of(mask, "masked_select")  # the result's shape is the number of Trues
     if m.dtype != bool:
         raise TypeError(f"masked_select: mask must be bool, got dtype {m.dtype}")
     shape = np.broadcast_shapes(shape_of(input), m.shape) or (1,)
@@ -111,7 +146,7 @@ def masked_select(input, mask):
 def nonzero(input, *, as_tuple: bool = False):
     """The indices of the non-zero elements: an (n, ndim) tensor, or one 1-D tensor per dim
     with ``as_tuple=True``."""
-    d = np.asarray(data_of(input))
+    d = values_of(input, "nonzero")  # the result's shape depends on the values
     if as_tuple:
         if d.ndim == 0:
             return (constant(np.nonzero(d.reshape(1))[0], input),)
@@ -120,7 +155,7 @@ def nonzero(input, *, as_tuple: bool = False):
 
 
 def argwhere(input):
-    return constant(np.argwhere(np.asarray(data_of(input))), input)
+    return constant(np.argwhere(values_of(input, "argwhere")), input)
 
 
 def where(condition, input=None, other=None):
@@ -131,16 +166,24 @@ def where(condition, input=None, other=None):
     if input is None or other is None:
         raise TypeError("where: pass both input and other, or neither")
     # a non-bool condition counts its non-zeros as true (NumPy; PyTorch wants bool)
-    return _where(np.asarray(data_of(condition)).astype(bool, copy=False), input, other)
+    if type(condition) in tensor_types:  # recorded, so a compiled program reads it
+        return _where(condition if condition.dtype == bool else _ne(condition, 0), input,
+                      other)
+    return _where(np.asarray(condition).astype(bool, copy=False), input, other)
 
 
 # --- scatter ----------------------------------------------------------------------------------
-def _scatter_setup(input, dim, index, src, op):
+def _scatter_setup(input, dim, index, src, op, traceable=False):
+    """The checked operands; the index is traced (``_checked``) when ``traceable``, else its
+    values are read (the caller computes positions from them with NumPy)."""
     s = shape_of(input)
+    if not traceable:
+        index = values_of(index, op)
     idx = _index(index, op)
     if not s:  # PyTorch treats 0-D tensors as one element here
         s, input = (1,), _reshape(input, (1,))
-        idx = idx.reshape(1) if idx.ndim == 0 else idx
+        if idx.ndim == 0:
+            idx, index = idx.reshape(1), _reshape(index, (1,))
         if src is not None and type(src) not in (int, float, bool, complex) \
                 and not shape_of(src):
             src = _reshape(src, (1,))
@@ -152,14 +195,15 @@ def _scatter_setup(input, dim, index, src, op):
         if k != d and idx.shape[k] > s[k]:
             raise ValueError(f"{op}: index shape {idx.shape} exceeds the input shape {s} in dim "
                              f"{k}")
-    idx = _check_range(idx, s[d], op)
+    shape = idx.shape
+    idx = _checked(idx if type(index) not in tensor_types else index, s[d], op)
     if src is not None and type(src) not in (int, float, bool, complex):
         ss = shape_of(src)
-        if len(ss) != len(s) or any(a > b for a, b in zip(idx.shape, ss)):
+        if len(ss) != len(s) or any(a > b for a, b in zip(shape, ss)):
             raise ValueError(f"{op}: src of shape {ss} must have as many dims as the index and "
-                             f"be at least as large, index shape {idx.shape}")
-        if tuple(ss) != idx.shape:
-            src = getitem(src, tuple(slice(0, n) for n in idx.shape))
+                             f"be at least as large, index shape {shape}")
+        if tuple(ss) != shape:
+            src = getitem(src, tuple(slice(0, n) for n in shape))
     return input, d, idx, src
 
 
@@ -182,13 +226,15 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce: str | None 
     if scalar and value is None:
         value, src = src, None
     orig = shape_of(input)
-    x, d, idx, src = _scatter_setup(input, dim, index, None if scalar else src, "scatter")
+    # with reduce, scatter_reduce reads the values if it must
+    x, d, idx, src = _scatter_setup(input, dim, index, None if scalar else src, "scatter",
+                                    traceable=reduce is not None)
     if reduce is not None:
         names = {"add": "sum", "multiply": "prod"}
         if reduce not in names:
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         if scalar:
-            src = np.full(idx.shape, value, dtype=array_of(input).dtype)
+            src = np.full(shape_of(idx), value, dtype=array_of(input).dtype)
         return scatter_reduce(input, dim, index, src, names[reduce])
     targets = _flat_targets(shape_of(x), idx, d)
     if scalar:
@@ -203,10 +249,11 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce: str | None 
 def scatter_add(input, dim: int, index, src):
     """``out = input`` plus ``src[i][j]`` added at ``out[i][index[i][j]]`` (dim=1)."""
     orig = shape_of(input)
-    x, d, idx, src = _scatter_setup(input, dim, index, src, "scatter_add")
+    x, d, idx, src = _scatter_setup(input, dim, index, src, "scatter_add", traceable=True)
     s = shape_of(x)
     # the index may be smaller than the input outside dim d: along_axis_add takes that
-    added = apply(ALONG_AXIS_ADD, (_same_dtype(src, input),), (idx, d - len(s), s))
+    added = apply(ALONG_AXIS_ADD, (_operand(_same_dtype(src, input), idx),),
+                  (data_of(idx), d - len(s), s))
     return _reshape(x + added, orig)
 
 
@@ -220,13 +267,15 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or "
                          f"'amin', got {reduce!r}")
     orig = shape_of(input)
-    x, d, idx, src = _scatter_setup(input, dim, index, src, "scatter_reduce")
+    plain_sum = reduce == "sum" and include_self
+    x, d, idx, src = _scatter_setup(input, dim, index, src, "scatter_reduce",
+                                    traceable=plain_sum)
     src = _same_dtype(src, input)
+    if plain_sum:
+        return scatter_add(input, dim, index, src)
     shape = shape_of(x)
     n = int(np.prod(shape, dtype=np.int64))
     targets = _flat_targets(shape, idx, d).reshape(-1)
-    if reduce == "sum" and include_self:
-        return scatter_add(input, dim, index, src)
     # Contributors of each place: its own value (position t) if included, then the sources
     # (positions n + j), in order; the table is padded with the reduction's identity.
     order = np.argsort(targets, kind="stable")
@@ -250,8 +299,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
         if reduce == "mean":
             cnt = np.maximum(counts + int(include_self), 1).astype(dt if dt.kind in "fc" else
                                                                    np.float64)
-            r = r / cnt if dt.kind in "fc" else constant(
-                np.floor_divide(np.asarray(data_of(r)), cnt.astype(dt)), r)
+            r = r / cnt if dt.kind in "fc" else _floor_divide(r, cnt.astype(dt))
     elif reduce == "prod":
         r = prod(vals, 1)
     else:
@@ -262,28 +310,31 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
 
 
 # --- index_* ----------------------------------------------------------------------------------
-def _along(input, dim, index, op):
+def _along(input, dim, index, op, traceable=False):
+    """The input's shape (a 0-D input as one element), the dim, and the checked flat index
+    (traced when ``traceable``, else read: the caller computes with its values)."""
     s = shape_of(input) or (1,)  # a 0-D input is one element (callers reshape)
     d = normalize_dim(dim, len(s), op)
-    idx = _check_range(_index(index, op, 1).reshape(-1), s[d], op)
-    return s, d, idx
+    if not traceable:
+        index = values_of(index, op)
+    return s, d, _checked(index, s[d], op, ndim=1, flat=True)
 
 
 def _source_shape(source, s, d, idx, op):
-    want = s[:d] + (idx.size,) + s[d + 1:]
+    want = s[:d] + (_length(idx),) + s[d + 1:]
     if tuple(shape_of(source)) != want:
         raise ValueError(f"{op}: source must have shape {want} (the input's with dim {d} of the "
-                         f"index's length {idx.size}), got {shape_of(source)}")
+                         f"index's length {_length(idx)}), got {shape_of(source)}")
 
 
 def index_add(input, dim: int, index, source, *, alpha=1):
     """``input`` plus ``alpha * source`` added at ``index`` along ``dim`` (repeated indices
     add up)."""
-    s, d, idx = _along(input, dim, index, "index_add")
+    s, d, idx = _along(input, dim, index, "index_add", traceable=True)
     source = _reshape(source, (1,)) if not shape_of(source) else source
     _source_shape(source, s, d, idx, "index_add")
-    src = _same_dtype(source, input)
-    added = apply(INDEX_ADD, (src,), ((slice(None),) * d + (idx,), s, False, len(s)))
+    src = _operand(_same_dtype(source, input), idx)
+    added = apply(INDEX_ADD, (src,), ((slice(None),) * d + (data_of(idx),), s, False, len(s)))
     added = _reshape(added, shape_of(input))
     return input + (added if alpha == 1 else alpha * added)
 
@@ -318,7 +369,7 @@ def select(input, dim: int, index: int):
     """The slice at ``index`` along ``dim``, that dim removed."""
     s = shape_of(input)
     d = normalize_dim(dim, len(s), "select")
-    i = int(data_of(index))
+    i = int(values_of(index, "select"))
     if not -s[d] <= i < s[d]:
         raise IndexError(f"select: index {i} is out of range for dim {d} of length {s[d]}")
     return getitem(input, (slice(None),) * d + (i,))
@@ -341,39 +392,49 @@ def index_fill(input, dim: int, index, value):
                   np.asarray(value, dtype=array_of(input).dtype), input)
 
 
-def _index_tuple(indices, s, op):
+def _index_tuple(indices, s, op, traceable=False):
+    """The checked integer indices (a boolean mask as its nonzero's); integer ones traced
+    when ``traceable``, else read."""
     out = []
     for i in indices:
-        a = np.asarray(data_of(i)) if i is not None else None
-        if a is None:
+        if i is None:
             raise TypeError(f"{op}: indices must be tensors, not None")
-        if a.dtype == bool:
-            out.extend(np.nonzero(a))
+        if not traceable or type(i) not in tensor_types or i.dtype == bool:
+            a = values_of(i, op)  # a mask's nonzero has a shape that depends on the values
+            if a.dtype == bool:
+                out.extend(np.nonzero(a))
+            else:
+                out.append(_index(a, op))
         else:
-            out.append(_index(a, op))
+            out.append(i)
     if len(out) > len(s):
         raise IndexError(f"{op}: {len(out)} indices for a tensor of {len(s)} dims")
-    return tuple(_check_range(a, s[k], op) for k, a in enumerate(out))
+    return tuple(_checked(a, s[k], op) for k, a in enumerate(out))
 
 
 def index_put(input, indices, values, accumulate: bool = False):
     """``input[indices] = values`` (``+=`` with ``accumulate=True``, where repeated indices
     add up) as a new tensor."""
     s = shape_of(input)
-    idx = _index_tuple(indices, s, "index_put")
-    target_shape = np.empty(s, dtype=np.int8)[idx].shape
+    idx = _index_tuple(indices, s, "index_put", traceable=accumulate)
+    # the shape of input[idx] (from the indices' shapes alone: they are all integer arrays)
+    target_shape = np.empty(s, dtype=np.int8)[tuple(np.zeros(shape_of(i), np.intp)
+                                                    for i in idx)].shape
     vals = _same_dtype(values, input)
     if shape_of(vals) != target_shape:
         vals = S.broadcast_to(vals, target_shape)
     if accumulate:
-        return input + apply(INDEX_ADD, (vals,), (idx, s, False, len(s)))
+        for i in idx:
+            vals = _operand(vals, i)
+        return input + apply(INDEX_ADD, (vals,), (tuple(data_of(i) for i in idx), s, False,
+                                                  len(s)))
     pos = np.arange(int(np.prod(s, dtype=np.int64))).reshape(s)
     return _overwrite(input, pos[idx], vals)
 
 
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` holds (mask broadcasts to the input), else ``input``."""
-    m = np.asarray(data_of(mask))
+    m = mask if type(mask) in tensor_types else np.asarray(mask)  # recorded when a tensor
     if m.dtype != bool:
         raise TypeError(f"masked_fill: mask must be bool, got dtype {m.dtype}")
     if type(value) in tensor_types:
@@ -389,7 +450,7 @@ def masked_fill(input, mask, value):
 def masked_scatter(input, mask, source):
     """``input`` with the places where ``mask`` holds filled, in order, by the first elements of
     ``source``."""
-    m = np.asarray(data_of(mask))
+    m = values_of(mask, "masked_scatter")
     if m.dtype != bool:
         raise TypeError(f"masked_scatter: mask must be bool, got dtype {m.dtype}")
     s = np.broadcast_shapes(shape_of(input), m.shape)
@@ -408,20 +469,22 @@ def put(input, index, source, accumulate: bool = False):
     ``accumulate=True``)."""
     s = shape_of(input)
     n = int(np.prod(s, dtype=np.int64))
-    idx = _check_range(_index(index, "put").reshape(-1), n, "put", "tensor of that many elements")
-    if int(np.prod(shape_of(source), dtype=np.int64)) != idx.size:
+    if not accumulate:  # the last write wins: positions computed from the values
+        index = values_of(index, "put")
+    idx = _checked(index, n, "put", "tensor of that many elements", flat=True)
+    if int(np.prod(shape_of(source), dtype=np.int64)) != _length(idx):
         raise ValueError(f"put: source has shape {shape_of(source)} but the index has "
-                         f"{idx.size} elements; they must match")
+                         f"{_length(idx)} elements; they must match")
     src = _reshape(_same_dtype(source, input), (-1,))
     if accumulate:
-        added = apply(INDEX_ADD, (src,), ((idx,), (n,), False, 1))
+        added = apply(INDEX_ADD, (_operand(src, idx),), ((data_of(idx),), (n,), False, 1))
         return input + _reshape(added, s)
     return _overwrite(input, idx, src)
 
 
 def unravel_index(indices, shape):
     """The coordinates of flat ``indices`` in an array of ``shape``: one tensor per dim."""
-    idx = _index(indices, "unravel_index")
+    idx = _index(values_of(indices, "unravel_index"), "unravel_index")
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
     n = int(np.prod(shape, dtype=np.int64))
     if idx.size and (idx.min() < -n or idx.max() >= n):
@@ -432,7 +495,7 @@ def unravel_index(indices, shape):
 
 def nonzero_static(input, *, size: int, fill_value: int = -1):
     """``nonzero`` padded with ``fill_value`` (or cut) to exactly ``size`` rows."""
-    found = np.argwhere(np.asarray(data_of(input)))
+    found = np.argwhere(values_of(input, "nonzero_static"))
     out = np.full((int(size), found.shape[1]), fill_value, dtype=np.int64)
     out[:min(int(size), len(found))] = found[:int(size)]
     return constant(out, input)

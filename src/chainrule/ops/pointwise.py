@@ -22,7 +22,7 @@ from ..primitives import elementwise as E
 from ..primitives import math as M
 from ..primitives import shape as S
 from ..primitives import special as SP
-from ..primitives._core import data_of, tensor_types
+from ..primitives._core import data_of, tensor_types, values_of
 
 __all__ = [
     # arithmetic
@@ -122,7 +122,7 @@ def div(input, other, *, rounding_mode: str | None = None):  # noqa: A002
         return E.floor_divide(input, other)
     if rounding_mode == "trunc":
         if _is_int(input) and _is_int(other):
-            a, b = np.asarray(data_of(input)), np.asarray(data_of(other))
+            a, b = values_of(input, "div"), values_of(other, "div")
             if np.any(b == 0):
                 raise ZeroDivisionError("div: integer division by zero (rounding_mode='trunc')")
             return _const(_trunc_int_div(a, b), input, other)
@@ -173,7 +173,7 @@ def sgn(input):  # noqa: A002
     if np.asarray(data_of(input)).dtype.kind != "c":
         return E.sign(input)
     r = E.abs(input)
-    zero = np.asarray(data_of(r)) == 0
+    zero = E.eq(r, 0)  # recorded, so that a compiled program computes it
     return E.where(zero, 0, E.div(input, E.where(zero, 1, r)))
 
 
@@ -196,8 +196,9 @@ def xlogy(input, other):  # noqa: A002
 def lerp(input, end, weight):  # noqa: A002
     """``input + weight * (end - input)``, written as torch evaluates it (from the nearer
     end), so the rounding matches."""
-    w = data_of(weight)
-    near_start = np.abs(np.asarray(w)) < 0.5
+    # recorded while compile traces, so that the compiled program picks the side per call
+    near_start = E.lt(E.abs(E.stop_gradient(weight)), 0.5) if S.is_traced_value(weight) \
+        else np.abs(np.asarray(data_of(weight))) < 0.5
     diff = E.sub(end, input)
     return E.where(near_start, E.add(input, E.mul(weight, diff)),
                    E.sub(end, E.mul(diff, 1 - weight if isinstance(weight, (int, float))
@@ -227,8 +228,8 @@ def ldexp(input, other):  # noqa: A002
 def nextafter(input, other):  # noqa: A002
     """The next float after ``input`` towards ``other``. The step is held constant, so the
     derivative is 1 in input and 0 in other (torch has none)."""
-    a = np.asarray(data_of(input))
-    step = np.nextafter(a, np.asarray(data_of(other))) - a
+    a = values_of(input, "nextafter")
+    step = np.nextafter(a, values_of(other, "nextafter")) - a
     return E.add(input, _const(step, input))
 
 
@@ -337,7 +338,7 @@ def polygamma(n: int, input):  # noqa: A002
 def mvlgamma(input, p: int):  # noqa: A002
     """The multivariate log-gamma of dimension p: ``sum_i lgamma(x - i/2) + p(p-1)/4 log pi``;
     every element must exceed (p - 1) / 2."""
-    d = np.asarray(data_of(input))
+    d = values_of(input, "mvlgamma")  # the domain check reads the values
     if np.any(d <= (p - 1) / 2):
         raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2} "
                          f"for p={p}")
@@ -436,13 +437,15 @@ def isneginf(input):  # noqa: A002
 
 def isreal(input):  # noqa: A002
     """Whether each element has a zero imaginary part (True everywhere for real dtypes)."""
+    if type(input) in tensor_types and input.dtype.kind == "c":
+        return E.eq(CX.imag(input), 0)  # recorded, so that a compiled program computes it
     d = np.asarray(data_of(input))
     return _const(d.imag == 0 if d.dtype.kind == "c" else np.ones(d.shape, bool), input)
 
 
 def is_nonzero(input) -> bool:  # noqa: A002
     """Whether the single element of ``input`` is non-zero; an error for other sizes."""
-    d = np.asarray(data_of(input))
+    d = values_of(input, "is_nonzero")  # a Python bool
     if d.size != 1:
         raise RuntimeError(f"is_nonzero: a tensor with {d.size} elements (shape {d.shape}) is "
                            f"ambiguous; only single-element tensors have a truth value")
@@ -465,5 +468,5 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A0
 
 def equal(input, other) -> bool:  # noqa: A002
     """Whether both have the same shape and the same elements (a Python bool)."""
-    a, b = np.asarray(data_of(input)), np.asarray(data_of(other))
+    a, b = values_of(input, "equal"), values_of(other, "equal")  # a Python bool
     return builtins.bool(a.shape == b.shape and np.array_equal(a, b))

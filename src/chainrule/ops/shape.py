@@ -13,8 +13,8 @@ import numpy as np
 from .. import composite as C
 from ..primitives import shape as S
 from ..primitives._conj import astype, conj
-from ..primitives._core import apply, array_of, data_of, tensor_types
-from ..primitives.elementwise import where
+from ..primitives._core import apply, array_of, data_of, tensor_types, values_of
+from ..primitives.elementwise import stop_gradient, where
 from ..primitives.reduction import sum as _sum
 from ..primitives.shape import INDEX_ADD, broadcast_to, getitem, normalize_dim
 
@@ -60,7 +60,7 @@ def int_list(x, op: str) -> list[int]:
     d = data_of(x)
     if isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_)):
         return [int(d)]
-    d = np.asarray(d)
+    d = values_of(x, op)
     if d.dtype.kind not in "iu" and d.size:
         raise TypeError(f"{op}: expected ints, got {x!r} of dtype {d.dtype}")
     return [int(v) for v in d.reshape(-1)]
@@ -358,7 +358,7 @@ def narrow(input, dim: int, start, length: int):
     tensor)."""
     s = shape_of(input)
     d = normalize_dim(dim, len(s), "narrow")
-    st = int(data_of(start))
+    st = int(values_of(start, "narrow"))
     st = st + s[d] if st < 0 else st
     if not 0 <= st <= s[d] or length < 0 or st + length > s[d]:
         raise IndexError(f"narrow: start {start} and length {length} fall outside dim {d} of "
@@ -380,6 +380,8 @@ def tensor_split(input, indices_or_sections, dim: int = 0):
     d = normalize_dim(dim, len(s), "tensor_split")
     n = s[d]
     ios = data_of(indices_or_sections)
+    if type(indices_or_sections) in tensor_types:
+        ios = values_of(indices_or_sections, "tensor_split")
     if isinstance(ios, np.ndarray) and ios.ndim == 0 or isinstance(ios, (int, np.integer)):
         k = int(ios)
         if k <= 0:
@@ -444,7 +446,7 @@ def repeat_interleave(input, repeats=None, dim: int | None = None, *, output_siz
     per element). ``repeat_interleave(repeats)`` alone gives the indices ``[0]*r0 + [1]*r1 +
     ...``."""
     if repeats is None:
-        r = np.asarray(data_of(input))
+        r = values_of(input, "repeat_interleave")  # the result's length is their sum
         if r.ndim != 1:
             raise ValueError(f"repeat_interleave: repeats must be 1-D, got shape {r.shape}")
         return constant(np.repeat(np.arange(r.size), r), input)
@@ -452,7 +454,7 @@ def repeat_interleave(input, repeats=None, dim: int | None = None, *, output_siz
         input, dim = _reshape(input, (-1,)), 0
     s = shape_of(input)
     d = normalize_dim(dim, len(s), "repeat_interleave")
-    r = np.asarray(data_of(repeats))
+    r = values_of(repeats, "repeat_interleave")
     if r.ndim > 1 or r.ndim == 1 and r.size not in (1, s[d]):
         raise ValueError(f"repeat_interleave: repeats of shape {r.shape} must be one int or "
                          f"one per element of dim {d} (length {s[d]})")
@@ -681,7 +683,12 @@ def new_full(like, size, fill_value, dtype=None, requires_grad: bool = False):
 
 def new_tensor(like, data, dtype=None, requires_grad: bool = False):
     """A new leaf holding a copy of ``data``, of ``like``'s dtype unless ``dtype`` is given."""
-    out = tensor_type()._constant(np.array(data_of(data), dtype=dtype or array_of(like).dtype))
+    dt = dtype or array_of(like).dtype
+    if type(data) in tensor_types and S.is_traced_value(data):
+        # the same value with no derivative, recorded, so that a compiled program reads it
+        out = stop_gradient(astype(data, dt))
+        return out.requires_grad_() if requires_grad else out
+    out = tensor_type()._constant(np.array(data_of(data), dtype=dt))
     return out.requires_grad_() if requires_grad else out
 
 

@@ -19,6 +19,9 @@ from ._core import (
     shape_of,
     tensor_types,
 )
+from .elementwise import add as _add
+from .elementwise import lt as _lt
+from .elementwise import where as _where
 
 
 def _lead(v, nd):
@@ -412,6 +415,22 @@ def check_index(idx, n: int, message: str):
     """``idx`` (integers), raising ``IndexError(message.format(value))`` for the first value
     outside ``[0, n)``; recorded, so a compiled program checks at every call."""
     return apply(CHECK_INDEX, (idx,), (n, message))
+
+
+def is_traced_value(x) -> bool:
+    """Whether ``x`` (a tensor or an array) holds a value that ``chainrule.compile`` is tracing:
+    tracing gives traced values an ndarray subclass, and a tensor's array is otherwise a plain
+    ndarray. Code that reads index values in Python takes another path for those (below)."""
+    d = x._data if type(x) in tensor_types else x
+    return isinstance(d, np.ndarray) and type(d) is not np.ndarray
+
+
+def wrapped_index(index, n: int, message: str):
+    """The integer tensor ``index`` with its negative entries counted from the end (``+ n``),
+    each checked against ``[0, n)`` by a recorded kernel (``message.format(value)``, value
+    after that wrap): the traced form of normalising an index with NumPy, whose array a
+    primitive takes as a parameter (the trace records it as a value of the program)."""
+    return check_index(_where(_lt(index, 0), _add(index, n), index), n, message)
 
 
 def take_along_axis(x, indices, axis):

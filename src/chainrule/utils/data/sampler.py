@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from ...creation import Generator, default_generator
-from ...primitives._core import data_of
+from ...primitives._core import values_of
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler"]
@@ -93,7 +93,7 @@ class WeightedRandomSampler(Sampler):
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
             raise ValueError(f"WeightedRandomSampler: num_samples should be a positive int, got "
                              f"{num_samples!r}")
-        w = np.asarray(data_of(weights), dtype=np.float64)
+        w = values_of(weights, "WeightedRandomSampler").astype(np.float64)
         if w.ndim != 1 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
             raise ValueError(f"WeightedRandomSampler: weights must be a 1-d sequence of finite, "
                              f"non-negative numbers with a positive sum, got shape {w.shape}")
