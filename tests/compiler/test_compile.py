@@ -360,3 +360,11 @@ def test_no_value_of_the_first_call_is_fixed_into_the_program(f):
     c(a)
     np.testing.assert_array_equal(c(b), f(cr.tensor(b)).numpy())
     assert c.traces == 1
+
+
+def test_a_constant_indexed_by_a_traced_index_is_recorded():
+    table = np.arange(5.0) ** 2
+    c = cr.compile(lambda i: cr.take(table, i))
+    np.testing.assert_array_equal(c(np.array([3])), [9.0])
+    np.testing.assert_array_equal(c(np.array([4])), [16.0])
+    assert c.traces == 1

@@ -53,6 +53,7 @@ def update_instrumented() -> None:
 def tracing_depth(step: int) -> None:
     global _tracing
     _tracing += step
+    _core.tracing = _tracing
     update_instrumented()
 
 

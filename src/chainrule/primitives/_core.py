@@ -72,6 +72,7 @@ _record = _record1 = _record2 = None
 # function is traced for compile (a draw would be fixed into the trace and repeated).
 random_guard = None
 value_guard = None  # likewise: (array, op) -> raises if the array is a traced one (values_of)
+tracing = 0  # traces active in any thread (chainrule.autograd.dispatch.tracing_depth keeps it)
 
 
 def is_tensor(x) -> bool:
@@ -404,12 +405,26 @@ def nondifferentiable(name: str, impl: Callable, nin: int = 1):
 
 
 def apply(prim: Primitive, inputs: tuple, params: tuple = ()):
-    """Run ``prim``: raw arrays in, raw array out; any tensor in, a recorded tensor out."""
+    """Run ``prim``: raw arrays in, raw array out; any tensor in, a recorded tensor out (and,
+    while ``chainrule.compile`` traces, a traced parameter, such as an index, also records:
+    otherwise this call's result would be fixed into the program)."""
     tt = tensor_types
     for a in inputs:
         if type(a) in tt:
             return _record(prim, inputs, params)
+    if tracing and params and _traced_param(params):
+        return _record(prim, inputs, params)
     return prim.impl(*inputs, *params)
+
+
+def _traced_param(params) -> bool:
+    for p in params:
+        if type(p) is tuple or type(p) is list:
+            if _traced_param(p):
+                return True
+        elif isinstance(p, xp.ndarray) and type(p) is not xp.ndarray:
+            return True
+    return False
 
 
 def unary_op(prim: Primitive, doc: str | None = None):
