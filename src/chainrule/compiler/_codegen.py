@@ -88,48 +88,83 @@ def _result(prog: Program, k: int, arg) -> str:
     if k < getattr(prog, "results", len(prog.outputs)):
         if type(o) is Var:
             if o in prog.inputs or o in prog.outputs[:k]:
-                return f"v{o.n}.copy()"
+                return f"{arg(o)}.copy()"
         elif isinstance(o.value, np.ndarray):
             return f"{arg(o)}.copy()"
     return arg(o)
 
 
-def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
-    """Python source for ``prog``, compiled: ``fn(*inputs) -> tuple of outputs``."""
-    ns: dict = {"np": np}
-    consts: dict = {}
-    header = []
+class Names:
+    """How generated source names values, and the namespace it runs in: a Var is ``v<n>``
+    (``var`` may say otherwise), a literal is written out, any other object is bound in the
+    namespace as ``c<k>`` (an argument) or ``p<k>`` (a parameter) and listed in ``header``."""
 
-    def const(value, prefix):
+    def __init__(self, var=None):
+        self.ns: dict = {"np": np}
+        self.header: list[str] = []
+        self._bound: dict = {}
+        self.var = var or (lambda v: f"v{v.n}")
+
+    def const(self, value, prefix: str) -> str:
         key = id(value)
-        if key not in consts:
-            consts[key] = f"{prefix}{len(consts)}"
-            ns[consts[key]] = value
+        if key not in self._bound:
+            name = self._bound[key] = f"{prefix}{len(self._bound)}"
+            self.ns[name] = value
             desc = (f"array {value.dtype.name}{list(value.shape)}"
                     if isinstance(value, np.ndarray) else f"dtype {value}"
                     if isinstance(value, np.dtype) else type(value).__name__)
-            header.append(f"#   {consts[key]}: {desc}")
-        return consts[key]
+            self.header.append(f"#   {name}: {desc}")
+        return self._bound[key]
 
-    def arg(a):
+    def arg(self, a) -> str:
         if type(a) is Var:
-            return f"v{a.n}"
-        v = a.value
-        lit = _literal(v)
-        if lit is not None:
-            return lit
-        return const(v, "c")
+            return self.var(a)
+        lit = _literal(a.value)
+        return lit if lit is not None else self.const(a.value, "c")
 
-    def param(p):
+    def param(self, p) -> str:
         if type(p) is Var:
-            return f"v{p.n}"
+            return self.var(p)
         if type(p) in (tuple, list) and any(True for _ in param_vars((p,))):
-            inner = ", ".join(param(q) for q in p)
+            inner = ", ".join(self.param(q) for q in p)
             return (f"({inner},)" if len(p) == 1 else f"({inner})") if type(p) is tuple \
                 else f"[{inner}]"
         lit = _literal(p)
-        return lit if lit is not None else const(p, "p")
+        return lit if lit is not None else self.const(p, "p")
 
+    def kernel(self, prim) -> tuple[str, bool]:
+        """The name an equation's kernel is called by, bound in the namespace."""
+        kname, is_np = _kernel_name(prim)
+        self.ns[kname] = prim.impl
+        return kname, is_np
+
+
+def function_text(name: str, prog: Program, names: Names, body: list[str], ret: str,
+                  notes: tuple = ()) -> str:
+    """``def name(inputs): <notes> <bound names> <body> return (ret)``."""
+    lines = [f"def {name}({', '.join(f'v{v.n}' for v in prog.inputs)}):"]
+    lines.extend(f"    {n}" for n in notes)
+    if names.header:
+        lines.append("    # constants and parameters bound in the namespace:")
+        lines.extend("    " + h for h in names.header)
+    lines.extend(body)
+    lines.append(f"    return ({ret}{',' if len(prog.outputs) == 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def load(text: str, name: str, ns: dict, label: str = ""):
+    """Compile generated source and return its function ``name``; tracebacks and ``inspect``
+    show the source (it is registered with linecache under a name of its own)."""
+    filename = f"<chainrule.compile {label}{name} #{next(_counter)}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), ns)  # noqa: S102 - our own generated source
+    return ns[name]
+
+
+def generate(prog: Program, name: str = "compiled") -> Source:
+    """Python source for ``prog``, compiled: ``fn(*inputs) -> tuple of outputs``."""
+    names = Names()
+    arg = names.arg
     # last use of each variable, for the memory plan
     last = {}
     for i, e in enumerate(prog.eqns):
@@ -137,15 +172,10 @@ def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
             last[a] = i
     outs = {o for o in prog.outputs if type(o) is Var}
     owned = _owned(prog) - outs
-    kernels = set()
     body = []
     for i, e in enumerate(prog.eqns):
-        kname, is_np = _kernel_name(e.prim)
-        if kname not in kernels:
-            kernels.add(kname)
-            ns[kname] = e.prim.impl
-        params = [param(p) for p in e.params]
-        call = ", ".join([arg(a) for a in e.args] + params)
+        kname, is_np = names.kernel(e.prim)
+        call = ", ".join([arg(a) for a in e.args] + [names.param(p) for p in e.params])
         out = e.out
         big = math.prod(out.shape) >= _REUSE
         target = None
@@ -166,20 +196,5 @@ def generate(prog: Program, name: str = "compiled", doc: str = "") -> Source:
         if dead:
             body.append(f"    del {', '.join(f'v{a.n}' for a in sorted(dead, key=lambda v: v.n))}")
     ret = ", ".join(_result(prog, k, arg) for k in range(len(prog.outputs)))
-    if len(prog.outputs) == 1:
-        ret += ","
-    params = ", ".join(f"v{v.n}" for v in prog.inputs)
-    lines = [f"def {name}({params}):"]
-    if doc:
-        lines.append(f'    """{doc}"""')
-    if header:
-        lines.append("    # constants and parameters bound in the namespace:")
-        lines.extend("    " + h for h in header)
-    lines.extend(body)
-    lines.append(f"    return ({ret})")
-    text = "\n".join(lines) + "\n"
-    filename = f"<chainrule.compile {name} #{next(_counter)}>"
-    # tracebacks and inspect show the generated source
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(compile(text, filename, "exec"), ns)  # noqa: S102 - our own generated source
-    return Source(text, ns[name], name)
+    text = function_text(name, prog, names, body, ret)
+    return Source(text, load(text, name, names.ns), name)

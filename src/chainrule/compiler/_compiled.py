@@ -328,7 +328,7 @@ class Compiled:
     def _generate(self, prog, what):
         if self.backend == "numba":
             from ._numba import generate
-            return generate(prog, f"{self.__name__}_{what}".replace(".", "_"))
+            return generate(prog, _ident(f"{self.__name__}_{what}"))
         return _codegen.generate(prog, _ident(f"{self.__name__}_{what}"))
 
     # --- reverse mode --------------------------------------------------------------------------

@@ -36,7 +36,6 @@ long chains (per-call overhead) and for arithmetic on large arrays (no temporari
 from __future__ import annotations
 
 import heapq
-import linecache
 import math
 import warnings
 
@@ -52,7 +51,7 @@ except ImportError as exc:  # the optional extra
 
 from .._backend import erf as _erf
 from ..autograd.tracing import Const, Var
-from ._codegen import Source, _counter, _kernel_name, _literal
+from ._codegen import Names, Source, _literal, _result, function_text, load
 from ._program import Program, param_vars, uses
 
 __all__ = ["generate"]
@@ -514,11 +513,8 @@ def _compile_kernel(text: str, arg_dtypes: list):
     """The numba dispatcher of kernel source ``text`` (``def kernel(...)``), cached by text."""
     disp = _CACHE.get(text)
     if disp is None:
-        filename = f"<chainrule.compile numba kernel #{next(_counter)}>"
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-        ns = {"np": np, "math": math}
-        exec(compile(text, filename, "exec"), ns)  # noqa: S102 - our own generated source
-        disp = numba.njit(error_model="numpy")(ns["kernel"])
+        kernel = load(text, "kernel", {"np": np, "math": math}, "numba ")
+        disp = numba.njit(error_model="numpy")(kernel)
         # compile now, for the arrays the wrapper passes; other layouts (read-only arrays)
         # compile on first use
         disp.compile(tuple(numba.types.Array(numba.from_dtype(d), 1, "C") for d in arg_dtypes))
@@ -569,33 +565,13 @@ def _schedule(prog: Program) -> list:
     return steps
 
 
-def _ident(name: str) -> str:
-    out = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    return out if out and not out[0].isdigit() else "f_" + out
-
-
 def generate(prog: Program, name: str = "compiled") -> Source:
     """Python source for ``prog`` that calls Numba kernels: ``fn(*inputs) -> tuple``."""
-    name = _ident(name)
-    ns: dict = {"np": np}
-    consts: dict = {}
-    header: list[str] = []
     kernels_text: list[str] = []
     body: list[str] = []
     inputs = set(prog.inputs)
     flat: dict = {}  # var -> name of its flat array (a kernel's result)
     shaped: set = set()  # vars bound to v{n} in the wrapper
-
-    def const(value, prefix):
-        key = id(value)
-        if key not in consts:
-            consts[key] = f"{prefix}{len(consts)}"
-            ns[consts[key]] = value
-            desc = (f"array {value.dtype.name}{list(value.shape)}"
-                    if isinstance(value, np.ndarray) else f"dtype {value}"
-                    if isinstance(value, np.dtype) else type(value).__name__)
-            header.append(f"#   {consts[key]}: {desc}")
-        return consts[key]
 
     def var(v) -> str:
         """``v`` with its shape, in the wrapper."""
@@ -607,26 +583,11 @@ def generate(prog: Program, name: str = "compiled") -> Source:
             shaped.add(v)
         return f"v{v.n}"
 
-    def arg(a) -> str:
-        if type(a) is Var:
-            return var(a)
-        lit = _literal(a.value)
-        return lit if lit is not None else const(a.value, "c")
-
-    def param(p) -> str:
-        if type(p) is Var:
-            return var(p)
-        if type(p) in (tuple, list) and any(True for _ in param_vars((p,))):
-            inner = ", ".join(param(q) for q in p)
-            return (f"({inner},)" if len(p) == 1 else f"({inner})") if type(p) is tuple \
-                else f"[{inner}]"
-        lit = _literal(p)
-        return lit if lit is not None else const(p, "p")
+    names = Names(var)
+    ns, const, arg, param = names.ns, names.const, names.arg, names.param
 
     def impl(e):
-        kname, _ = _kernel_name(e.prim)
-        if "." not in kname:  # (NumPy's functions are bound under their own names)
-            ns[kname] = e.prim.impl
+        kname, _ = names.kernel(e.prim)
         call = [arg(a) for a in e.args] + [param(p) for p in e.params]
         body.append(f"    v{e.out.n} = {kname}({', '.join(call)})")
         shaped.add(e.out)
@@ -700,40 +661,21 @@ def generate(prog: Program, name: str = "compiled") -> Source:
             else:
                 runs.append([j, sl[0], sl[1] - sl[0], [v]])
         for j, start, size, vs in runs:  # the rows of a reshape: one view each, made in C
-            names = ", ".join(f"f{v.n}" for v in vs)
+            lhs_names = ", ".join(f"f{v.n}" for v in vs)
             end = start + size * len(vs)
-            body.append(f"    {names} = {results[j]}[{start}:{end}]" if len(vs) == 1 else
-                        f"    {names} = {results[j]}[{start}:{end}].reshape({len(vs)}, {size})")
+            body.append(f"    {lhs_names} = {results[j]}[{start}:{end}]" if len(vs) == 1 else
+                        f"    {lhs_names} = {results[j]}[{start}:{end}].reshape({len(vs)}, "
+                        f"{size})")
         shown = text.replace("def kernel(", f"def {kname}(", 1)
         sig = ", ".join(f"{d.name}[::1]" for d in dtypes)
         kernels_text.append(f'@numba.njit(error_model="numpy")  # compiled for ({sig})\n{shown}')
 
-    # the caller owns each result (as eagerly): an input, a constant array or a repeated result
-    # is copied (kernels write fresh arrays; packed results are disjoint slices of one)
-    rets = []
-    for k, o in enumerate(prog.outputs):
-        r = arg(o)
-        if k < getattr(prog, "results", len(prog.outputs)) and (
-                o in prog.inputs or o in prog.outputs[:k] if type(o) is Var
-                else isinstance(o.value, np.ndarray)):
-            r += ".copy()"
-        rets.append(r)
-    ret = ", ".join(rets)
-    if len(prog.outputs) == 1:
-        ret += ","
-    params = ", ".join(f"v{v.n}" for v in prog.inputs)
-    lines = [f"def {name}({params}):"]
-    if n_kernels:
-        names = ", ".join(f"_k{j}" for j in range(n_kernels))
-        lines.append(f"    # Numba kernels (below): {names}")
-    if header:
-        lines.append("    # constants and parameters bound in the namespace:")
-        lines.extend("    " + h for h in header)
-    lines.extend(body)
-    lines.append(f"    return ({ret})")
-    text = "\n".join(lines) + "\n"
-    filename = f"<chainrule.compile numba {name} #{next(_counter)}>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(compile(text, filename, "exec"), ns)  # noqa: S102 - our own generated source
+    # the caller owns each result (as eagerly; kernels write fresh arrays, packed results are
+    # disjoint slices of one)
+    rets = [_result(prog, k, arg) for k in range(len(prog.outputs))]
+    notes = (f"# Numba kernels (below): {', '.join(f'_k{j}' for j in range(n_kernels))}",) \
+        if n_kernels else ()
+    text = function_text(name, prog, names, body, ", ".join(rets), notes)
+    fn = load(text, name, ns, "numba ")
     shown = "\n".join([text] + kernels_text)
-    return Source(shown, ns[name], name)
+    return Source(shown, fn, name)
