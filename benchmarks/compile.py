@@ -12,7 +12,7 @@ Workloads:
   chain: sin, * 1.0001, + 0.5, tanh, repeated) on a 1-element float64 array: eager
   (``value_and_grad(chain)``), ``compile(value_and_grad(chain))`` and
   ``value_and_grad(compile(chain))`` on each backend (Numba's second form only with
-  ``--slow``: compiling it takes minutes), the gradient written by hand in NumPy, and
+  ``--slow``: compiling it takes 10-20 s), the gradient written by hand in NumPy, and
   ``jax.jit(jax.value_and_grad(chain))`` (float64).
 - ``compile_time``: the first call of fresh compiled functions of that chain: tracing and code
   generation (``Compiled.stats``; for ``value_and_grad(compile(chain))`` the forward trace
@@ -288,15 +288,15 @@ def _jax_fn(jit_fn):
     return lambda *a: jax.block_until_ready(jit_fn(*a))
 
 
-# Numba compiles value_and_grad(compile(chain))'s forward program, whose kernel returns the
-# 750 residuals one array each, in about two minutes: left out unless --slow.
+# Numba compiles value_and_grad(compile(chain))'s forward program, whose kernel returns 750
+# residuals (packed per dtype), in 10-20 s: left out unless --slow.
 SLOW = "numba  value_and_grad(compile(chain))"
 
 
 def _slow_missing(name, slow) -> str | None:
     if slow or name.strip() != SLOW:
         return None
-    return "left out: its first call takes minutes; --slow runs it"
+    return "left out: its first call compiles for 10-20 s; --slow runs it"
 
 
 def chain_variants(backends, use_jax, slow=False):
@@ -587,7 +587,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     ap.add_argument("--no-jax", dest="jax", action="store_false", help="leave JAX out")
     ap.add_argument("--slow", action="store_true",
-                    help="also Numba's value_and_grad(compile(chain)) (minutes to compile)")
+                    help="also Numba's value_and_grad(compile(chain)) (10-20 s to compile)")
     ap.add_argument("--quick", action="store_true",
                     help="one short round, 3 linreg steps (a smoke run: seconds)")
     args = ap.parse_args(argv)
