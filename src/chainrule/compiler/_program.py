@@ -105,10 +105,16 @@ def _keeps(x, other, out) -> bool:
 _IDENTITY_IF_SAME = frozenset({"reshape", "broadcast_to", "cast", "stop_gradient"})
 
 
-def _identity(e, args):
-    """The argument that equation ``e`` just returns, or None."""
+def _identity(e, args, made):
+    """The value that equation ``e`` just returns, or None (``made``: the equations kept so far,
+    by their output, for ``-(-x)``)."""
     name = e.prim.name
     out = e.out
+    if name == "neg" and type(args[0]) is Var:
+        inner = made.get(args[0])
+        if inner is not None and inner.prim.name == "neg" and _same(inner.args[0], out):
+            return inner.args[0]
+        return None
     if name in _IDENTITY_IF_SAME:
         return args[0] if _same(args[0], out) else None
     if name == "mul":
@@ -142,15 +148,10 @@ def _result_arrays(prog: Program) -> set:
 
 def _identity_of_input(e, args, made, aliased) -> bool:
     """Whether ``e`` would be dropped for an argument whose array may be an input's."""
-    same = _identity(e, args)
-    if same is None and e.prim.name == "neg" and type(args[0]) is Var:
-        inner = made.get(args[0])
-        if inner is not None and inner.prim.name == "neg":
-            same = inner.args[0]
-    return same in aliased
+    return _identity(e, args, made) in aliased
 
 
-def simplify(prog: Program, producers=None) -> Program:
+def simplify(prog: Program) -> Program:
     """Constant folding and the identities above; returns a new program."""
     sub: dict = {}
     made = {}  # var -> its equation (for -(-x))
@@ -178,15 +179,10 @@ def simplify(prog: Program, producers=None) -> Program:
             if val is not None:
                 sub[e.out] = Const(np.asarray(val))
                 continue
-        same = _identity(e, args)
+        same = _identity(e, args, made)
         if same is not None:
             sub[e.out] = same
             continue
-        if e.prim.name == "neg" and type(args[0]) is Var:
-            inner = made.get(args[0])
-            if inner is not None and inner.prim.name == "neg" and _same(inner.args[0], e.out):
-                sub[e.out] = inner.args[0]
-                continue
         ne = Eqn(e.prim, args, params, e.out)
         made[e.out] = ne
         eqns.append(ne)
