@@ -368,3 +368,15 @@ def test_a_constant_indexed_by_a_traced_index_is_recorded():
     np.testing.assert_array_equal(c(np.array([3])), [9.0])
     np.testing.assert_array_equal(c(np.array([4])), [16.0])
     assert c.traces == 1
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: cr.integrate.odeint(lambda y, t: -a * y, np.ones(2), np.linspace(0, 1, 3)),
+    lambda a: cr.integrate.quad(lambda x, a: cnp.sin(a * x), 0.0, 1.0, args=(cnp.sum(a),))[0],
+    lambda a: cr.optimize.minimize(lambda x: cnp.sum((x - a) ** 2), np.zeros(2)).x,
+    lambda a: cr.optimize.least_squares(lambda x: x - a, np.zeros(2)).x,
+])
+def test_numpy_solvers_refuse_to_be_traced(call):
+    # their NumPy iterations would keep one call's solution (closures included)
+    with pytest.raises(cr.TracingError, match="cannot be compiled"):
+        cr.compile(call)(np.array([1.0, 2.0]))

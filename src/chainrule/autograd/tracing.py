@@ -16,6 +16,7 @@ of this one call into the trace, which would be silently wrong for the next inpu
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -26,7 +27,8 @@ from numpy.lib.array_utils import byte_bounds
 from ..primitives import _core
 from . import dispatch
 
-__all__ = ["TracingError", "TracedArray", "Trace", "Var", "Const", "is_traced", "active"]
+__all__ = ["TracingError", "TracedArray", "Trace", "Var", "Const", "is_traced", "active",
+           "untraceable"]
 
 _ndarray = np.ndarray
 
@@ -494,6 +496,22 @@ def lift_saved(saved, n: int):
     that the rules that read them record their operations."""
     wrap = dispatch.wrap
     return [wrap(v) if i < n and type(v) is TracedArray else v for i, v in enumerate(saved)]
+
+
+def untraceable(op: str, why: str):
+    """Decorator: ``op`` refuses to run while this thread traces (a solver written as NumPy
+    code, which reads values at every step: a trace would keep one call's solution)."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if _local.trace is not None:
+                raise TracingError(
+                    f"compile: {op} (called at {user_line()}) cannot be compiled: {why}. Call "
+                    f"it outside the compiled function, and compile the functions it calls "
+                    f"(its objective, right-hand side or integrand) instead.")
+            return fn(*args, **kwargs)
+        return wrapper
+    return deco
 
 
 def _refuse_random():

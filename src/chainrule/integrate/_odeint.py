@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import numpy as cnp
 from ..autograd.dispatch import wrap
+from ..autograd.tracing import untraceable
 from ..optimize._implicit import implicit_solution
 from ..optimize._result import OptimizeResult
 from ..primitives._core import data_of, is_tensor
@@ -60,6 +61,7 @@ def _cast(prob: Problem, ys):
     return ys
 
 
+@untraceable("odeint", "its solvers are NumPy code that choose steps from the values")
 def odeint(func: Callable, y0: Any, t, args: tuple = (), *, method: str = "dopri5",
            sensealg: str = "auto", rtol: float = 1.4e-8, atol: float = 1.4e-8,
            step_size: float | None = None, first_step: float | None = None,
@@ -100,6 +102,7 @@ def _odeint(func, y0, t, args, method, sensealg, rtol, atol, step_size, first_st
     return prob.unflatten_y(_cast(prob, ys), (len(data_of(t)),)), prob
 
 
+@untraceable("odeint", "its solvers are NumPy code that choose steps from the values")
 def odeint_with_info(func, y0, t, args=(), *, method="dopri5", sensealg="auto", rtol=1.4e-8,
                      atol=1.4e-8, step_size=None, first_step=None, max_step=math.inf,
                      max_num_steps=100_000, n_checkpoints=None, tfirst=False):
@@ -114,6 +117,7 @@ def odeint_with_info(func, y0, t, args=(), *, method="dopri5", sensealg="auto", 
 _SCIPY_METHODS = {"RK45": "dopri5", "RK23": "bosh3", "Radau": "radau"}
 
 
+@untraceable("solve_ivp", "its solvers are NumPy code that choose steps from the values")
 def solve_ivp(fun: Callable, t_span, y0, method: str = "RK45", t_eval=None,
               dense_output: bool = False, events=None, vectorized: bool = False,
               args: tuple | None = None, *, sensealg: str = "auto", rtol: float = 1e-3,

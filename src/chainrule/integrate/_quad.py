@@ -24,6 +24,7 @@ import numpy as np
 from .. import numpy as cnp
 from ..autograd.dispatch import tangents_of
 from ..autograd.grad_mode import enable_grad
+from ..autograd.tracing import untraceable
 from ..custom import custom_jvp
 from ..func import jacfwd
 from ..primitives._core import data_of, is_tensor
@@ -197,6 +198,7 @@ def _limit(x, name: str):
     return v
 
 
+@untraceable("quad", "its adaptive rule is NumPy code that chooses intervals from the values")
 def quad(func: Callable[..., Any], a, b, args: Any = (), full_output: int = 0,
          epsabs: float = 1.49e-8, epsrel: float = 1.49e-8, limit: int = 50,
          points: Sequence[float] | None = None):

@@ -18,6 +18,7 @@ import numpy as np
 from .._pytree import flatten, ravel_pytree, unflatten
 from ..autograd.dispatch import is_tensor, tangents_of, wrap
 from ..autograd.grad_mode import enable_grad, state
+from ..autograd.tracing import untraceable
 from ..custom import custom_vjp
 from ..functional import jacfwd, jvp, vjp
 
@@ -316,6 +317,7 @@ def _cg(matvec, b, rtol, prob) -> np.ndarray:
     return x
 
 
+@untraceable("implicit_solution", "its solver is NumPy code that iterates on the values")
 def implicit_solution(optimality_fn: Callable[..., Any], solution: Any, params: tuple, *,
                       solve: str = "auto", rtol: float = 1e-12) -> Any:
     """``solution`` as a differentiable function of ``params``, by the implicit function theorem.

@@ -13,6 +13,7 @@ import numpy as onp
 
 from .._pytree import flatten, ravel_pytree, unflatten
 from ..autograd.dispatch import is_tensor
+from ..autograd.tracing import untraceable
 from ..primitives._core import data_of
 from . import _lsq_dogbox, _lsq_lm, _lsq_trf
 from ._implicit import _live, implicit_solution
@@ -213,6 +214,7 @@ def _try_step(R, L, pt, p, cost, g, measure, lb, ub, max_nfev):
     return new, cost_new, J_new, g_new
 
 
+@untraceable("least_squares", "its solver is NumPy code that iterates on the values")
 def least_squares(
     fun: Callable,
     x0: Any,

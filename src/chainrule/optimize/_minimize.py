@@ -11,6 +11,7 @@ import numpy as np
 
 from .._pytree import ravel_pytree
 from ..autograd.dispatch import is_tensor
+from ..autograd.tracing import untraceable
 from ..functional import grad, hessian, hvp, jacobian, value_and_grad
 from ._implicit import ImplicitDiffError, implicit_solution
 from ._min_common import (
@@ -216,6 +217,7 @@ def _callback(callback, unravel):
     return lambda xk, *rest: callback(unravel(np.asarray(xk)), *rest)
 
 
+@untraceable("minimize", "its solver is NumPy code that iterates on the values")
 def minimize(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str | None = None,
              jac: Any = None, hess: Any = None, hessp: Any = None, bounds: Any = None,
              constraints: Any = (), tol: float | None = None,

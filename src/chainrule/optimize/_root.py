@@ -12,6 +12,7 @@ import numpy as np
 
 from .._pytree import ravel_pytree
 from ..autograd.dispatch import is_tensor
+from ..autograd.tracing import untraceable
 from ..functional import jacobian
 from ._implicit import ImplicitDiffError, implicit_solution
 from ._min_common import (
@@ -36,6 +37,7 @@ def _flat_out(out):
     return flat.reshape((-1,)) if is_tensor(flat) else np.atleast_1d(np.asarray(flat))
 
 
+@untraceable("root", "its solver is NumPy code that iterates on the values")
 def root(fun: Callable[..., Any], x0: Any, args: tuple = (), method: str = "hybr",
          jac: Any = None, tol: float | None = None, callback: Callable[..., Any] | None = None,
          options: dict | None = None) -> OptimizeResult:
@@ -101,6 +103,7 @@ def custom_root(optimality_fn: Callable[..., Any], solve: str = "auto") -> Calla
     return decorator
 
 
+@untraceable("fixed_point", "its solver is NumPy code that iterates on the values")
 def fixed_point(f: Callable[..., Any], x0: Any, *params: Any, tol: float = 1e-10,
                 maxiter: int = 500, method: str = "anderson", memory: int = 6) -> Any:
     """A fixed point ``x = f(x, *params)``, differentiable in ``params`` (implicitly).
