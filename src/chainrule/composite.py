@@ -114,7 +114,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=_MISSING, ddof=
     return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
-def _finite_max(x, d, ax):
+def finite_max(x, d, ax):
     """The maximum of ``x`` over ``ax`` (kept dims; 0 where it is not finite, and for an empty
     ``x``), held constant: computed with primitives, so that a compiled trace records it."""
     if not d.size:
@@ -128,7 +128,7 @@ def logsumexp(x, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
     d = array_of(x)
     ax = normalize_axis(pick_axis(dim, axis, "logsumexp"), d.ndim, "logsumexp")
     # Shift by the maximum, held constant: its derivative cancels exactly.
-    m = _finite_max(x, d, ax)
+    m = finite_max(x, d, ax)
     r = log(sum(exp(x - m), ax, True)) + m
     if not pick_keep(keepdim, keepdims):
         r = reshape(r, tuple(s for i, s in enumerate(r.shape) if ax is not None and i not in ax))
@@ -144,7 +144,7 @@ def softmax(x, dim=None, *, axis=_MISSING):
     """``exp(x) / sum(exp(x))`` along ``dim`` (default: the last axis), stable for any x."""
     d = array_of(x)
     ax = normalize_axis(_last_by_default(dim, axis, "softmax"), d.ndim, "softmax")
-    e = exp(x - _finite_max(x, d, ax))
+    e = exp(x - finite_max(x, d, ax))
     return e / sum(e, ax, True)
 
 

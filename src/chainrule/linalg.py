@@ -18,6 +18,7 @@ from .numpy import linalg as _nl
 from .ops import _linalg as _ol
 from .ops._linalg import LinAlgError, _floating, _matrix, _mT, _square, _tensor
 from .primitives import decompositions as _d
+from .primitives._core import values_of
 from .primitives.complex import conj as _conj
 from .primitives.complex import real as _real
 from .primitives.elementwise import abs as _abs
@@ -87,7 +88,7 @@ def inv_ex(A, *, check_errors: bool = False):  # noqa: N803
     unspecified)."""
     a = _floating(A)
     s = _square("linalg.inv_ex", a)
-    info = _ol.lu_pivots(a._data)[2]
+    info = _ol.lu_pivots(a._data, "linalg.inv_ex")[2]
     if not _np.any(info):
         return inv_ex_result(_d.inv(a), _tensor(info))
     if check_errors:
@@ -132,7 +133,7 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False):  # noqa: N
     = 0 in its LU), whose result is then filled with nan (``check_errors``: raises)."""
     a, b = _floating(A), _floating(B)
     s = _square("linalg.solve_ex", a)
-    info = _ol.lu_pivots(a._data)[2]
+    info = _ol.lu_pivots(a._data, "linalg.solve_ex")[2]
     if not _np.any(info):
         return solve_ex_result(solve(a, b, left=left), _tensor(info))
     if check_errors:
@@ -248,9 +249,9 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):  # noqa: N803
         top = (_np.max(_np.abs(_np.linalg.eigvalsh(a._data)), axis=-1) if hermitian
                else _np.linalg.svd(a._data, compute_uv=False)[..., 0]) if a._data.size else 0.0
         with _np.errstate(divide="ignore", invalid="ignore"):
-            rel = _np.where(top > 0, _np.asarray(_tensor(atol)._data) / _np.where(
+            rel = _np.where(top > 0, values_of(atol, "linalg.pinv") / _np.where(
                 top > 0, top, 1.0), _np.inf)
-        rc = _np.maximum(rt, rel)
+        rc = _np.maximum(rt if rtol is None else values_of(rtol, "linalg.pinv"), rel)
     return _d.pinv(a, _np.asarray(rc), hermitian)
 
 
@@ -263,8 +264,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False):  # noqa: N
     top = _np.max(sv, axis=-1, initial=0.0)
     eps = _np.finfo(a._data.dtype).eps
     rt = (eps * max(s[-2:]) if atol is None else 0.0) if rtol is None \
-        else _np.asarray(_tensor(rtol)._data)
-    at = 0.0 if atol is None else _np.asarray(_tensor(atol)._data)
+        else values_of(rtol, "linalg.matrix_rank")
+    at = 0.0 if atol is None else values_of(atol, "linalg.matrix_rank")
     tol = _np.maximum(at, rt * top)
     return _tensor(_np.sum(sv > _np.asarray(tol)[..., None], axis=-1).astype(_np.int64))
 
@@ -389,7 +390,7 @@ def ldl_factor_ex(A, *, hermitian: bool = False, check_errors: bool = False):  #
     _no_derivative("ldl_factor", a)
     s = _square("linalg.ldl_factor", a)
     n = s[-1]
-    d = a._data.reshape((int(_np.prod(s[:-2], dtype=_np.int64)), n, n))
+    d = values_of(a, "linalg.ldl_factor").reshape((int(_np.prod(s[:-2], dtype=_np.int64)), n, n))
     ld = _np.zeros(d.shape, d.dtype)
     piv = _np.zeros(d.shape[:2], _np.int32)
     info = _np.zeros(len(d), _np.int32)
@@ -418,7 +419,8 @@ def ldl_solve(LD, pivots, B, *, hermitian: bool = False):  # noqa: N803
     ld, b = _floating(LD), _floating(B)
     _no_derivative("ldl_solve", ld, b)
     s = _square("linalg.ldl_solve", ld)
-    pv = _np.asarray(_tensor(pivots)._data)
+    pv = values_of(pivots, "linalg.ldl_solve")  # LAPACK on the values
+    ldv, bv = values_of(ld, "linalg.ldl_solve"), values_of(b, "linalg.ldl_solve")
     sb = b._data.shape
     if len(sb) < 2 or sb[-2] != s[-1]:
         raise ValueError(f"linalg.ldl_solve: B of shape {tuple(sb)} does not fit LD of shape "
@@ -426,9 +428,9 @@ def ldl_solve(LD, pivots, B, *, hermitian: bool = False):  # noqa: N803
     batch = _np.broadcast_shapes(s[:-2], pv.shape[:-1], sb[:-2])
     dt = _np.result_type(ld._data.dtype, b._data.dtype)
     nb = int(_np.prod(batch, dtype=_np.int64))
-    lds = _np.broadcast_to(ld._data, (*batch, *s[-2:])).astype(dt).reshape((nb, *s[-2:]))
+    lds = _np.broadcast_to(ldv, (*batch, *s[-2:])).astype(dt).reshape((nb, *s[-2:]))
     pvs = _np.broadcast_to(pv, (*batch, pv.shape[-1])).reshape((nb, pv.shape[-1]))
-    bs = _np.broadcast_to(b._data, (*batch, *sb[-2:])).astype(dt).reshape((nb, *sb[-2:]))
+    bs = _np.broadcast_to(bv, (*batch, *sb[-2:])).astype(dt).reshape((nb, *sb[-2:]))
     out = _np.zeros(bs.shape, dt)
     if s[-1] and bs.size:
         trs = _lapack("trs", hermitian, lds)

@@ -131,7 +131,7 @@ def _strip(x):
 # NumPy functions that read only metadata (shape, dtype), allowed on traced arrays anywhere.
 _META = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj, np.zeros_like,
          np.ones_like, np.empty_like, np.broadcast_shapes, np.can_cast, np.may_share_memory,
-         np.shares_memory}
+         np.shares_memory, np.full_like}
 
 
 class TracedArray(np.ndarray):

@@ -18,7 +18,7 @@ from ..ops.reductions import trapezoid as _ops_trapezoid
 from ..primitives import elementwise as E
 from ..primitives import reduction as R
 from ..primitives import shape as S
-from ..primitives._core import apply
+from ..primitives._core import apply, values_of
 from ..primitives.array_ops import argmax_index, argmin_index, argsort_index, index_cast
 from ..primitives.array_ops import cumprod as _cumprod
 from ..primitives.complex import abs2, conj, real
@@ -62,6 +62,8 @@ def _count(shape, axis) -> int:
 
 
 def _mask(where, shape):
+    if S.is_traced_value(where):  # with primitives, so that a compiled trace records it
+        return S.broadcast_to(where if data_of(where).dtype == bool else E.ne(where, 0), shape)
     return np.broadcast_to(np.asarray(data_of(where), dtype=bool), shape)
 
 
@@ -105,7 +107,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=_NV, *, where=_NV):
     if where is _NV:
         return C.mean(a, axis=ax, keepdims=_kd(keepdims))
     w = _mask(where, d.shape)
-    n = np.sum(w, axis=ax, keepdims=_kd(keepdims)).astype(_float_dtype(d.dtype))
+    # the count with primitives: a traced mask is recorded
+    n = E.astype(R.sum(w, ax, _kd(keepdims)), _float_dtype(d.dtype))
     return R.sum(E.where(w, a, 0), ax, _kd(keepdims)) / n
 
 
@@ -131,15 +134,15 @@ def _var(a, axis, dtype, ddof, keepdims, where, mean_, correction, op):
         w = _mask(where, d.shape)
         a = E.where(w, a, 0)
         fd = _float_dtype(d.dtype)
-        n_k = np.sum(w, axis=ax, keepdims=True).astype(fd)
+        n_k = E.astype(R.sum(w, ax, True), fd)  # primitives: a traced mask is recorded
         fd = np.finfo(fd).dtype  # the variance itself is real, also for complex data
-        n = np.sum(w, axis=ax, keepdims=kd).astype(fd)
+        n = E.astype(R.sum(w, ax, kd), fd)
     mu = R.sum(a, ax, True) / n_k if mean_ is _NV else mean_
     dev = a - mu
     if w is not None:
         dev = E.where(w, dev, 0)
     # A Python number keeps float32 float32 (NEP 50); counts from a mask are cast above.
-    denom = builtins.max(n - ddof, 0) if isinstance(n, int) else np.maximum(n - ddof, 0)
+    denom = builtins.max(n - ddof, 0) if isinstance(n, int) else E.maximum(n - ddof, 0)
     return R.sum(abs2(dev), ax, kd) / denom  # real for complex input, as NumPy
 
 
@@ -153,7 +156,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NV, *, where=_NV, 
 
 def _sqrt0(v):
     # sqrt with gradient 0 (not inf or nan) where the variance is 0, as composite.std does.
-    zero = data_of(v) == 0
+    zero = E.eq(v, 0)
     return E.where(zero, 0.0, E.sqrt(E.where(zero, 1.0, v)))
 
 
@@ -189,7 +192,7 @@ def _extreme(a, axis, keepdims, initial, where, is_max, op):
     if initial is _NV:
         return r
     # The comparison keeps NaN (NaN < initial is False); a tie gives the gradient to `a`.
-    beaten = (data_of(r) < initial) if is_max else (data_of(r) > initial)
+    beaten = E.lt(r, initial) if is_max else E.gt(r, initial)
     return E.astype(E.where(beaten, initial, r), data_of(r).dtype)
 
 
@@ -297,7 +300,8 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=Fa
 # --- NaN-aware reductions: NaN entries are left out and get a zero gradient ----------------------
 def _notnan(a):
     d = data_of(a)
-    return ~np.isnan(d) if d.dtype.kind in "fc" else np.ones(d.shape, dtype=bool)
+    # isnan as a primitive: a compiled trace records the mask
+    return E.logical_not(E.isnan(a)) if d.dtype.kind in "fc" else np.ones(d.shape, dtype=bool)
 
 
 def _and_where(mask, where):
@@ -361,7 +365,10 @@ def _nanextreme(a, axis, keepdims, initial, where, is_max, op):
     r = _extreme(x, axis, keepdims, initial, where, is_max, op)
     if initial is _NV:
         ax = _axes(a, axis, op)
-        seen = np.any(_and_where(ok, where), axis=ax, keepdims=_kd(keepdims))
+        seen = E.gt(R.sum(_and_where(ok, where), ax, _kd(keepdims)), 0)
+        if S.is_traced_value(seen):  # traced: NaN where all are NaN, without the warning
+            return E.where(seen, r, np.nan)
+        seen = data_of(seen)
         if not np.all(seen):
             warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
             r = E.where(seen, r, np.nan)
@@ -424,7 +431,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NV):
                              f"the specified axis {axis} of an array of shape {d.shape}")
         w = S.reshape(w, tuple(wd.shape[0] if i == ax[0] else 1 for i in range(d.ndim)))
     scl = R.sum(w, ax, kd)
-    if np.any(data_of(scl) == 0.0):
+    if np.any(values_of(scl, "average with weights") == 0.0):
         raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
     avg = R.sum(a * w, ax, kd) / scl
     if not returned:
@@ -480,7 +487,7 @@ def _quantile(a, q, axis, method, keepdims, op, nan_aware=False, median_=False):
     else:
         nvalid = np.full(rest_shape, n)
         bad = E.isnan(S.getitem(xs, (Ellipsis, n - 1)))  # a NaN in the slice
-    qd = np.asarray(data_of(q), dtype=np.float64)
+    qd = np.asarray(values_of(q, op), dtype=np.float64)  # checked and used in Python
     if np.any((qd < 0) | (qd > 1)) or np.any(np.isnan(qd)):
         raise ValueError(f"{op}: quantiles must be in the range [0, 1]"
                          + (" (percentiles in [0, 100])" if op.endswith("percentile") else ""))
@@ -533,7 +540,9 @@ def _quantile(a, q, axis, method, keepdims, op, nan_aware=False, median_=False):
 
 def _percent(q):
     # A Python number stays a Python number (weak for the result's dtype, as in NumPy).
-    return q / 100 if isinstance(q, (int, float)) else np.true_divide(data_of(q), 100)
+    if isinstance(q, (int, float)):
+        return q / 100
+    return np.true_divide(values_of(q, "percentile"), 100)
 
 
 @numpy_unless_tensor(np.argmax)
@@ -699,7 +708,7 @@ def _gradient_1(f, axis, h, edge_order):
 def bincount(x, /, weights=None, minlength=0):
     """``numpy.bincount``: counts of each value of ``x``; with ``weights``, sums of the weights
     (differentiable in the weights)."""
-    idx = data_of(x)
+    idx = values_of(x, "bincount")  # the result's length depends on the values
     if weights is None:
         return np.bincount(idx, minlength=minlength)
     n = int(builtins.max(idx.max() + 1 if idx.size else 0, minlength))

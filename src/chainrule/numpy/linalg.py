@@ -18,13 +18,19 @@ from ..composite import tensordot as _tensordot
 from ..ops import _linalg as _ops_linalg
 from ..primitives import decompositions as _d
 from ..primitives._core import apply as _apply
+from ..primitives._core import is_concrete as _is_concrete
 from ..primitives._core import tensor_types as _tt
+from ..primitives.array_ops import argsort_index as _argsort_index
 from ..primitives.complex import abs2
 from ..primitives.complex import conj as _conj
 from ..primitives.complex import imag as _imag
 from ..primitives.complex import real as _real
 from ..primitives.elementwise import abs as _abs
+from ..primitives.elementwise import astype as _astype
+from ..primitives.elementwise import eq as _eq
 from ..primitives.elementwise import exp as _exp
+from ..primitives.elementwise import ne as _ne
+from ..primitives.elementwise import sign as _sign
 from ..primitives.elementwise import sqrt as _sqrt
 from ..primitives.elementwise import where as _where
 from ..primitives.linalg import SWAPLAST as _SWAPLAST
@@ -33,6 +39,7 @@ from ..primitives.linalg import matmul as _matmul
 from ..primitives.reduction import amax as _amax
 from ..primitives.reduction import amin as _amin
 from ..primitives.reduction import sum as _sum
+from ..primitives.shape import broadcast_to as _broadcast_to
 from ..primitives.shape import getitem as _getitem
 from ..primitives.shape import normalize_dim as _normalize_dim
 from ..primitives.shape import permute as _permute
@@ -152,6 +159,8 @@ def slogdet(a):
     if a._data.dtype.kind == "c":
         logdet = _d.logabsdet(a)  # complex: log det
         return SlogdetResult(_exp(1j * _imag(logdet)), _real(logdet))
+    if not _is_concrete(a):  # traced: the sign with primitives
+        return SlogdetResult(_ops_linalg.real_det_sign(a), _d.logabsdet(a))
     sign = type(a)._constant(_np.asarray(_np.linalg.slogdet(a._data)[0]))
     return SlogdetResult(sign, _d.logabsdet(a))
 
@@ -229,9 +238,7 @@ def eig(a):
     if not _has_tensor(a):
         return _np.linalg.eig(a)
     a, s = _prepc("eig", a)
-    if not _requires_grad(a):
-        return EigResult(*(type(a)._constant(r) for r in _np.linalg.eig(a._data)))
-    n = s[-1]
+    n = s[-1]  # the primitive also without a gradient: a compiled trace records it
     w, v = _d._unpack(_apply(_d.EIG, (a,)), [(n,), (n, n)])
     return EigResult(w, v)
 
@@ -242,7 +249,7 @@ def eigvals(a):
     if not _has_tensor(a):
         return _np.linalg.eigvals(a)
     _square("eigvals", a)
-    if not _requires_grad(a):
+    if not _requires_grad(a) and _is_concrete(a):  # LAPACK without the vectors
         return type(a)._constant(_np.linalg.eigvals(_floating(a)._data))
     return eig(a).eigenvalues
 
@@ -268,14 +275,17 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
 
 def _svd_hermitian(a, compute_uv):
     # NumPy's construction from eigh: s = |w| sorted down, U = V sorted, Vh = (V sign(w))^T.
+    # The order and signs come from primitives, so that a compiled trace records them.
     w, v = eigh(a)
-    order = _np.argsort(_np.abs(w._data), axis=-1)[..., ::-1]
-    sv = _take_along_axis(_abs(w), order, -1)
+    aw = _abs(w)
+    order = _getitem(_argsort_index(aw, -1), (Ellipsis, slice(None, None, -1)))
+    sv = _take_along_axis(aw, order, -1)
     if not compute_uv:
         return sv
-    sgn = _np.take_along_axis(_np.sign(w._data), order, axis=-1)
-    u = _take_along_axis(v, _np.broadcast_to(order[..., None, :], v.shape), -1)
-    return SVDResult(u, sv, _conj(_mT(u * sgn[..., None, :])))
+    sgn = _take_along_axis(_sign(w), order, -1)
+    rows = _broadcast_to(_getitem(order, (Ellipsis, None, slice(None))), _shape_of(v))
+    u = _take_along_axis(v, rows, -1)
+    return SVDResult(u, sv, _conj(_mT(u * _getitem(sgn, (Ellipsis, None, slice(None))))))
 
 
 def svdvals(x, /):
@@ -292,6 +302,9 @@ def svdvals(x, /):
 # --- norms --------------------------------------------------------------------------------------
 def _safe_sqrt(s):
     """sqrt whose gradient at 0 is 0 (the subgradient PyTorch uses for the 2-norm at 0)."""
+    if not _is_concrete(s):  # traced: the mask with a primitive, for all values
+        zero = _eq(s, 0)
+        return _where(zero, 0.0, _sqrt(_where(zero, 1.0, s)))
     zero = _data_of(s) == 0
     if not _np.any(zero):
         return _sqrt(s)
@@ -344,6 +357,8 @@ def _vector_norm(x, ord, ax):  # noqa: A002
     if ord == -_np.inf:
         return _amin(_abs(x), axis=ax)
     if ord == 0:
+        if not _is_concrete(x):  # the count with primitives: a compiled trace records it
+            return _astype(_sum(_ne(x, 0), axis=ax), x._data.dtype)
         return type(x)._constant(_np.sum(x._data != 0, axis=ax).astype(x._data.dtype))
     if ord == 1:
         return _sum(_abs(x), axis=ax)
@@ -352,9 +367,9 @@ def _vector_norm(x, ord, ax):  # noqa: A002
     # |x|^p and s^(1/p) have infinite slopes at 0: there the gradient is taken as 0 (PyTorch's
     # subgradient), not 0 * inf = nan
     ax_ = _abs(x)
-    small = ax_._data == 0
+    small = _eq(ax_, 0)  # primitives: a compiled trace records the masks
     s = _sum(_where(small, 0.0, _where(small, 1.0, ax_) ** ord), axis=ax)
-    zero = s._data == 0
+    zero = _eq(s, 0)
     return _where(zero, 0.0, _where(zero, 1.0, s) ** (1.0 / ord))
 
 

@@ -19,7 +19,9 @@ import numpy as np
 from ..primitives import decompositions as _d
 from ..primitives._core import apply as _apply
 from ..primitives._core import data_of as _data_of
+from ..primitives._core import is_concrete as _is_concrete
 from ..primitives._core import tensor_types as _tt
+from ..primitives._core import values_of
 from ..primitives.complex import conj as _conj
 from ..primitives.complex import imag as _imag
 from ..primitives.complex import real as _real
@@ -87,10 +89,11 @@ def _requires(x) -> bool:
 
 
 # --- LU -----------------------------------------------------------------------------------------
-def lu_pivots(a):
+def lu_pivots(a, op: str = "lu"):
     """Partial pivoting of the array ``a`` (*, m, n) as LAPACK's getrf chooses it: the row
     permutation ``perm`` (P^T A = A[perm]), the 1-based sequential swaps ``pivots`` (int32) and
     ``info`` (0, or k where U[k-1, k-1] is exactly 0)."""
+    a = values_of(a, op)  # pivoting reads the values (compile: a TracingError naming op)
     a = np.array(a, dtype=np.result_type(a.dtype, np.float64) if a.dtype.kind not in "fc"
                  else a.dtype)
     *batch, m, n = a.shape
@@ -187,7 +190,7 @@ def pack_lu(lo, up):
 
 def pivots_to_perm(pivots, m: int):
     """``perm`` (P^T B = B[perm]) from LAPACK's 1-based sequential swaps."""
-    pv = np.asarray(_data_of(pivots)).astype(np.int64) - 1
+    pv = values_of(pivots, "lu_solve").astype(np.int64) - 1  # checked and applied in Python
     batch = pv.shape[:-1]
     perm = np.broadcast_to(np.arange(m), (*batch, m)).copy()
     for j in range(pv.shape[-1]):
@@ -250,6 +253,16 @@ def det(input):  # noqa: A002 - PyTorch's name
     return _d.det(a)
 
 
+def real_det_sign(a):
+    """The sign of det A (+-1, 0 where singular) of real matrices, written with primitives, so
+    that a compiled trace records it: LU in complex arithmetic keeps a real matrix's factors
+    real, so the imaginary part of log det is exactly 0 or pi. No gradient (a constant)."""
+    c = _astype(a.detach(), np.result_type(a._data.dtype, np.complex64))
+    logdet = _d.logabsdet(c)
+    sign = _real(_exp(1j * _imag(logdet)))
+    return _where(_real(logdet) == -np.inf, 0.0, sign)
+
+
 def slogdet(input):  # noqa: A002
     """``torch.slogdet``: ``(sign, logabsdet)``; for complex matrices sign = det / |det| is
     differentiable too."""
@@ -259,7 +272,7 @@ def slogdet(input):  # noqa: A002
         logdet = _d.logabsdet(a)  # complex: log det
         return slogdet_result(_exp(1j * _imag(logdet)), _real(logdet))
     la = _d.logabsdet(a)
-    sign = np.asarray(np.linalg.slogdet(a._data)[0])
+    sign = np.asarray(np.linalg.slogdet(a._data)[0]) if _is_concrete(a) else real_det_sign(a)
     # a function of A with derivative 0 (PyTorch's sign requires grad too)
     return slogdet_result(_where(np.ones(sign.shape, bool), sign, la), la)
 

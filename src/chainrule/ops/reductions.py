@@ -24,7 +24,7 @@ from ..primitives import elementwise as E
 from ..primitives import math as M
 from ..primitives import reduction as R
 from ..primitives import shape as S
-from ..primitives._core import data_of, tensor_types
+from ..primitives._core import data_of, tensor_types, values_of
 from ..primitives.array_ops import cumprod as _cumprod
 from ._linalg import svd as _svd
 
@@ -267,6 +267,11 @@ def argmin(input, dim=None, keepdim=False, *, axis=_MISSING):  # noqa: A002
 def _bool_reduce(input, dim, keepdim, fn, op):
     d = _arr(input)
     ax = R.normalize_axis(None if isinstance(dim, (tuple, list)) and not dim else dim, d.ndim, op)
+    if S.is_traced_value(input):  # with primitives, so that a compiled trace records it
+        nz = E.ne(input, 0)
+        r = (E.eq(R.sum(E.logical_not(nz), ax, bool(keepdim)), 0) if fn is np.all
+             else E.gt(R.sum(nz, ax, bool(keepdim)), 0))
+        return A.index_cast(r, np.uint8) if d.dtype == np.uint8 else r
     r = np.asarray(fn(d, axis=ax, keepdims=bool(keepdim)))
     return _const(r.astype(np.uint8) if d.dtype == np.uint8 else r, input)
 
@@ -285,6 +290,8 @@ def count_nonzero(input, dim=None):  # noqa: A002
     """The number of non-zero elements (along ``dim``, int or tuple); int64."""
     d = _arr(input)
     ax = R.normalize_axis(dim, d.ndim, "count_nonzero")
+    if S.is_traced_value(input):  # with primitives, so that a compiled trace records it
+        return A.index_cast(R.sum(E.ne(input, 0), ax, False), np.int64)
     return _const(np.asarray(np.count_nonzero(d, axis=ax), np.int64), input)
 
 
@@ -296,7 +303,7 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=_MISSING, keepdims=False):
 
 # --- norms -------------------------------------------------------------------------------------
 def _sqrt0(s):
-    zero = _arr(s) == 0
+    zero = E.eq(s, 0)
     return E.where(zero, 0.0, E.sqrt(E.where(zero, 1.0, s)))
 
 
@@ -313,7 +320,7 @@ def _vector_norm(x, p, ax, keep, op):
     if p == 0:  # the count of non-zeros, derivative 0 (sign of |x|)
         return R.sum(E.sign(a), ax, keep)
     s = R.sum(E.pow(a, float(p)), ax, keep)
-    zero = _arr(s) == 0
+    zero = E.eq(s, 0)
     return E.where(zero, 0.0, E.pow(E.where(zero, 1.0, s), 1.0 / p))
 
 
@@ -409,7 +416,7 @@ def _quantile(input, q, dim, keepdim, interpolation, nan_aware, op):
     d = _arr(input)
     if d.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a float tensor, got dtype {d.dtype.name}")
-    qd = np.asarray(data_of(q), np.float64)
+    qd = np.asarray(values_of(q, op), np.float64)  # checked and used in Python
     if qd.ndim > 1:
         raise ValueError(f"{op}: q must be a scalar or a 1-D tensor, got shape {qd.shape}")
     if np.any((qd < 0) | (qd > 1)) or np.any(np.isnan(qd)):
@@ -624,7 +631,7 @@ def renorm(input, p, dim: int, maxnorm):  # noqa: A002
     k = S.normalize_dim(dim, builtins.max(d.ndim, 1), "renorm")
     others = tuple(i for i in range(d.ndim) if i != k)
     nrm = norm(input, p, others, True) if others else E.abs(input)
-    big = _arr(nrm) > maxnorm
+    big = E.gt(nrm, maxnorm)
     factor = E.where(big, E.div(maxnorm, E.add(nrm, 1e-7)), 1.0)
     return E.mul(input, E.astype(factor, d.dtype))
 
@@ -697,7 +704,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order: int = 1):  # noqa: A002
         sp = [1.0 if spacing is None else spacing] * len(dims)
     out = []
     for k, s in zip(dims, sp):
-        sd = np.asarray(data_of(s), np.float64)
+        sd = np.asarray(values_of(s, "gradient"), np.float64)  # coordinates used by NumPy
         coords = sd if sd.ndim == 1 else np.arange(d.shape[k], dtype=np.float64) * float(sd)
         if coords.shape[0] != d.shape[k]:
             raise ValueError(f"gradient: {coords.shape[0]} coordinates for dim {k} of length "

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..primitives import shape as S
 from ..primitives._conj import astype
-from ..primitives._core import apply, array_of, data_of
+from ..primitives._core import apply, array_of, data_of, nondifferentiable, register, values_of
 from ..primitives.array_ops import argsort_index, topk_index
 from ..primitives.shape import INDEX_ADD, getitem, normalize_dim, take_along_axis
 from .shape import constant, shape_of
@@ -101,46 +101,59 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     return kthvalue_result(vals, idx)
 
 
+def _searchsorted_impl(seq, vals, side="left", dtype=np.int64):
+    """NumPy's searchsorted of ``vals`` in ``seq``: 1-D ``seq`` for all of ``vals``, else row by
+    row (the leading dims match)."""
+    seq, vals = np.asarray(seq), np.asarray(vals)
+    if seq.ndim <= 1:
+        return np.asarray(np.searchsorted(seq.reshape(-1), vals, side=side)).astype(dtype)
+    rows = int(np.prod(seq.shape[:-1], dtype=np.int64))
+    s2, v2 = seq.reshape(rows, seq.shape[-1]), vals.reshape(rows, vals.shape[-1])
+    out = np.zeros(v2.shape, dtype=dtype)
+    for k in range(rows):
+        out[k] = np.searchsorted(s2[k], v2[k], side=side)
+    return out.reshape(vals.shape)
+
+
+def _isin_impl(elements, test_elements, assume_unique=False, invert=False):
+    return np.isin(elements, test_elements, assume_unique=assume_unique, invert=invert)
+
+
+# non-differentiable primitives, with the sequence (test elements) and the values as inputs, so
+# that a compiled trace records them rather than this call's answer
+SEARCHSORTED = nondifferentiable("searchsorted", _searchsorted_impl, nin=2)
+ISIN = nondifferentiable("isin", _isin_impl, nin=2)
+register(SEARCHSORTED, ISIN)
+
+
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter=None):
     """Where ``input``'s values would go in ``sorted_sequence`` (1-D, or N-D matched row by row
     with ``input``) to keep it sorted. Indices carry no gradient."""
-    seq = np.asarray(data_of(sorted_sequence))
-    vals = np.asarray(data_of(input))
     if side is not None:
         if side not in ("left", "right"):
             raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
         if right and side == "left":
             raise ValueError("searchsorted: right=True and side='left' contradict each other")
         right = side == "right"
+    seq = sorted_sequence
     if sorter is not None:
-        seq = np.take_along_axis(seq, np.asarray(data_of(sorter)), -1)
-    how = "right" if right else "left"
+        seq = take_along_axis(seq, sorter, -1)
+    sshape, vshape = shape_of(seq), shape_of(input)
+    if len(sshape) > 1 and sshape[:-1] != vshape[:-1]:
+        raise ValueError(f"searchsorted: the leading dims of sorted_sequence {sshape} and "
+                         f"input {vshape} must match")
     dt = np.int32 if out_int32 else np.int64
-    if seq.ndim <= 1:
-        out = np.searchsorted(seq.reshape(-1), vals, side=how)
-    else:
-        if seq.shape[:-1] != vals.shape[:-1]:
-            raise ValueError(f"searchsorted: the leading dims of sorted_sequence {seq.shape} and "
-                             f"input {vals.shape} must match")
-        rows = int(np.prod(seq.shape[:-1], dtype=np.int64))
-        s2, v2 = seq.reshape(rows, seq.shape[-1]), vals.reshape(rows, vals.shape[-1])
-        out = np.zeros(v2.shape, dtype=np.int64)
-        for k in range(rows):
-            out[k] = np.searchsorted(s2[k], v2[k], side=how)
-        out = out.reshape(vals.shape)
-    return constant(out.astype(dt), sorted_sequence, input)
+    return apply(SEARCHSORTED, (seq, input), ("right" if right else "left", dt))
 
 
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False):
     """The bucket of each value: ``boundaries[i-1] < x <= boundaries[i]`` (``right=False``) or
     ``boundaries[i-1] <= x < boundaries[i]`` (``right=True``)."""
-    b = np.asarray(data_of(boundaries))
-    if b.ndim != 1:
-        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
-    out = np.searchsorted(b, np.asarray(data_of(input)), side="right" if right else "left")
-    return constant(np.asarray(out).astype(np.int32 if out_int32 else np.int64), input,
-                    boundaries)
+    if len(shape_of(boundaries)) != 1:
+        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {shape_of(boundaries)}")
+    dt = np.int32 if out_int32 else np.int64
+    return apply(SEARCHSORTED, (boundaries, input), ("right" if right else "left", dt))
 
 
 def _unique_results(input, values, inverse, counts, return_inverse, return_counts):
@@ -183,7 +196,8 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
     """The distinct values (or slices along ``dim``), sorted; optionally the inverse map and the
     counts. The values are gathered from each one's first occurrence, which gets the
     gradient."""
-    d = _real(input, "unique")
+    _real(input, "unique")
+    d = values_of(input, "unique")  # the result's shape depends on the values
     ax = None if dim is None else normalize_dim(dim, d.ndim, "unique")
     first, inverse, counts = _first_of_groups(d, ax, False)
     vals = _gather_first(input, first, ax)
@@ -193,7 +207,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
 def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None):
     """Collapse runs of equal values (or slices along ``dim``) into one."""
-    d = np.asarray(data_of(input))
+    d = values_of(input, "unique_consecutive")  # the result's shape depends on the values
     ax = None if dim is None else normalize_dim(dim, d.ndim, "unique_consecutive")
     first, inverse, counts = _first_of_groups(d, ax, True)
     vals = _gather_first(input, first, ax)
@@ -209,7 +223,7 @@ def _gather_first(input, first, ax):
 def histc(input, bins: int = 100, min: float = 0, max: float = 0):  # noqa: A002
     """Counts of values in ``bins`` equal bins between ``min`` and ``max`` (the data's range
     when both are 0); values outside are left out. Not differentiable (a count)."""
-    d = np.asarray(data_of(input))
+    d = values_of(input, "histc")  # counted with NumPy
     if d.dtype.kind not in "f":
         raise TypeError(f"histc: expects a floating tensor, got dtype {d.dtype}")
     lo, hi = float(min), float(max)
@@ -226,7 +240,7 @@ def histc(input, bins: int = 100, min: float = 0, max: float = 0):  # noqa: A002
 def bincount(input, weights=None, minlength: int = 0):
     """How often each non-negative int occurs in the 1-D ``input`` (the sum of ``weights`` at
     those places when given: differentiable in the weights)."""
-    idx = np.asarray(data_of(input))
+    idx = values_of(input, "bincount")  # the result's length depends on the values
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
         raise TypeError(f"bincount: input must be a 1-D tensor of ints, got shape {idx.shape} "
                         f"and dtype {idx.dtype}")
@@ -245,9 +259,7 @@ def bincount(input, weights=None, minlength: int = 0):
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
     """Whether each element of ``elements`` occurs in ``test_elements`` (a bool tensor)."""
-    e, t = np.asarray(data_of(elements)), np.asarray(data_of(test_elements))
-    return constant(np.isin(e, t, assume_unique=assume_unique, invert=invert), elements,
-                    test_elements)
+    return apply(ISIN, (elements, test_elements), (bool(assume_unique), bool(invert)))
 
 
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
@@ -257,10 +269,10 @@ histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
 def histogram(input, bins=100, *, range=None, weight=None, density: bool = False):  # noqa: A002
     """Counts (or weight sums) of values in bins (a count or the edges), and the edges. Not
     differentiable."""
-    d = np.asarray(data_of(input))
-    b = data_of(bins)
+    d = values_of(input, "histogram")  # counted with NumPy
+    b = values_of(bins, "histogram")
     b = int(b) if np.ndim(b) == 0 else np.asarray(b)
-    w = None if weight is None else np.asarray(data_of(weight))
+    w = None if weight is None else values_of(weight, "histogram")
     rng = None if range is None else (float(range[0]), float(range[1]))
     hist, edges = np.histogram(d, bins=b, range=rng, weights=w, density=density)
     return histogram_result(constant(hist.astype(d.dtype), input),
@@ -269,13 +281,14 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
 
 def histogramdd(input, bins=10, *, range=None, weight=None, density: bool = False):  # noqa: A002
     """The histogram of the rows of ``input`` (N, D) over D dims; edges per dim."""
-    d = np.asarray(data_of(input))
+    d = values_of(input, "histogramdd")  # counted with NumPy
     b = data_of(bins)
-    b = [np.asarray(data_of(x)) for x in b] if isinstance(b, (list, tuple)) and \
-        np.ndim(data_of(b[0])) else (int(b) if np.ndim(b) == 0 else [int(x) for x in b])
+    b = [values_of(x, "histogramdd") for x in b] if isinstance(b, (list, tuple)) and \
+        np.ndim(data_of(b[0])) else (int(values_of(b, "histogramdd")) if np.ndim(b) == 0
+                                     else [int(values_of(x, "histogramdd")) for x in b])
     rng = None if range is None else [(float(range[2 * k]), float(range[2 * k + 1]))
                                       for k in np.arange(len(range) // 2)]
-    w = None if weight is None else np.asarray(data_of(weight))
+    w = None if weight is None else values_of(weight, "histogramdd")
     try:
         hist, edges = np.histogramdd(d.reshape(-1, d.shape[-1]), bins=b, range=rng, weights=w,
                                      density=density)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..primitives._core import array_of, tensor_types
+from ..composite import finite_max
+from ..primitives._conj import astype
+from ..primitives._core import array_of, tensor_types, values_of
 from ..primitives.elementwise import abs, erf, exp, log, where
 from ..primitives.math import logaddexp
 from ..primitives.reduction import normalize_axis, sum
@@ -68,14 +70,12 @@ __all__ = [
 ]
 
 
-def _shift(d, axis):
+def _shift(x, axis):
     """The maximum over ``axis`` (kept dims), 0 where it is not finite: a constant shift that
-    prevents overflow and whose derivative cancels exactly."""
-    if d.size == 0:
-        return np.zeros((1,) * d.ndim, d.dtype if d.dtype.kind == "f" else np.float64)
-    m = np.max(d, axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0).astype(np.result_type(d.dtype, np.float64)
-                                                 if d.dtype.kind not in "fc" else d.dtype)
+    prevents overflow and whose derivative cancels exactly (integers shift as float64)."""
+    if array_of(x).dtype.kind not in "fc":
+        x = astype(x, np.float64)
+    return finite_max(x, array_of(x), axis)
 
 
 def _dropped(shape, axis):
@@ -109,7 +109,7 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
             a = where(zero_b, -np.inf, a)
             d = np.where(zero_b, -np.inf, d)
     ax = normalize_axis(axis, d.ndim, "logsumexp")
-    m = _shift(d, ax)
+    m = _shift(a, ax)
     e = exp(a - m)
     if b is not None:
         e = e * b
@@ -129,7 +129,7 @@ def softmax(x, axis=None):
     """``exp(x) / sum(exp(x))`` over ``axis`` (SciPy's default None: over all entries)."""
     d = array_of(x)
     ax = normalize_axis(axis, d.ndim, "softmax")
-    e = exp(x - _shift(d, ax))
+    e = exp(x - _shift(x, ax))
     return e / sum(e, ax, True)
 
 
@@ -137,7 +137,7 @@ def log_softmax(x, axis=None):
     """``x - logsumexp(x)`` over ``axis`` (SciPy's default None: over all entries)."""
     d = array_of(x)
     ax = normalize_axis(axis, d.ndim, "log_softmax")
-    shifted = x - _shift(d, ax)  # as SciPy: (x - max) - log(sum(exp(x - max)))
+    shifted = x - _shift(x, ax)  # as SciPy: (x - max) - log(sum(exp(x - max)))
     return shifted - log(sum(exp(shifted), ax, True))
 
 
@@ -184,8 +184,7 @@ def _integer_order(n, fn):
             raise TypeError(f"{fn}: the order n is an integer and has no derivative; pass it "
                             f"as a number, an integer array or a constant tensor (for a "
                             f"derivative in a real order use jv / yv)")
-        n = n._data
-    return np.trunc(np.asarray(n))
+    return np.trunc(values_of(n, fn))  # a parameter of the kernel, read in Python
 
 
 def j0(x):

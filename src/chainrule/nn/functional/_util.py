@@ -10,11 +10,19 @@ from ...autograd.dispatch import is_tensor, wrap  # noqa: F401 - is_tensor: for 
 from ...primitives._core import tensor_types
 from ...primitives.elementwise import exp, log, log1p, sqrt, where
 from ...primitives.reduction import sum as _sum
+from ...primitives.shape import is_traced_value
 
 
 def data(x) -> np.ndarray:
     """The array behind a tensor, or ``x`` as an array."""
     return x._data if type(x) in tensor_types else np.asarray(x)
+
+
+def vals(x):
+    """An operand for a mask (``vals(x) > 0``): the array behind ``x`` (a raw mask, the cheap
+    way), or, while ``chainrule.compile`` traces ``x``, the tensor itself, so that the
+    comparison is recorded rather than read from this call's values."""
+    return x if is_traced_value(x) and type(x) in tensor_types else data(x)
 
 
 def as_tensor(x):
@@ -29,29 +37,29 @@ def detach(x):
 def softplus(z):
     """``log(1 + exp(z))`` for any z without overflow, with exact derivatives of every order
     at every point (each branch is the analytic function on its side of 0)."""
-    pos = data(z) > 0
+    pos = vals(z) > 0
     return where(pos, z, 0) + log1p(exp(where(pos, -z, z)))
 
 
 def clamped_log(x, floor: float = -100.0):
     """``max(log(x), floor)`` as PyTorch's binary_cross_entropy takes it; the gradient is 0
     where the floor is used (also at x = 0, where it would otherwise be nan)."""
-    pos = data(x) > 0
+    pos = vals(x) > 0
     lx = log(where(pos, x, 1))
-    keep = pos & (data(lx) > floor)
+    keep = pos & (vals(lx) > floor)
     return where(keep, lx, floor)
 
 
 def xlogy_self(t):
     """``t * log(t)`` with the value 0 at t = 0."""
-    pos = data(t) > 0
+    pos = vals(t) > 0
     return where(pos, t * log(where(pos, t, 1)), 0)
 
 
 def safe_norm(x, dim: int):
     """The 2-norm along ``dim`` (kept), with gradient 0 at a zero vector (not nan)."""
     sq = _sum(x * x, dim, True)
-    zero = data(sq) == 0
+    zero = vals(sq) == 0
     return where(zero, 0, sqrt(where(zero, 1, sq)))
 
 

@@ -25,7 +25,7 @@ from ...primitives.elementwise import tanh as _tanh
 from ...primitives.reduction import amax
 from ...primitives.reduction import sum as _sum
 from ...primitives.shape import getitem, normalize_dim, reshape
-from ._util import data, detach, safe_norm
+from ._util import data, detach, safe_norm, vals
 from ._util import softplus as _softplus
 
 __all__ = ["relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh", "sigmoid",
@@ -47,12 +47,12 @@ def relu(input, inplace: bool = False):
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` for x > 0, else ``negative_slope * x``."""
-    return where(data(input) > 0, input, input * negative_slope)
+    return where(vals(input) > 0, input, input * negative_slope)
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """``x`` for x > 0, else ``alpha * (exp(x) - 1)``."""
-    pos = data(input) > 0
+    pos = vals(input) > 0
     # expm1 only sees the non-positive inputs: no overflow, no 0 * inf in the gradient.
     return where(pos, input, alpha * expm1(where(pos, 0, input)))
 
@@ -79,8 +79,8 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``
     (as PyTorch, for numerical stability)."""
     z = input if beta == 1 else input * beta
-    linear = data(z) > threshold
-    if not linear.any():
+    linear = vals(z) > threshold
+    if isinstance(linear, np.ndarray) and not linear.any():  # (traced: a tensor, always masked)
         sp = _softplus(z)
         return sp if beta == 1 else sp / beta
     sp = _softplus(where(linear, 0, z))
@@ -183,7 +183,8 @@ def softsign(input):
 def threshold(input, threshold: float, value: float, inplace: bool = False):
     """``x`` where ``x > threshold``, else ``value``."""
     d = data(input)
-    return where(d > threshold, input, np.asarray(value, d.dtype))
+    # the comparison on the tensor: a compiled trace records it
+    return where(input > threshold, input, np.asarray(value, d.dtype))
 
 
 # --- exponential family ------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
     """``x`` for x > 0, else ``alpha * (exp(x / alpha) - 1)``."""
     if alpha == 0:
         raise ValueError("celu: ZeroDivisionError, alpha cannot be 0")
-    pos = data(input) > 0
+    pos = vals(input) > 0
     return where(pos, input, alpha * expm1(where(pos, 0, input) / alpha))
 
 
@@ -243,7 +244,7 @@ def prelu(input, weight):
             weight = reshape(weight, (c,) + (1,) * (len(xs) - 2))
     elif ws:
         weight = reshape(weight, ())
-    return where(data(input) > 0, input, input * weight)
+    return where(vals(input) > 0, input, input * weight)
 
 
 # --- along a dimension ---------------------------------------------------------------------
@@ -281,9 +282,10 @@ def _pnorm(x, p: float, dim: int):
     if p == 1:
         return _sum(a, dim, True)
     if p == 0:  # the count of non-zeros: a constant
-        return (data(x) != 0).sum(axis=dim, keepdims=True).astype(data(x).dtype)
+        dt = data(x).dtype
+        return _sum(where(vals(x) != 0, np.ones((), dt), np.zeros((), dt)), dim, True)
     s = _sum(a ** p, dim, True)
-    zero = data(s) == 0
+    zero = vals(s) == 0
     return where(zero, 0, where(zero, 1, s) ** (1.0 / p))
 
 
@@ -296,7 +298,7 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     dim = normalize_dim(dim, max(len(xs), 1), "normalize")
     norm = _pnorm(input, float(p), dim)
     nd = data(norm)
-    return input / where(nd >= eps, norm, np.asarray(eps, nd.dtype))
+    return input / where(norm >= eps, norm, np.asarray(eps, nd.dtype))
 
 
 def one_hot(tensor, num_classes: int = -1):

@@ -15,10 +15,11 @@ import math
 import numpy as np
 
 from ...composite import mean, softmax, swapaxes, unsqueeze
-from ...primitives.elementwise import where
+from ...primitives.elementwise import astype, where
 from ...primitives.linalg import matmul
+from ...primitives.reduction import sum as _sum
 from ...primitives.shape import broadcast_to, concatenate, getitem, reshape
-from ._util import data, is_tensor
+from ._util import data, is_tensor, vals
 from .layers import dropout as _dropout
 from .layers import linear
 
@@ -28,7 +29,11 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 def _safe_softmax(scores):
     """Softmax over the last axis, with 0 (not nan) for rows whose scores are all -inf (fully
     masked), as PyTorch's scaled_dot_product_attention gives."""
-    dead = np.all(data(scores) == -np.inf, axis=-1, keepdims=True)
+    sv = vals(scores)
+    if is_tensor(sv):  # traced: the mask recorded, and always applied
+        dead = _sum(sv != -np.inf, -1, True) == 0
+        return where(dead, 0, softmax(where(dead, 0, scores), -1))
+    dead = np.all(sv == -np.inf, axis=-1, keepdims=True)
     if not dead.any():
         return softmax(scores, -1)
     return where(dead, 0, softmax(where(dead, 0, scores), -1))
@@ -53,7 +58,10 @@ def _additive(mask, dtype, keep_when_true: bool, op: str):
         return None
     m = data(mask)
     if m.dtype == np.bool_:
-        masked = ~m if keep_when_true else m
+        mv = vals(mask)  # traced: a tensor, so that the trace records the mask
+        masked = ~mv if keep_when_true else mv
+        if is_tensor(masked):
+            return astype(where(masked, -np.inf, 0.0), dtype)
         return np.where(masked, -np.inf, 0.0).astype(dtype)
     if not np.issubdtype(m.dtype, np.floating):
         raise TypeError(f"{op}: a mask must be boolean or floating point, got dtype {m.dtype}")

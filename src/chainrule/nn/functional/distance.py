@@ -9,7 +9,7 @@ from ...primitives.elementwise import where
 from ...primitives.reduction import amax, amin
 from ...primitives.reduction import sum as _sum
 from ...primitives.shape import broadcast_to, getitem, normalize_dim, reshape
-from ._util import clamp_min_keep_grad, data, safe_norm
+from ._util import clamp_min_keep_grad, data, safe_norm, vals
 
 __all__ = ["cosine_similarity", "pairwise_distance", "pdist"]
 
@@ -39,7 +39,8 @@ def _vector_norm(x, p: float, dim: int, keepdim: bool, op: str):
     backward), for p = 0 (the count of non-zeros) it is 0 everywhere."""
     p = float(p)
     if p == 0:
-        cnt = (data(x) != 0).sum(axis=dim, keepdims=keepdim).astype(data(x).dtype)
+        dt = data(x).dtype
+        cnt = _sum(where(vals(x) != 0, np.ones((), dt), np.zeros((), dt)), dim, keepdim)
         return _sum(x * 0, dim, keepdim) + cnt
     a = _abs(x)
     if p == np.inf:
@@ -52,7 +53,7 @@ def _vector_norm(x, p: float, dim: int, keepdim: bool, op: str):
         s = _sum(x * x, dim, keepdim)
     else:
         s = _sum(a ** p, dim, keepdim)
-    zero = data(s) == 0
+    zero = vals(s) == 0
     safe = where(zero, 1, s)
     root = safe ** 0.5 if p == 2 else safe ** (1.0 / p)
     return where(zero, 0, root)

@@ -7,6 +7,7 @@ import numpy as np
 from ...autograd.grad_mode import no_grad
 from ...composite import mean
 from ...creation import Generator, rand
+from ...primitives._core import values_of
 from ...primitives.elementwise import sqrt, where
 from ...primitives.linalg import einsum, matmul
 from ...primitives.reduction import amax
@@ -297,7 +298,7 @@ def embedding_bag(input, weight, offsets=None, max_norm: float | None = None,
     if scale_grad_by_freq and mode == "max":
         raise ValueError("embedding_bag: max mode does not support scaling the gradient by "
                          "the frequency")
-    idx = np.asarray(data(input))
+    idx = values_of(input, "embedding_bag")  # the bags are formed in Python
     if per_sample_weights is not None:
         if mode != "sum":
             raise NotImplementedError(f"embedding_bag: per_sample_weights was not None; only "
@@ -315,7 +316,7 @@ def embedding_bag(input, weight, offsets=None, max_norm: float | None = None,
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
-        starts = np.asarray(data(offsets)).astype(np.int64).reshape(-1)
+        starts = values_of(offsets, "embedding_bag").astype(np.int64).reshape(-1)
         if include_last_offset:
             if starts.size < 1:
                 raise ValueError("embedding_bag: include_last_offset needs at least one offset")

@@ -13,6 +13,7 @@ import numpy as np
 
 from ...composite import expand_dims, log_softmax
 from ...primitives._conj import astype
+from ...primitives._core import values_of
 from ...primitives.elementwise import abs as _abs
 from ...primitives.elementwise import eq, exp, log, logical_not, sqrt, where
 from ...primitives.elementwise import minimum as _minimum
@@ -32,6 +33,7 @@ from ._util import (
     is_tensor,
     legacy_reduction,
     softplus,
+    vals,
     warn_size,
     wrap,
     xlogy_self,
@@ -95,7 +97,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     warn_size(input, target, "smooth_l1_loss")
     d = input - target
     ad = _abs(d)
-    loss = where(data(ad) < beta, d * 0.5 * d / beta, ad - 0.5 * beta)
+    loss = where(vals(ad) < beta, d * 0.5 * d / beta, ad - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -107,7 +109,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     warn_size(input, target, "huber_loss")
     d = input - target
     ad = _abs(d)
-    loss = where(data(ad) < delta, d * 0.5 * d, (ad - 0.5 * delta) * delta)
+    loss = where(vals(ad) < delta, d * 0.5 * d, (ad - 0.5 * delta) * delta)
     if weight is not None:
         return _weighted(loss, weight, reduction, "huber_loss", mean_by_weight=False)
     return _reduce(loss, reduction)
@@ -313,7 +315,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 # --- margin and embedding losses -------------------------------------------------------------
 def _clamp_min0(z):
     """``max(z, 0)`` with PyTorch's ``clamp_min`` derivative (1 where z >= 0)."""
-    return where(data(z) >= 0, z, 0)
+    return where(vals(z) >= 0, z, 0)
 
 
 def _start(size_average, reduce, reduction, op):
@@ -421,7 +423,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     xy = take_along_axis(input, t[..., None], ax)
     z = (xy * -1 + margin) + input
     others = np.arange(c) != t[..., None]
-    h = where(others & (data(z) > 0), z, 0)
+    h = where(others & (vals(z) > 0), z, 0)
     if p == 2:
         h = h * h
     if weight is not None:
@@ -456,7 +458,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,
     xj = reshape(x, xs + (1,))
     xi = reshape(x, xs[:-1] + (1, c))
     z = (xi - xj) + 1
-    h = where(data(z) > 0, z, 0) * wts.astype(data(input).dtype)
+    h = where(vals(z) > 0, z, 0) * wts.astype(data(input).dtype)
     return _reduce(_sum(h, (ax, ax + 1)) / c, reduction)
 
 
@@ -514,7 +516,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
     if full:
         # Stirling's term where target > 1 (0 elsewhere); target may be a tensor with
         # derivatives, so it is composed (with a safe value where it is masked out).
-        big = data(target) > 1
+        big = vals(target) > 1
         ts = where(big, target, 2.0)
         loss = loss + where(big, ts * log(ts) - ts + 0.5 * log(ts * (2 * np.pi)), 0)
     return _reduce(loss, reduction)
@@ -564,9 +566,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
     if len(ls) != 3:
         raise ValueError(f"ctc_loss: log_probs must have shape (T, N, C) or (T, C), got {ls}")
     t_len, n, c = ls
-    tg = np.asarray(data(targets)).astype(np.int64)
-    il = np.asarray(data(input_lengths)).astype(np.int64).reshape(-1)
-    tl = np.asarray(data(target_lengths)).astype(np.int64).reshape(-1)
+    # the alignment lattice is built in Python from the targets and lengths
+    tg = values_of(targets, "ctc_loss").astype(np.int64)
+    il = values_of(input_lengths, "ctc_loss").astype(np.int64).reshape(-1)
+    tl = values_of(target_lengths, "ctc_loss").astype(np.int64).reshape(-1)
     if unbatched and tg.ndim == 1 and tl.size == 1:
         tg = tg[None, :]
     if il.shape != (n,) or tl.shape != (n,):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ...autograd.inplace import bump_all
 from ...composite import mean
+from ...primitives._core import values_of
 from ...primitives.elementwise import sqrt
 from ...primitives.shape import getitem, pad, reshape
 from ._util import data
@@ -40,7 +41,8 @@ def _update_running(running_mean, running_var, mu, var, n, momentum, c, op):
     for buf, stat, scale in ((running_mean, mu, 1.0), (running_var, var, n / (n - 1))):
         if buf is not None:
             b = data(buf)
-            st = np.asarray(data(stat)).reshape(-1, c).mean(axis=0)
+            # state updated in place, outside the graph: a compiled trace cannot record it
+            st = values_of(stat, op).reshape(-1, c).mean(axis=0)
             b[...] = (1 - momentum) * b + (momentum * scale) * st
 
 

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ...composite import mean
+from ...primitives._core import values_of
 from ...primitives.array_ops import argmax_index
 from ...primitives.conv import unfold
 from ...primitives.elementwise import abs as _abs
@@ -452,7 +453,8 @@ def _fractional_max_pool(input, d, kernel_size, output_size, output_ratio, retur
         from ...creation import rand
         samples = rand(n, c, d, generator=generator).numpy()
     else:
-        samples = np.asarray(data(_random_samples), np.float64)
+        # the windows are placed in Python
+        samples = np.asarray(values_of(_random_samples, op), np.float64)
         if samples.shape != (n, c, d):
             raise ValueError(f"{op}: _random_samples must have shape (N, C, {d}) = "
                              f"{(n, c, d)}, got {samples.shape}")

@@ -25,10 +25,11 @@ from types import ModuleType
 
 import numpy as np
 
-from ...primitives._core import array_of, is_tensor
+from ...primitives._core import array_of, is_tensor, values_of
 from ...primitives.elementwise import abs, exp, expm1, floor, log, log1p, where
 from ...primitives.math import arctan
 from ...primitives.reduction import sum
+from ...primitives.shape import is_traced_value
 from ...primitives.special import (
     betainc,
     betaincc,
@@ -52,6 +53,15 @@ __all__ = [
 _LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))
 _LOG2 = float(np.log(2.0))
 _LOG_PI = float(np.log(np.pi))
+
+
+def _vals(x):
+    """``x``'s values as a raw array, for the masks of valid parameters and of the support; or,
+    while ``chainrule.compile`` traces ``x``, the tensor ``x`` itself, so that the masks are
+    computed with tensor operations, which the trace records."""
+    if is_traced_value(x) and is_tensor(x):
+        return x
+    return values_of(x, "scipy.stats")
 
 
 def _masked(value, mask, fill):
@@ -146,9 +156,9 @@ class _Distribution(_ModuleLike):
 
     def _valid(self, shapes, scale):
         """A raw bool mask of valid parameters (SciPy gives nan elsewhere)."""
-        ok = np.asarray(array_of(scale)) > 0
+        ok = _vals(scale) > 0
         for s, cond in zip(shapes, self._shape_conds()):
-            ok = ok & cond(np.asarray(array_of(s)))
+            ok = ok & cond(_vals(s))
         return ok
 
     def _shape_conds(self):
@@ -194,16 +204,17 @@ class _Continuous(_Distribution):
         x = x if is_tensor(x) else np.asarray(x)  # a list, as SciPy takes
         valid = self._valid(shapes, scale)
         # scale <= 0 gives nan (valid); meanwhile 1 keeps log(scale) and x / scale quiet
-        scale = _safe(scale, np.asarray(array_of(scale)) > 0, 1.0)
+        scale = _safe(scale, _vals(scale) > 0, 1.0)
         y = self._standardize(x, loc, scale)
-        inside = self._support(array_of(y), *(np.asarray(array_of(s)) for s in shapes))
+        inside = self._support(_vals(y), *(_vals(s) for s in shapes))
         return shapes, scale, y, inside, valid
 
     def logpdf(self, x, *args, **kwds):
         shapes, scale, y, inside, valid = self._prepare(x, args, kwds, "logpdf")
         lp = self._logpdf(_safe(y, inside, self._inside), *shapes)
-        dead = np.isneginf(np.asarray(array_of(lp))) & inside
-        if np.any(dead):
+        lpv = _vals(lp)
+        dead = (lpv == -np.inf) & inside
+        if is_tensor(dead) or np.any(dead):  # traced: always (the values are not known)
             # A zero density on the support's edge (gamma or beta at 0 with a > 1): evaluate
             # there at an inner point and mask, so that no 0 * inf reaches the gradient (the
             # density's derivative there is taken as 0).
@@ -222,7 +233,7 @@ class _Continuous(_Distribution):
 
     def _tail(self, fn, method, x, args, kwds, lo_val, hi_val):
         shapes, scale, y, inside, valid = self._prepare(x, args, kwds, method)
-        below, above = self._below(array_of(y), [np.asarray(array_of(s)) for s in shapes])
+        below, above = self._below(_vals(y), [_vals(s) for s in shapes])
         r = fn(_safe(y, inside, self._inside), *shapes)
         if below is not None:
             r = _masked(r, ~below, lo_val)
@@ -264,7 +275,7 @@ class _Continuous(_Distribution):
                 "(only where it has a closed form: norm, expon, uniform, laplace, cauchy, "
                 "lognorm)")
         shapes, loc, scale = self._parse(args, kwds, method)
-        qd = np.asarray(array_of(q))
+        qd = _vals(q)
         ok = (qd > 0) & (qd < 1)
         r = fn(_safe(q, ok, 0.5), *shapes)
         # q = 0 and q = 1 give the ends of the support (SciPy), constants
@@ -456,7 +467,7 @@ class laplace_gen(_Continuous):
 
     def _cdf(self, y):
         # 0.5 exp(y) left of 0, 1 - 0.5 exp(-y) right of it; each branch kept finite.
-        neg = array_of(y) <= 0
+        neg = y <= 0
         return where(neg, exp(where(neg, y, 0.0)) * 0.5,
                      1 - exp(-where(neg, 0.0, y)) * 0.5)
 
@@ -464,7 +475,7 @@ class laplace_gen(_Continuous):
         return self._cdf(-y)
 
     def _ppf(self, q):
-        low = array_of(q) <= 0.5
+        low = q <= 0.5
         return where(low, log(where(low, q, 0.25) * 2), -log(2 - where(low, 0.75, q) * 2))
 
     def _isf(self, q):
@@ -543,12 +554,12 @@ class _Discrete(_Distribution):
         shapes, loc, _ = self._parse(args, kwds, method)
         k = k if is_tensor(k) else np.asarray(k)
         kk = k - loc if (is_tensor(loc) or np.any(array_of(loc) != 0)) else k
-        sd = [np.asarray(array_of(s)) for s in shapes]
-        return shapes, kk, array_of(kk), sd, self._valid_d(sd)
+        sd = [_vals(s) for s in shapes]
+        return shapes, kk, _vals(kk), sd, self._valid_d(sd)
 
     def logpmf(self, k, *args, **kwds):
         shapes, kk, kd, sd, valid = self._prepare(k, args, kwds, "logpmf")
-        inside = (kd == np.floor(kd)) & self._support(kd, *sd)
+        inside = (kd == floor(kd)) & self._support(kd, *sd)
         lp = self._logpmf(_safe(kk, inside, 0.0), *shapes)
         return _masked(_masked(lp, inside, -np.inf), valid, np.nan)
 
@@ -610,7 +621,7 @@ class binom_gen(_Discrete):
 
     def _valid_d(self, sd):
         n, p = sd
-        return (n >= 0) & (n == np.floor(n)) & (p >= 0) & (p <= 1)
+        return (n >= 0) & (n == floor(n)) & (p >= 0) & (p <= 1)
 
     def _support(self, k, n, p):
         return (k >= 0) & (k <= n)
@@ -646,7 +657,8 @@ class dirichlet_gen(_ModuleLike):
         return "<chainrule.scipy.stats.dirichlet>"
 
     def _check(self, x, alpha):
-        ad, xd = np.asarray(array_of(alpha)), np.asarray(array_of(x))
+        # checks of the values in Python (compile: a TracingError)
+        ad, xd = values_of(alpha, "dirichlet"), values_of(x, "dirichlet")
         if ad.ndim != 1:
             raise ValueError(f"dirichlet: alpha must be one-dimensional, got shape {ad.shape}")
         if np.min(ad) <= 0:
@@ -659,7 +671,7 @@ class dirichlet_gen(_ModuleLike):
             from ...primitives.shape import concatenate
 
             x = concatenate((x, 1 - sum(x, 0, True)), 0)
-            xd = np.asarray(array_of(x))
+            xd = values_of(x, "dirichlet")
         if np.min(xd) < 0 or np.max(xd) > 1:
             raise ValueError("dirichlet: every entry of x must lie in [0, 1]")
         if np.any(np.abs(np.sum(xd, 0) - 1.0) > 1e-9):
@@ -671,8 +683,8 @@ class dirichlet_gen(_ModuleLike):
         x = self._check(x, alpha)
         from ...primitives.shape import reshape
 
-        xd = np.asarray(array_of(x))
-        a = reshape(alpha, (-1,) + (1,) * (xd.ndim - 1)) if xd.ndim > 1 else alpha
+        nd = np.ndim(array_of(x))
+        a = reshape(alpha, (-1,) + (1,) * (nd - 1)) if nd > 1 else alpha
         lnb = sum(gammaln(alpha)) - gammaln(sum(alpha))
         return sum(xlogy(a - 1, x), 0) - lnb
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...numpy import linalg as _nl
 from ...primitives import decompositions as _d
-from ...primitives._core import is_tensor
+from ...primitives._core import is_tensor, values_of
 from ...primitives.elementwise import exp, log, sqrt, where
 from ...primitives.linalg import einsum, matmul
 from ...primitives.reduction import sum
@@ -125,7 +125,7 @@ def _log_parts(x, mean, cov, dim, allow_singular):
     maha = sum(proj * proj, axis=-1)
     out = -0.5 * (rank * _LOG_2PI + log_pdet + maha)
     if rank < dim:  # points off the covariance's range have density 0
-        devd = np.asarray(_data(dev))
+        devd = values_of(dev, "multivariate_normal")  # the null-space test in NumPy
         null = _data(u)[:, ~keep]
         off = np.abs(devd @ null).max(axis=-1) > 1e-6 * max(1.0, np.abs(devd).max(initial=0.0))
         if np.any(off):
@@ -164,7 +164,8 @@ class multivariate_normal_gen(_ModuleLike):
         from scipy import stats
 
         dim, mean, cov = _params(mean, cov)
-        return stats.multivariate_normal.rvs(np.asarray(_data(mean)), np.asarray(_data(cov)),
+        return stats.multivariate_normal.rvs(values_of(mean, "multivariate_normal.rvs"),
+                                             values_of(cov, "multivariate_normal.rvs"),
                                              size=size, random_state=random_state)
 
 
