@@ -20,11 +20,9 @@ execution:
   was frozen into the trace: the new inputs are the old ones shuffled, so masks, maxima and
   branches move); a new dtype traces again (``traces == 2``).
 
-Primitives whose derivative rules read values in Python outside a primitive (a mask counted
-with NumPy, a branch on ``np.any``) cannot be traced: their compiled derivatives must raise
-``TracingError`` (``UNTRACEABLE_RULES`` and, for second derivatives, ``UNTRACEABLE_SECOND``,
-with the reasons), never give a value. Forward mode and forward over reverse run the traced
-program through the primitives (no rule is traced), so they are checked for those too.
+Every derivative rule traces: a rule that picks a fast special case by looking at values does
+so only when they are known (``_core.is_concrete``), and its value checks are recorded kernels.
+Forward mode and forward over reverse run the traced program through the primitives.
 
 Random programs (20-50 operations: arithmetic, bounded transcendental functions, reductions,
 reshapes, transposes, matrix products, broadcasting) are compared in the same way, and the
@@ -44,25 +42,12 @@ import pytest
 from tests.primitives.test_primitive_table import CASES
 
 import chainrule as cr
-from chainrule import TracingError
 from chainrule._pytree import flatten
 from chainrule.primitives import REGISTRY
 from chainrule.primitives._core import apply
 
 RTOL = 1e-12
 
-# primitive: why its reverse rule cannot be traced (it reads values with NumPy outside a
-# primitive, so that a trace would freeze them). Compiling its derivative raises TracingError;
-# once the rule is written with primitives, the test says to remove it here.
-UNTRACEABLE_RULES = {
-    "prod": "reduction._prod_partials branches on np.any(data_of(x) == 0)",
-    "cumprod": "array_ops._cumprod_vjp_t branches on np.any(data_of(x) == 0)",
-}
-# The same for second derivatives only (the first derivative compiles).
-UNTRACEABLE_SECOND = {
-    "det": "the SVD formula of decompositions._cofactor (singular matrices; traced for every "
-           "matrix, picked with where) takes a prod, whose rule is prod's above",
-}
 # Eager second derivatives that fail (a bug outside compile): compiled must fail the same way.
 EAGER_SECOND_FAILS = {
     "solve_banded": "hessian (forward over reverse) raises in broadcast_to: the reverse rule's "
@@ -202,25 +187,16 @@ def test_reverse_and_forward(name):
     c = case(name)
     fc = cr.compile(c.f)
     grad_eager = cr.grad(c.f, argnums=c.argnums)
-    if name in UNTRACEABLE_RULES:
-        fixed = f"{name}'s rule traces now: remove it from UNTRACEABLE_RULES"
-        with pytest.raises(TracingError, match="cannot"):
-            cr.grad(fc, argnums=c.argnums)(*c.xs)
-            pytest.fail(fixed)
-        with pytest.raises(TracingError, match="cannot"):
-            cr.compile(grad_eager)(*c.xs)
-            pytest.fail(fixed)
-    else:
-        for xs in (c.xs, c.xs2):  # the second call reuses the backward program
-            g = cr.grad(fc, argnums=c.argnums)(*xs)
-            assert_close(g, grad_eager(*xs), f"{name}: grad")
-            assert_fresh(g, xs, f"{name}: grad")
-        cg = cr.compile(grad_eager)
-        for xs in (c.xs, c.xs2):
-            g = cg(*xs)
-            assert_close(g, grad_eager(*xs), f"{name}: compile(grad)")
-            assert_fresh(g, xs, f"{name}: compile(grad)")
-        assert cg.traces == 1
+    for xs in (c.xs, c.xs2):  # the second call reuses the backward program
+        g = cr.grad(fc, argnums=c.argnums)(*xs)
+        assert_close(g, grad_eager(*xs), f"{name}: grad")
+        assert_fresh(g, xs, f"{name}: grad")
+    cg = cr.compile(grad_eager)
+    for xs in (c.xs, c.xs2):
+        g = cg(*xs)
+        assert_close(g, grad_eager(*xs), f"{name}: compile(grad)")
+        assert_fresh(g, xs, f"{name}: compile(grad)")
+    assert cg.traces == 1
     assert fc.traces == 1
     r = np.random.default_rng(_seed(name) + 2)
     ts = [r.standard_normal(x.shape) + (1j * r.standard_normal(x.shape) if x.dtype.kind == "c"
@@ -243,10 +219,6 @@ def test_second_order(name):
         # forward over reverse runs the traced program through the primitives (no trace to
         # reuse, so one point is enough)
         assert_close(cr.hessian(fc, n)(*c.xs), cr.hessian(c.f, n)(*c.xs), f"{name}: hessian")
-    if name in UNTRACEABLE_RULES or name in UNTRACEABLE_SECOND:
-        with pytest.raises(TracingError):
-            cr.jacrev(cr.grad(fc, n), n)(*c.xs)
-        return
     for xs in (c.xs, c.xs2):
         assert_close(cr.jacrev(cr.grad(fc, n), n)(*xs), cr.jacrev(cr.grad(c.f, n), n)(*xs),
                      f"{name}: jacrev(grad)")

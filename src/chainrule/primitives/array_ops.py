@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._conj import CAST
-from ._core import ANS, Primitive, apply, data_of, nondifferentiable, register
+from ._core import ANS, Primitive, apply, data_of, is_concrete, nondifferentiable, register
 from .complex import conj
 from .elementwise import where
 from .reduction import cumsum, sum
-from .shape import flip, normalize_dim, reshape
+from .shape import flip, normalize_dim, permute, reshape
 
 
 def _rev_cumsum(v, axis):
@@ -50,8 +50,37 @@ def _cumprod_vjp(g, x, ans, axis):
     return _cumprod_vjp_t(g, x, ans, axis)
 
 
+def _axis_last(v, axis):
+    """``v`` with ``axis`` (negative) moved to the end."""
+    nd = v.ndim
+    a = axis % nd
+    return permute(v, *(tuple(i for i in range(nd) if i != a) + (a,)))
+
+
+def _axis_back(v, axis):
+    """The inverse of ``_axis_last``."""
+    nd = v.ndim
+    a = axis % nd
+    perm = tuple(i for i in range(nd) if i != a) + (a,)
+    return permute(v, *tuple(int(i) for i in np.argsort(perm)))
+
+
+def _cumprod_of_others(x, axis):
+    """``C[..., i, k]`` = the product of ``x_j`` for ``j <= k``, ``j != i``, along ``axis``
+    (moved to the end), zero where ``k < i``: the Jacobian of cumprod, right whatever the zeros.
+    O(n^2) per slice: the rules use it only where values are not known (a compiled trace)."""
+    xl = _axis_last(x, axis)
+    n = xl.shape[-1]
+    rows = where(np.eye(n, dtype=bool), 1, reshape(xl, xl.shape[:-1] + (1, n)))
+    return cumprod(rows, -1) * np.triu(np.ones((n, n), dtype=bool))
+
+
 def _cumprod_vjp_t(g, x, ans, axis):
     """J^T g (no conjugation)."""
+    if not is_concrete(x):  # a trace: the formula right for every input
+        gl = _axis_last(g, axis)
+        return _axis_back(sum(reshape(gl, gl.shape[:-1] + (1, gl.shape[-1]))
+                              * _cumprod_of_others(x, axis), -1), axis)
     if not np.any(data_of(x) == 0):  # d ans[k] / d x[i] = ans[k] / x[i] for i <= k
         return _rev_cumsum(g * ans, axis) / x
     before, first = _zero_masks(x, axis)
@@ -63,6 +92,10 @@ def _cumprod_vjp_t(g, x, ans, axis):
 
 
 def _cumprod_jvp(t, x, ans, axis):
+    if not is_concrete(x):  # a trace: the formula right for every input
+        tl = _axis_last(t, axis)
+        return _axis_back(sum(reshape(tl, tl.shape + (1,)) * _cumprod_of_others(x, axis), -2),
+                          axis)
     if not np.any(data_of(x) == 0):
         return ans * cumsum(t / x, axis)
     before, first = _zero_masks(x, axis)

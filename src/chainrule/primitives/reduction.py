@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._conj import astype
-from ._core import ANS, Primitive, apply, data_of, register
+from ._core import ANS, Primitive, apply, data_of, is_concrete, register
 from .elementwise import where
 from .shape import (  # noqa: F401 - kept_shape, sum_to: part of this module's face
     SUM,
@@ -74,9 +74,10 @@ def _prod_partials(x, ans, axis, keepdims):
     """d prod / d x_i = product of the other entries. Without zeros that is ans / x_i; with
     zeros, the product of the others is formed explicitly (memory: n times the reduced axis
     length, only when a zero is present)."""
-    if not np.any(data_of(x) == 0):
+    if is_concrete(x) and not np.any(data_of(x) == 0):
         ans_k = ans if keepdims else reshape(ans, kept_shape(x.shape, axis))
         return ans_k / x
+    # zeros, or a compiled trace (values not known): right whatever the zeros
     return _prod_of_others(x, axis)
 
 
