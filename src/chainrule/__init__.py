@@ -36,6 +36,7 @@ from .compiler import (  # noqa: A004 - chainrule.compile, as torch.compile
     cond,
     fori_loop,
     scan,
+    vmap,
 )
 from .composite import (
     expand,

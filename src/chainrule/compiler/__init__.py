@@ -7,8 +7,10 @@ from ..autograd.tracing import TracingError
 from ._compiled import Compiled
 from ._control import cond, fori_loop, scan
 from ._module import CompiledModule
+from ._vmap import vmap
 
-__all__ = ["compile", "Compiled", "CompiledModule", "TracingError", "cond", "fori_loop", "scan"]
+__all__ = ["compile", "Compiled", "CompiledModule", "TracingError", "cond", "fori_loop", "scan",
+           "vmap"]
 
 
 def compile(fn=None, *, static_argnums=(), static_argnames=(), backend: str = "numpy",
