@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 
 from .._pytree import flatten, unflatten
+from ..autograd import dispatch, tracing
 from ..autograd.api import grad as _autograd_grad
 from ..autograd.dispatch import is_tensor, tangents_of, wrap
 from ..autograd.function import connect
@@ -197,6 +198,10 @@ class Compiled:
 
     # --- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if dispatch._tracing and tracing.active() is not None:
+            # inside another trace (compile of a compiled function, vmap of one): f's
+            # operations join that trace
+            return self.fn(*args, **kwargs)
         if not kwargs and self._plain:
             # the common case, NumPy arrays in: a flat key and no autograd to consider
             key = []
