@@ -23,6 +23,7 @@ cannot be traced: it runs once per example, with one warning per call site.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -32,63 +33,22 @@ from ..autograd.dispatch import is_tensor, wrap
 from ..autograd.grad_mode import no_grad, transform_scope
 from ..autograd.tracing import Trace, TracingError, Var, user_line
 from ..ops.random import default_generator
-from ..primitives._core import apply, data_of
-from ..primitives.shape import broadcast_to, concatenate, getitem, permute, reshape
-from ._compiled import _paused_gc
+from ..primitives._core import STACKED, apply, data_of
+from ..primitives.shape import (
+    batch_align,
+    batch_broadcast,
+    concatenate,
+    getitem,
+    permute,
+    reshape,
+)
+from ._compiled import _paused_gc, _td_key
 from ._program import Program, map_params, optimize, param_vars
 
 __all__ = ["vmap"]
 
-# Kernels that treat leading axes beyond the example's as a stack (parameters are negative
-# axes, or the kernel reads the stack from the data): they run on the batch as they are.
-_STACKED = frozenset({
-    "sum", "amax", "amin", "prod", "cumsum", "cumprod", "flip", "getitem", "index_add", "pad",
-    "take_along_axis", "swapaxes", "cast", "stop_gradient", "real", "imag", "check_index",
-    "inv", "cholesky", "det", "logabsdet", "eigh", "svd", "qr", "pinv", "expm", "solve",
-    "solve_triangular", "concatenate",
-})
-
-
 def _per_example_ndim(v, batched):
     return np.ndim(data_of(v)) - (1 if batched else 0)
-
-
-def _to_batch(v, B):
-    """An unbatched operand broadcast along a new leading batch axis."""
-    shape = np.shape(data_of(v))
-    return broadcast_to(v if is_tensor(v) else np.asarray(v), (B,) + shape)
-
-
-def _align(v, rank):
-    """A batched operand with singleton axes after the batch axis, to per-example ``rank``."""
-    shape = np.shape(data_of(v))
-    missing = rank - (len(shape) - 1)
-    return reshape(v, shape[:1] + (1,) * missing + shape[1:]) if missing > 0 else v
-
-
-def _matmul(vals, bat, B):
-    """Per-example vectors become a row (left) or a column (right), removed again after;
-    batched operands get the per-example stack rank of the other."""
-    a, b = vals
-    ra, rb = (_per_example_ndim(v, s) for v, s in zip(vals, bat))
-    a_vec, b_vec = ra == 1, rb == 1
-    if a_vec:
-        sa = np.shape(data_of(a))
-        a = reshape(a, sa[:-1] + (1,) + sa[-1:])
-    if b_vec:
-        b = reshape(b, np.shape(data_of(b)) + (1,))
-    rank = max(ra, rb, 2)
-    a = _align(a, rank) if bat[0] else a
-    b = _align(b, rank) if bat[1] else b
-    out = apply(_prim("matmul"), (a, b))
-    shape = np.shape(data_of(out))
-    new = shape[:-2] + (() if a_vec else shape[-2:-1]) + (() if b_vec else shape[-1:])
-    return reshape(out, new) if new != shape else out
-
-
-def _prim(name):
-    from ..primitives._core import REGISTRY
-    return REGISTRY[name]
 
 
 class _Fallback:
@@ -107,11 +67,12 @@ class _Fallback:
 _fallback = _Fallback()
 
 
-def _loop(e, vals, bat, params, B, site):
-    """A primitive without a batching rule: once per example, the results stacked."""
+def _loop(e, vals, bat, params_at, B, site):
+    """A primitive without a batching rule: once per example (``params_at(b)``: example b's
+    parameters), the results stacked."""
     _fallback.warn(e.prim.name, site)
     return _stack([apply(e.prim, tuple(getitem(v, b) if s else v for v, s in zip(vals, bat)),
-                         params) for b in range(B)])
+                         params_at(b)) for b in range(B)])
 
 
 def _stack(outs):
@@ -119,34 +80,29 @@ def _stack(outs):
     return concatenate([reshape(o, (1,) + shape) for o in outs], 0)
 
 
-def _batched(e, vals, bat, params, B, site):
-    """Equation ``e`` on the batch (operands in ``vals``, ``bat`` marks the batched ones)."""
+def _batched(e, vals, bat, params, B, site, pbat=False, params_at=None):
+    """Equation ``e`` on the batch: ``bat`` marks the operands that carry it (at axis 0),
+    ``pbat`` whether a parameter does (a traced index). The primitive's own rule
+    (``Primitive.batch``), the elementwise alignment, or once per example."""
     prim = e.prim
-    name = prim.name
-    if prim.elementwise or isinstance(prim.impl, np.ufunc):  # (comparisons, logic: no flag)
+    rule = prim.batch
+    if rule is None and (prim.elementwise or isinstance(prim.impl, np.ufunc)):
         rank = max(_per_example_ndim(v, s) for v, s in zip(vals, bat))
-        vals = [_align(v, rank) if s else v for v, s in zip(vals, bat)]
+        return apply(prim, tuple(batch_align(v, rank) if s else v
+                                 for v, s in zip(vals, bat)), params)
+    if rule is STACKED and not pbat:
+        if len(vals) > 1:  # the kernel stacks: every array operand carries the batch
+            vals = tuple(v if s or not hasattr(data_of(v), "shape") else batch_broadcast(v, B)
+                         for v, s in zip(vals, bat))
         return apply(prim, tuple(vals), params)
-    if name == "reshape":
-        return apply(prim, (vals[0],), ((B,) + tuple(params[0]),))
-    if name == "broadcast_to":
-        shape = tuple(params[0])
-        return apply(prim, (_align(vals[0], len(shape)),), ((B,) + shape,))
-    if name == "permute":
-        axes = tuple(params[0])
-        nd = len(axes)
-        return apply(prim, (vals[0],), ((0,) + tuple(int(a) % nd + 1 for a in axes),))
-    if name == "matmul":
-        return _matmul(vals, bat, B)
-    if name in _STACKED:
-        if len(vals) > 1:
-            vals = [v if s or not hasattr(data_of(v), "shape") else _to_batch(v, B)
-                    for v, s in zip(vals, bat)]
-            if name != "concatenate":
-                rank = max(_per_example_ndim(v, True) for v in vals)
-                vals = [_align(v, rank) for v in vals]
-        return apply(prim, tuple(vals), params)
-    return _loop(e, vals, bat, params, B, site)
+    if rule is not None and rule is not STACKED:
+        return rule(tuple(vals), tuple(bat), params, B, pbat)
+    return _loop(e, vals, bat, params_at if pbat else (lambda b: params), B, site)
+
+
+def _params_at(params, env, pb, b):
+    """Example ``b``'s parameters: the batched traced ones (``pb``) sliced."""
+    return map_params(params, lambda v: data_of(env[v])[b] if v in pb else data_of(env[v]))
 
 
 def _run(prog: Program, values, batched, B, site):
@@ -158,20 +114,10 @@ def _run(prog: Program, values, batched, B, site):
         vals = tuple(env[a] if type(a) is Var else a.value for a in e.args)
         flags = tuple(type(a) is Var and a in bat for a in e.args)
         params = map_params(e.params, lambda v: data_of(env[v])) if e.params else ()
-        if any(v in bat for v in param_vars(e.params)):  # a batched index
-            name = e.prim.name
-            if name in ("take_along_axis", "along_axis_add") and type(e.params[0]) is Var:
-                # the operand and the indices both carry the batch in front: one more axis
-                # of the array for the kernel (along_axis_add's result shape gains it too)
-                x = vals[0] if flags[0] else _to_batch(vals[0], B)
-                rest = params[1:]
-                if name == "along_axis_add":
-                    rest = (rest[0], (B,) + tuple(rest[1]))
-                out = apply(e.prim, (x,), (params[0],) + rest)
-            else:
-                out = _loop_params(e, vals, flags, B, env, bat, site)
-        elif any(flags):
-            out = _batched(e, vals, flags, params, B, site)
+        pb = {v for v in param_vars(e.params) if v in bat}  # traced indices with the batch
+        if pb or any(flags):
+            out = _batched(e, vals, flags, params, B, site, bool(pb),
+                           functools.partial(_params_at, e.params, env, pb))
         else:
             out = apply(e.prim, vals, params)
             env[e.out] = out
@@ -180,17 +126,6 @@ def _run(prog: Program, values, batched, B, site):
         bat.add(e.out)
     outs = [env[o] if type(o) is Var else o.value for o in prog.outputs]
     return outs, [type(o) is Var and o in bat for o in prog.outputs]
-
-
-def _loop_params(e, vals, flags, B, env, bat, site):
-    _fallback.warn(f"{e.prim.name} with a batched index", site)
-    outs = []
-    for b in range(B):
-        args = tuple(getitem(v, b) if s else v for v, s in zip(vals, flags))
-        params = map_params(e.params, lambda v, b=b: data_of(env[v])[b] if v in bat
-                            else data_of(env[v]))
-        outs.append(apply(e.prim, args, params))
-    return _stack(outs)
 
 
 # --- the public function --------------------------------------------------------------------------
@@ -240,7 +175,7 @@ def _move_out(v, axis, batched, B, k):
                              f"batch; give it an axis")
         return v
     if not batched:
-        v = _to_batch(v, B)
+        v = batch_broadcast(v, B)
     nd = np.ndim(data_of(v))
     if not -nd <= axis < nd:
         raise ValueError(f"vmap: out_axes {axis} is out of range for output {k} with "
@@ -344,7 +279,7 @@ class _Vmapped:
                 except TypeError:
                     x = id(x)
                 key.append(("s", type(x), x))
-        key = (str(td), tuple(key))
+        key = (_td_key(td), tuple(key))
         entry = self._programs.get(key)
         if entry is None:
             entry = self._trace(ex_leaves, td, dyn, flat_axes)

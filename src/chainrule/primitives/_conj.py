@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from ._core import Primitive, apply, data_of, dtype_of, tensor_types
+from ._core import STACKED, Primitive, apply, data_of, dtype_of, tensor_types
 
 
 def iscomplexobj(x) -> bool:
@@ -29,6 +29,7 @@ REAL = Primitive(
     # A real cotangent becomes g + 0j: the imaginary part of z does not reach L.
     vjp=lambda g, in_dtype: astype(g, in_dtype),
     jvp=lambda t, in_dtype: real(t),
+    batch=STACKED,
 )
 # conj is real-linear but not complex-linear; its adjoint for Re(conj(a) b) is conj itself.
 CONJ = Primitive("conj", np.conjugate, vjp=lambda g: conj(g), jvp=lambda t: conj(t))
@@ -74,7 +75,8 @@ def _cast_impl(x, dtype):
 
 # Casting: the gradient is cast back to the input's dtype (its real part for a real input);
 # complex -> real keeps the real part, whose gradient is g + 0j.
-CAST = Primitive("cast", _cast_impl, save=(dtype_of(0),), vjp=_cast_vjp, jvp=_cast_jvp)
+CAST = Primitive("cast", _cast_impl, save=(dtype_of(0),), vjp=_cast_vjp, jvp=_cast_jvp,
+                 batch=STACKED)
 
 
 def astype(x, dtype):

@@ -169,7 +169,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "nin", "save", "vjp", "jvp", "elementwise", "view", "saver",
-        "graph_slots",
+        "graph_slots", "batch",
     )
 
     def __init__(
@@ -183,6 +183,7 @@ class Primitive:
         jvp: Sequence[Callable | None] | Callable | None = None,
         elementwise: bool = False,
         view: bool = False,
+        batch=None,
     ):
         self.name = name
         self.impl = impl
@@ -193,6 +194,12 @@ class Primitive:
         # as a view of its input (autograd.inplace), so that in-place writes through it keep
         # the gradients of the view and its base right.
         self.view = view
+        # The batching rule (vmap): STACKED, when the kernel treats leading axes beyond the
+        # example's as a stack (negative axis parameters, or the stack read from the data);
+        # else rule(values, batched, params, B) -> the result with the batch at axis 0, given
+        # the operands (the batched ones carry it at axis 0). Elementwise kernels (the flag, or
+        # a NumPy ufunc) need none; any other primitive without one runs once per example.
+        self.batch = batch
         self.vjp = _rules(name, vjp, nin)
         self.jvp = _rules(name, jvp, nin)
         self.saver = _compile_saver(self.save)
@@ -399,9 +406,12 @@ def _returns_argument(fn):
     return None
 
 
-def nondifferentiable(name: str, impl: Callable, nin: int = 1):
+def nondifferentiable(name: str, impl: Callable, nin: int = 1, batch=None):
     """An operation whose output carries no gradient (comparisons, argmax, ...)."""
-    return Primitive(name, impl, nin=nin)
+    return Primitive(name, impl, nin=nin, batch=batch)
+
+
+STACKED = "stacked"  # Primitive.batch: the kernel treats leading axes as a stack
 
 
 def apply(prim: Primitive, inputs: tuple, params: tuple = ()):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._conj import CAST
-from ._core import ANS, Primitive, apply, data_of, is_concrete, nondifferentiable, register
+from ._core import ANS, STACKED, Primitive, apply, data_of, is_concrete, nondifferentiable, register
 from .complex import conj
 from .elementwise import where
 from .reduction import cumsum, sum
@@ -109,7 +109,7 @@ def _cumprod_jvp(t, x, ans, axis):
 
 
 CUMPROD = Primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), save=(0, ANS),
-                    vjp=_cumprod_vjp, jvp=_cumprod_jvp)
+                    vjp=_cumprod_vjp, jvp=_cumprod_jvp, batch=STACKED)
 
 register(CUMPROD)
 

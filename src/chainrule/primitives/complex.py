@@ -24,7 +24,7 @@ from ._conj import (  # noqa: F401 - iscomplexobj, real_for: part of this module
     real,
     real_for,
 )
-from ._core import Primitive, apply, data_of, dtype_of, register, tensor_types
+from ._core import STACKED, Primitive, apply, data_of, dtype_of, register, tensor_types
 from .elementwise import where
 
 __all__ = ["real", "imag", "conj", "conjugate", "angle"]
@@ -38,6 +38,7 @@ IMAG = Primitive(
     "imag", lambda z: np.asarray(z).imag.copy(), save=(dtype_of(0),),
     vjp=lambda g, in_dtype: astype(g, in_dtype) * 1j,
     jvp=lambda t, in_dtype: imag(t),
+    batch=STACKED,
 )
 
 

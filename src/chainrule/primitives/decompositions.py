@@ -40,6 +40,7 @@ import numpy as np
 
 from ._core import (
     ANS,
+    STACKED,
     Primitive,
     apply,
     data_of,
@@ -140,6 +141,7 @@ INV = Primitive(
     "inv", _inv_impl, save=(ANS,),
     vjp=lambda g, ans: -matmul(matmul(_mH(ans), g), _mH(ans)),
     jvp=lambda t, ans: -matmul(matmul(ans, t), ans),
+    batch=STACKED,
 )
 
 
@@ -165,6 +167,7 @@ SOLVE = Primitive(
     vjp=(_solve_da, _solve_db),
     jvp=(lambda t, a, b_shape, b_dtype, x: -solve(a, matmul(_align(t, a.ndim, x.ndim), x)),
          lambda t, a, b_shape, b_dtype, x: solve(a, _align(t, len(b_shape), x.ndim))),
+    batch=STACKED,
 )
 
 
@@ -225,6 +228,7 @@ SOLVE_TRIANGULAR = Primitive(
     jvp=(_solve_tri_ta,
          lambda t, a, b_shape, b_dtype, x, lower, unit: solve_triangular(
              a, _align(t, len(b_shape), x.ndim), lower, unit)),
+    batch=STACKED,
 )
 
 
@@ -286,7 +290,7 @@ def _cholesky_vjp(g, lo, uplo):
 
 # The lower factor L (for uplo 'U' the conjugate transpose of NumPy's upper factor).
 CHOLESKY = Primitive("cholesky", _cholesky_impl, save=(ANS,), vjp=_cholesky_vjp,
-                     jvp=_cholesky_jvp)
+                     jvp=_cholesky_jvp, batch=STACKED)
 
 
 # --- determinants -------------------------------------------------------------------------------
@@ -352,6 +356,7 @@ DET = Primitive(
     "det", _det_impl, save=(0, ANS),
     vjp=lambda g, a, d: reshape(g, g.shape + (1, 1)) * conj(_cofactor(a, d)),
     jvp=lambda t, a, d: sum(t * _cofactor(a, d), axis=(-2, -1)),
+    batch=STACKED,
 )
 
 
@@ -372,6 +377,7 @@ LOGABSDET = Primitive(
     "logabsdet", _logabsdet_impl, save=(0,),
     vjp=lambda g, a: reshape(g, g.shape + (1, 1)) * conj(_inv_t(a)),
     jvp=lambda t, a: sum(t * _inv_t(a), axis=(-2, -1)),
+    batch=STACKED,
 )
 
 
@@ -620,7 +626,7 @@ def _eigh_vjp(g, packed, uplo):
     return _plus(_reflect_t(matmul(matmul(v, inner), _mH(v)), uplo), *checks)
 
 
-EIGH = Primitive("eigh", _eigh_impl, save=(ANS,), vjp=_eigh_vjp, jvp=_eigh_jvp)
+EIGH = Primitive("eigh", _eigh_impl, save=(ANS,), vjp=_eigh_vjp, jvp=_eigh_jvp, batch=STACKED)
 
 
 # --- general eigendecomposition -----------------------------------------------------------------
@@ -867,7 +873,8 @@ def _svd_vjp(g, a_shape, packed, full, values_only):
 
 # Parameters: full_matrices, and values_only (the public svdvals: the vectors are not results,
 # so forward mode gives them no tangent and needs no test of mixed repeated values).
-SVD = Primitive("svd", _svd_impl, save=(shape_of(0), ANS), vjp=_svd_vjp, jvp=_svd_jvp)
+SVD = Primitive("svd", _svd_impl, save=(shape_of(0), ANS), vjp=_svd_vjp, jvp=_svd_jvp,
+                batch=STACKED)
 
 
 # --- QR -----------------------------------------------------------------------------------------
@@ -940,7 +947,7 @@ def _qr_vjp(g, a_shape, packed):
     return ga
 
 
-QR = Primitive("qr", _qr_impl, save=(shape_of(0), ANS), vjp=_qr_vjp, jvp=_qr_jvp)
+QR = Primitive("qr", _qr_impl, save=(shape_of(0), ANS), vjp=_qr_vjp, jvp=_qr_jvp, batch=STACKED)
 
 
 # --- pseudo-inverse -----------------------------------------------------------------------------
@@ -972,7 +979,7 @@ def _pinv_vjp(g, a, x, rcond, hermitian):
 
 # The Moore-Penrose pseudo-inverse, NumPy's kernel (singular values at or below rcond times the
 # largest dropped); the derivative holds while the rank does not change.
-PINV = Primitive("pinv", _pinv_impl, save=(0, ANS), vjp=_pinv_vjp, jvp=_pinv_jvp)
+PINV = Primitive("pinv", _pinv_impl, save=(0, ANS), vjp=_pinv_vjp, jvp=_pinv_jvp, batch=STACKED)
 
 
 # --- banded solve (SciPy's storage: ab[u + i - j, j] = A[i, j]) -----------------------------------
@@ -1098,6 +1105,7 @@ EXPM = Primitive(
     "expm", _expm_impl, save=(0,),
     vjp=lambda g, a: _frechet(_mT(a), g, expm),
     jvp=lambda t, a: _frechet(a, t, expm),
+    batch=STACKED,
 )
 
 

@@ -20,6 +20,7 @@ from . import _conj as _cx
 from ._conj import CAST, astype  # noqa: F401 - astype: part of this module's face
 from ._core import (
     ANS,
+    STACKED,
     Primitive,
     apply,
     binary_op,
@@ -186,7 +187,7 @@ BITWISE_XOR = nondifferentiable("bitwise_xor", np.bitwise_xor, 2)
 INVERT = nondifferentiable("invert", np.invert, 1)
 # The value itself, with no derivative (JAX's lax.stop_gradient; a tensor's detach() on the
 # functional face): what a rule or a composite holds constant, such as logsumexp's shift.
-STOP_GRADIENT = nondifferentiable("stop_gradient", lambda x: x, 1)
+STOP_GRADIENT = nondifferentiable("stop_gradient", lambda x: x, 1, batch=STACKED)
 
 register(ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, REMAINDER, FLOOR_DIVIDE, WHERE, NEG, EXP,
          EXPM1, LOG, LOG1P, SQRT, SIN, COS, TAN, TANH, SIGMOID, RELU, ERF, ABS, SIGN, FLOOR, CEIL,

@@ -6,11 +6,11 @@ import string
 
 import numpy as np
 
-from ._core import INPUTS, Primitive, apply, data_of, per_input, register, tensor_types
+from ._core import INPUTS, STACKED, Primitive, apply, data_of, per_input, register, tensor_types
 from .complex import conj
 from .complex import real_for as _for
 from .reduction import sum_to
-from .shape import broadcast_to, reshape
+from .shape import batch_align, broadcast_to, reshape
 
 
 def _mT(x):
@@ -116,16 +116,38 @@ def _matmul_vjp_b(g, a, b):
     return _for(_matmul_db(g, conj(a), b), b)
 
 
+def _matmul_batch(vals, bat, params, B, pbat):
+    """vmap's rule: per-example vectors become a row (left) or a column (right), removed
+    again after; a batched operand gets the per-example stack rank of the other."""
+    a, b = vals
+    ra, rb = (np.ndim(data_of(v)) - (1 if s else 0) for v, s in zip(vals, bat))
+    a_vec, b_vec = ra == 1, rb == 1
+    if a_vec:
+        sa = np.shape(data_of(a))
+        a = reshape(a, sa[:-1] + (1,) + sa[-1:])
+    if b_vec:
+        b = reshape(b, np.shape(data_of(b)) + (1,))
+    rank = max(ra, rb, 2)
+    a = batch_align(a, rank) if bat[0] else a
+    b = batch_align(b, rank) if bat[1] else b
+    out = apply(MATMUL, (a, b))
+    shape = np.shape(data_of(out))
+    new = shape[:-2] + (() if a_vec else shape[-2:-1]) + (() if b_vec else shape[-1:])
+    return reshape(out, new) if new != shape else out
+
+
 MATMUL = Primitive(
     "matmul", _matmul_impl, nin=2, save=(0, 1),
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
     jvp=(lambda t, a, b: _matmul_jvp(t, a, b, True), lambda t, a, b: _matmul_jvp(t, a, b, False)),
+    batch=_matmul_batch,
 )
 
 # Swapping the last two axes: the transpose in matmul's rules (PyTorch's mT).
 SWAPLAST = Primitive(
     "swapaxes", lambda x: np.swapaxes(x, -1, -2),
     vjp=lambda g: apply(SWAPLAST, (g,)), jvp=lambda t: apply(SWAPLAST, (t,)), view=True,
+    batch=STACKED,
 )
 
 

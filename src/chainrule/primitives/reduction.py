@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._conj import astype
-from ._core import ANS, Primitive, apply, data_of, is_concrete, register
+from ._core import ANS, STACKED, Primitive, apply, data_of, is_concrete, register
 from .elementwise import where
 from .shape import (  # noqa: F401 - kept_shape, sum_to: part of this module's face
     SUM,
@@ -65,9 +65,9 @@ def _extremum_jvp(t, x, ans, axis, keepdims):
 
 
 AMAX = Primitive("amax", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
-                 save=(0, ANS), vjp=_extremum_vjp, jvp=_extremum_jvp)
+                 save=(0, ANS), vjp=_extremum_vjp, jvp=_extremum_jvp, batch=STACKED)
 AMIN = Primitive("amin", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
-                 save=(0, ANS), vjp=_extremum_vjp, jvp=_extremum_jvp)
+                 save=(0, ANS), vjp=_extremum_vjp, jvp=_extremum_jvp, batch=STACKED)
 
 
 def _prod_partials(x, ans, axis, keepdims):
@@ -116,12 +116,13 @@ def _prod_of_others(x, axis):
 
 
 PROD = Primitive("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
-                 save=(0, ANS), vjp=_prod_vjp, jvp=_prod_jvp)
+                 save=(0, ANS), vjp=_prod_vjp, jvp=_prod_jvp, batch=STACKED)
 
 CUMSUM = Primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
     vjp=lambda g, axis: flip(cumsum(flip(g, axis), axis), axis),
     jvp=lambda t, axis: cumsum(t, axis),
+    batch=STACKED,
 )
 
 register(SUM, AMAX, AMIN, PROD, CUMSUM)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._core import (
     OUT_SHAPE,
+    STACKED,
     Primitive,
     apply,
     nondifferentiable,
@@ -41,20 +42,62 @@ def _broadcast_jvp(t, in_shape, shape):
     return broadcast_to(t, lead + tuple(shape))
 
 
+# --- batching rules (vmap): operands that carry the batch have it at axis 0 -------------------
+def batch_broadcast(v, B: int):
+    """An operand without the batch, broadcast along a new leading batch axis of size B."""
+    return broadcast_to(v, (B,) + tuple(np.shape(v._data if type(v) in tensor_types else v)))
+
+
+def batch_align(v, rank: int):
+    """A batched operand given singleton axes after the batch axis, up to ``rank`` axes per
+    example, so that NumPy's broadcasting lines its examples up with unbatched operands."""
+    shape = np.shape(v._data if type(v) in tensor_types else v)
+    missing = rank - (len(shape) - 1)
+    return reshape(v, shape[:1] + (1,) * missing + shape[1:]) if missing > 0 else v
+
+
+def _reshape_batch(vals, bat, params, B, pbat):
+    return apply(RESHAPE, (vals[0],), ((B,) + tuple(params[0]),))
+
+
+def _broadcast_batch(vals, bat, params, B, pbat):
+    shape = tuple(params[0])
+    return apply(BROADCAST_TO, (batch_align(vals[0], len(shape)),), ((B,) + shape,))
+
+
+def _permute_batch(vals, bat, params, B, pbat):
+    axes = tuple(params[0])
+    return apply(PERMUTE, (vals[0],), ((0,) + tuple(int(a) % len(axes) + 1 for a in axes),))
+
+
+def _take_along_batch(vals, bat, params, B, pbat):
+    # the kernel stacks leading axes; indices that carry the batch too line up with it
+    x = vals[0] if bat[0] else batch_broadcast(vals[0], B)
+    return apply(TAKE_ALONG_AXIS, (x,), params)
+
+
+def _along_axis_add_batch(vals, bat, params, B, pbat):
+    g = vals[0] if bat[0] else batch_broadcast(vals[0], B)
+    if pbat:  # indices with the batch in front: one more axis for the kernel's result
+        params = (params[0], params[1], (B,) + tuple(params[2]))
+    return apply(ALONG_AXIS_ADD, (g,), params)
+
+
 RESHAPE = Primitive(
     "reshape", lambda x, shape: np.reshape(x, shape), save=(shape_of(0),),
     vjp=lambda g, in_shape, shape: reshape(g, _lead(g, len(shape)) + in_shape),
     jvp=lambda t, in_shape, shape: reshape(t, _lead(t, len(in_shape)) + shape), view=True,
+    batch=_reshape_batch,
 )
 PERMUTE = Primitive(
     "permute", lambda x, axes: np.transpose(x, axes),
     vjp=lambda g, axes: _permute_rule(g, tuple(int(a) for a in np.argsort(axes))),
-    jvp=_permute_rule, view=True,
+    jvp=_permute_rule, view=True, batch=_permute_batch,
 )
 BROADCAST_TO = Primitive(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), save=(shape_of(0),),
     vjp=lambda g, in_shape, shape: sum_to(g, in_shape, g.ndim - len(shape)),
-    jvp=_broadcast_jvp, view=True,
+    jvp=_broadcast_jvp, view=True, batch=_broadcast_batch,
 )
 
 
@@ -88,6 +131,7 @@ SUM = Primitive(
     "sum", _sum_impl, save=(shape_of(0),),
     vjp=lambda g, shape, axis, keepdims: _restore(g, shape, axis, keepdims),
     jvp=lambda t, shape, axis, keepdims: apply(SUM, (t,), (axis, keepdims)),
+    batch=STACKED,
 )
 
 
@@ -95,6 +139,7 @@ SUM = Primitive(
 FLIP = Primitive(
     "flip", lambda x, axes: np.flip(x, axes),
     vjp=lambda g, axes: flip(g, axes), jvp=lambda t, axes: flip(t, axes), view=True,
+    batch=STACKED,
 )
 
 
@@ -175,12 +220,14 @@ GETITEM = Primitive(
     jvp=lambda t, shape, out_shape, index, basic, nd: apply(
         GETITEM, (t,), (index, basic, nd)),
     view=True,
+    batch=STACKED,
 )
 # The transpose of getitem: scatter g into zeros of `shape`, adding at repeated indices.
 INDEX_ADD = Primitive(
     "index_add", _index_add_impl,
     vjp=lambda g, index, shape, basic, nd: apply(GETITEM, (g,), (index, basic, len(shape))),
     jvp=lambda t, index, shape, basic, nd: apply(INDEX_ADD, (t,), (index, shape, basic, nd)),
+    batch=STACKED,
 )
 
 
@@ -223,6 +270,7 @@ TAKE_ALONG_AXIS = Primitive(
     "take_along_axis", _take_along_impl, save=(shape_of(0),),
     vjp=lambda g, shape, indices, axis: apply(ALONG_AXIS_ADD, (g,), (indices, axis, shape)),
     jvp=lambda t, shape, indices, axis: apply(TAKE_ALONG_AXIS, (t,), (indices, axis)),
+    batch=_take_along_batch,
 )
 # The transpose of take_along_axis: `indices` broadcasts to the input's shape (less its batch
 # axes), which may be smaller than `shape` outside `axis` (see _along_axis_add_vjp).
@@ -231,6 +279,7 @@ ALONG_AXIS_ADD = Primitive(
     vjp=_along_axis_add_vjp,
     jvp=lambda t, in_shape, indices, axis, shape: apply(
         ALONG_AXIS_ADD, (t,), (indices, axis, shape)),
+    batch=_along_axis_add_batch,
 )
 
 
@@ -261,6 +310,7 @@ def _concat_jvp(i, t, *saved):
 CONCATENATE = Primitive(
     "concatenate", lambda *args: np.concatenate(args[:-1], axis=args[-1]), nin=None,
     vjp=per_input(_concat_rule), jvp=per_input(_concat_jvp),
+    batch=STACKED,
 )
 CONCATENATE.saver = lambda d, o: tuple(np.shape(x) for x in d)
 
@@ -280,6 +330,7 @@ PAD = Primitive(
     "pad", _pad_impl,
     vjp=lambda g, pad_width, value: _unpad(g, pad_width),
     jvp=lambda t, pad_width, value: apply(PAD, (t,), (pad_width, 0)),
+    batch=STACKED,
 )
 
 
@@ -296,7 +347,7 @@ def _check_index_impl(idx, n=_NO_BOUND, message="index {} is out of bounds"):
 
 # Integer indices checked against [0, n) when they are used, as a kernel: a compiled program
 # keeps the check (a negative index would otherwise wrap around silently).
-CHECK_INDEX = nondifferentiable("check_index", _check_index_impl)
+CHECK_INDEX = nondifferentiable("check_index", _check_index_impl, batch=STACKED)
 
 register(RESHAPE, PERMUTE, BROADCAST_TO, FLIP, GETITEM, INDEX_ADD, TAKE_ALONG_AXIS,
          ALONG_AXIS_ADD, CONCATENATE, PAD, CHECK_INDEX)
