@@ -31,7 +31,7 @@ import itertools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._core import Primitive, apply, register, tensor_types
+from ._core import STACKED, Primitive, apply, register, tensor_types
 
 
 def out_size(spatial, kernel, stride, padding, dilation) -> tuple:
@@ -100,6 +100,7 @@ UNFOLD = Primitive(
         FOLD, (g,), (spatial, kernel, stride, padding, dilation)),
     jvp=lambda t, spatial, kernel, stride, padding, dilation, value: apply(
         UNFOLD, (t,), (spatial, kernel, stride, padding, dilation, 0)),
+    batch=STACKED,
 )
 FOLD = Primitive(
     "fold", _fold_impl,
@@ -107,6 +108,7 @@ FOLD = Primitive(
         UNFOLD, (g,), (spatial, kernel, stride, padding, dilation, 0)),
     jvp=lambda t, spatial, kernel, stride, padding, dilation: apply(
         FOLD, (t,), (spatial, kernel, stride, padding, dilation)),
+    batch=STACKED,
 )
 
 register(UNFOLD, FOLD)

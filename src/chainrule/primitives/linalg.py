@@ -254,8 +254,18 @@ def _einsum_jvp(i, t, *saved):
     return einsum(",".join(ins) + "->" + out, *ops)
 
 
+def _einsum_batch(vals, bat, params, B, pbat):
+    """vmap's rule: a letter no subscript uses names the batch axis of the batched operands
+    and leads the output."""
+    ins, out = params[0]
+    used = set("".join(ins) + out)
+    b = next(c for c in string.ascii_letters if c not in used)
+    spec = (tuple(b + s if f else s for s, f in zip(ins, bat)), b + out)
+    return apply(EINSUM, tuple(vals), (spec,))
+
+
 EINSUM = Primitive("einsum", _einsum_impl, nin=None, save=(INPUTS,), vjp=per_input(_einsum_vjp),
-                   jvp=per_input(_einsum_jvp))
+                   jvp=per_input(_einsum_jvp), batch=_einsum_batch)
 
 register(MATMUL, SWAPLAST, EINSUM)
 
