@@ -3,6 +3,7 @@
     python benchmarks/run.py            # all workloads
     python benchmarks/run.py chain mlp  # some of them
     python benchmarks/run.py compile    # chainrule.compile's table (benchmarks/compile.py)
+    python benchmarks/run.py vmap       # per-sample gradients with vmap (benchmarks/vmap.py)
 
 Each workload is timed as the median of several rounds, after a warm-up; the rounds alternate
 between chainrule and PyTorch, so that both see the same machine (a shared machine's speed
@@ -424,6 +425,11 @@ def main(argv=None) -> int:
 
         compile_bench.main(argv[1:])
         return 0
+    if argv[:1] == ["vmap"]:  # its own table (three variants, memory): benchmarks/vmap.py
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import vmap as vmap_bench
+
+        return vmap_bench.main(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", choices=[[], *WORKLOADS], default=[],
                     help="workloads to run (default: all)")

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._pytree import ravel_pytree
+from .compiler._vmap import vmap
 from .functional import *  # noqa: F403 - the transforms, functional.__all__
 from .functional import __all__ as _transforms
+from .functional import grad as _grad
 
-__all__ = [*_transforms, "ravel_pytree", "functional_call"]
+__all__ = [*_transforms, "vmap", "ravel_pytree", "functional_call", "per_sample_grads"]
 
 
 def _owner(module, name: str):
@@ -85,3 +87,60 @@ def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
     finally:
         for store, leaf, old in reversed(swapped):
             store[leaf] = old
+
+
+def _refuse_training_batch_norm(model, op: str) -> None:
+    """Batch normalisation in training mode normalises with the batch's statistics: with one
+    example per call (the per-sample recipe) those are the example's own, which is not what a
+    training step on the batch computes; and a layer that tracks running statistics would
+    update them once per example. Refuse both, as torch.func does."""
+    from .nn.modules.batchnorm import _BatchNorm
+    from .nn.modules.normalization import _InstanceNorm
+
+    for name, m in model.named_modules():
+        if not (isinstance(m, _BatchNorm) and m.training):
+            continue
+        label = f"{type(m).__name__} {name or '(the model)'!r}"
+        if not isinstance(m, _InstanceNorm):
+            raise RuntimeError(
+                f"{op}: {label} is in training mode: each example would be normalised by its "
+                f"own statistics (a batch of one) and the running statistics updated once per "
+                f"example. Call model.eval() first (the running statistics are then used, as "
+                f"torch.func requires)")
+        if m.track_running_stats:
+            raise RuntimeError(
+                f"{op}: {label} is in training mode with track_running_stats=True: its running "
+                f"statistics would be updated once per example. Call model.eval() first, or "
+                f"build it with track_running_stats=False")
+
+
+def per_sample_grads(model, loss_fn, *batch, chunk_size: int | None = None,
+                     randomness: str = "error") -> dict:
+    """The gradient of ``loss_fn(model(x[None]), *(t[None] for t in targets))`` with respect
+    to each of ``model``'s parameters, for every example of ``batch = (x, *targets)``
+    separately: a dict from parameter name (as ``named_parameters``) to a tensor of shape
+    ``(batch size,) + parameter shape``. ``x`` and the targets may be tensors or NumPy arrays.
+
+    This is torch.func's recipe, ``vmap(grad(compute_loss), in_axes=(None, 0, 0, ...))`` with
+    ``functional_call(model, params, x[None])`` inside, so the model sees a batch of one.
+    ``chunk_size`` bounds how many examples are evaluated at once (memory); ``randomness`` is
+    vmap's (``"different"`` for dropout in training mode: each example its own mask). The model's
+    buffers are read as they are, never changed: batch normalisation (and instance
+    normalisation that tracks running statistics) must be in evaluation mode
+    (``model.eval()``), as in torch.func; in training mode this raises.
+    """
+
+    if not batch:
+        raise TypeError("per_sample_grads: expected the batch's inputs (and targets) after "
+                        "loss_fn: per_sample_grads(model, loss_fn, x, y)")
+    _refuse_training_batch_norm(model, "per_sample_grads")
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    buffers = {k: v.detach() for k, v in model.named_buffers() if v is not None}
+
+    def compute_loss(params, x, *targets):
+        out = functional_call(model, (params, buffers), (x[None],))
+        return loss_fn(out, *(t[None] for t in targets))
+
+    batched = vmap(_grad(compute_loss), in_axes=(None,) + (0,) * len(batch),
+                   randomness=randomness, chunk_size=chunk_size)
+    return batched(params, *batch)

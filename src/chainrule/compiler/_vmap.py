@@ -29,8 +29,8 @@ import warnings
 import numpy as np
 
 from .._pytree import flatten, unflatten
-from ..autograd.dispatch import is_tensor, wrap
-from ..autograd.grad_mode import no_grad, transform_scope
+from ..autograd.dispatch import is_tensor, tangents_of, wrap
+from ..autograd.grad_mode import no_grad, state, transform_scope
 from ..autograd.tracing import Trace, TracingError, Var, user_line
 from ..ops.random import default_generator
 from ..primitives._core import STACKED, apply, data_of
@@ -91,9 +91,13 @@ def _batched(e, vals, bat, params, B, site, pbat=False, params_at=None):
         return apply(prim, tuple(batch_align(v, rank) if s else v
                                  for v, s in zip(vals, bat)), params)
     if rule is STACKED and not pbat:
-        if len(vals) > 1:  # the kernel stacks: every array operand carries the batch
-            vals = tuple(v if s or not hasattr(data_of(v), "shape") else batch_broadcast(v, B)
-                         for v, s in zip(vals, bat))
+        if len(vals) > 1:  # the kernel stacks: every array operand carries the batch, and
+            # operands of two or more axes per example get the same number of stack axes
+            vals = [v if s or not hasattr(data_of(v), "shape") else batch_broadcast(v, B)
+                    for v, s in zip(vals, bat)]
+            ranks = [_per_example_ndim(v, True) for v in vals]
+            if len(set(ranks)) > 1 and min(ranks) >= 2:
+                vals = [batch_align(v, max(ranks)) for v in vals]
         return apply(prim, tuple(vals), params)
     if rule is not None and rule is not STACKED:
         return rule(tuple(vals), tuple(bat), params, B, pbat)
@@ -205,6 +209,7 @@ class _Vmapped:
 
     def __call__(self, *args, **kwargs):
         site = user_line()
+        self._tensor_in = any(is_tensor(x) for x in flatten((args, kwargs))[0])
         specs = _axes_for(self.in_axes, args)
         moved, axes, B = [], [], None
         for k, (a, spec) in enumerate(zip(args, specs)):
@@ -233,6 +238,9 @@ class _Vmapped:
         if B is None:
             raise ValueError("vmap: no input is batched (every in_axes is None); give at "
                              "least one array argument an axis")
+        if B == 0:
+            raise ValueError("vmap: the batch is empty (size 0 along in_axes): vmap traces "
+                             "one example to learn the function, and there is none")
         if self.chunk_size is None or self.chunk_size >= B:
             return self._call(moved, axes, kwargs, B, site)
         parts = []
@@ -306,6 +314,8 @@ class _Vmapped:
                 raise ValueError(f"vmap: out_axes has {len(specs)} leaves but the function "
                                  f"returned {len(outs)}")
         res = [_move_out(o, ax, b, B, k) for k, (o, ax, b) in enumerate(zip(outs, specs, bat))]
+        if not self._tensor_in:  # NumPy in, NumPy out (unless a derivative flows through)
+            res = [_as_array(r) for r in res]
         return unflatten(out_td, res)
 
     def _trace(self, ex_leaves, td, dyn, flat_axes):
@@ -354,6 +364,13 @@ class _Vmapped:
         outs = [_stack([r[0][k] if is_tensor(r[0][k]) else np.asarray(r[0][k])
                         for r in results]) for k in range(len(results[0][0]))]
         return outs, out_td
+
+
+def _as_array(v):
+    """A tensor that carries no derivative (no graph being recorded, no tangent) as its array."""
+    if is_tensor(v) and not (v._edge is not None and state.grad_enabled) and not tangents_of(v):
+        return v._data
+    return v
 
 
 class _Prog:

@@ -268,7 +268,10 @@ def _along_axis_add_vjp(g, in_shape, indices, axis, shape):
 # `axis` is negative (batch axes may lead).
 TAKE_ALONG_AXIS = Primitive(
     "take_along_axis", _take_along_impl, save=(shape_of(0),),
-    vjp=lambda g, shape, indices, axis: apply(ALONG_AXIS_ADD, (g,), (indices, axis, shape)),
+    # (the input may itself carry leading batch axes that the indices lack, under vmap: the
+    # scatter's shape is the indexed part, and those axes come from g, as getitem's rule does)
+    vjp=lambda g, shape, indices, axis: apply(
+        ALONG_AXIS_ADD, (g,), (indices, axis, shape[len(shape) - np.ndim(indices):])),
     jvp=lambda t, shape, indices, axis: apply(TAKE_ALONG_AXIS, (t,), (indices, axis)),
     batch=_take_along_batch,
 )
