@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 
 from ._pytree import ravel_pytree
@@ -114,6 +115,9 @@ def _refuse_training_batch_norm(model, op: str) -> None:
                 f"build it with track_running_stats=False")
 
 
+_PER_SAMPLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def per_sample_grads(model, loss_fn, *batch, chunk_size: int | None = None,
                      randomness: str = "error") -> dict:
     """The gradient of ``loss_fn(model(x[None]), *(t[None] for t in targets))`` with respect
@@ -136,11 +140,18 @@ def per_sample_grads(model, loss_fn, *batch, chunk_size: int | None = None,
     _refuse_training_batch_norm(model, "per_sample_grads")
     params = {k: v.detach() for k, v in model.named_parameters()}
     buffers = {k: v.detach() for k, v in model.named_buffers() if v is not None}
+    # one vmapped gradient per model and setting: its trace is reused by every later call (a
+    # training loop); the cache holds the model weakly and goes with it
+    cache = _PER_SAMPLE.setdefault(model, {})
+    key = (loss_fn, len(batch), chunk_size, randomness)
+    batched = cache.get(key)
+    if batched is None:
+        ref = weakref.ref(model)
 
-    def compute_loss(params, x, *targets):
-        out = functional_call(model, (params, buffers), (x[None],))
-        return loss_fn(out, *(t[None] for t in targets))
+        def compute_loss(params, buffers, x, *targets):
+            out = functional_call(ref(), (params, buffers), (x[None],))
+            return loss_fn(out, *(t[None] for t in targets))
 
-    batched = vmap(_grad(compute_loss), in_axes=(None,) + (0,) * len(batch),
-                   randomness=randomness, chunk_size=chunk_size)
-    return batched(params, *batch)
+        batched = cache[key] = vmap(_grad(compute_loss), in_axes=(None, None) + (0,) * len(batch),
+                                    randomness=randomness, chunk_size=chunk_size)
+    return batched(params, buffers, *batch)

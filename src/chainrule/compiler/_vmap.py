@@ -243,31 +243,40 @@ class _Vmapped:
                              "one example to learn the function, and there is none")
         if self.chunk_size is None or self.chunk_size >= B:
             return self._call(moved, axes, kwargs, B, site)
-        parts = []
+        # chunk by chunk; results that carry no derivative are written into one array as
+        # they come (the chunks' own results are freed), the others are concatenated
+        outs = td = bat = None
         for s in range(0, B, self.chunk_size):
-            chunk = [self._slice(a, la, s, min(B, s + self.chunk_size))
-                     for a, la in zip(moved, axes)]
-            parts.append(self._call(chunk, axes, kwargs, min(B, s + self.chunk_size) - s,
-                                    site, raw=True))
-        return self._join(parts)
+            e = min(B, s + self.chunk_size)
+            chunk = [self._slice(a, la, s, e) for a, la in zip(moved, axes)]
+            res, td, bat = self._call(chunk, axes, kwargs, e - s, site, raw=True)
+            leaves = flatten(res)[0]
+            if outs is None:
+                outs = [self._store(v, B) if b else v for v, b in zip(leaves, bat)]
+            for k, (v, b) in enumerate(zip(leaves, bat)):
+                if not b:
+                    continue
+                if type(outs[k]) is list:
+                    outs[k].append(v)
+                else:
+                    outs[k][s:e] = v
+        outs = [concatenate(o, 0) if type(o) is list else o for o in outs]
+        return self._finish(outs, bat, td, B)
+
+    @staticmethod
+    def _store(v, B):
+        """Where a batched result's chunks go: an array of the whole batch, or a list of
+        tensors to concatenate (a derivative flows through them)."""
+        if is_tensor(v) and (v._edge is not None or tangents_of(v)):
+            return []
+        d = data_of(v)
+        return np.empty((B,) + d.shape[1:], d.dtype)
 
     @staticmethod
     def _slice(arg, la, lo, hi):
         leaves, td = flatten(arg)
         return unflatten(td, [getitem(x, slice(lo, hi)) if ax is not None else x
                               for x, ax in zip(leaves, la)])
-
-    def _join(self, parts):
-        outs = [flatten(p[0])[0] for p in parts]
-        td, bat = parts[0][1], parts[0][2]
-        joined = []
-        for k in range(len(outs[0])):
-            if bat[k]:
-                joined.append(concatenate([o[k] for o in outs], 0))
-            else:
-                joined.append(outs[0][k])
-        B = sum(np.shape(data_of(o[bat.index(True)]))[0] for o in outs) if any(bat) else 0
-        return self._finish(joined, bat, td, B)
 
     def _call(self, moved, axes, kwargs, B, site, raw=False):
         # the program of one example, traced once per signature
@@ -349,8 +358,8 @@ class _Vmapped:
         """The fallback: ``f`` once per example, results stacked."""
         warnings.warn(f"vmap: {getattr(self.f, '__name__', 'the function')} cannot be traced "
                       f"on one example (Python control flow on a batched value, a conversion, "
-                      f"or random numbers); it runs once per example (a Python loop) at "
-                      f"{site}", RuntimeWarning, stacklevel=4)
+                      f"or random numbers under randomness={self.randomness!r}); it runs once "
+                      f"per example (a Python loop) at {site}", RuntimeWarning, stacklevel=4)
         state = default_generator.get_state() if self.randomness == "same" else None
         results = []
         for b in range(B):
