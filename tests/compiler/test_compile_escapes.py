@@ -13,32 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.compiler._helpers import T, same_as_eager
 
 import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule import TracingError
-from chainrule._pytree import flatten
 
 X = np.arange(12.0).reshape(3, 4)
 Y = np.linspace(-2.0, 3.0, 12).reshape(3, 4)
-T = cr.tensor
-
-
-def _arrays(out):
-    return [np.asarray(o.detach() if hasattr(o, "detach") else o) for o in flatten(out)[0]]
-
-
-def _same(f, *calls):
-    """``compile(f)`` on each argument tuple equals ``f`` eagerly, with a single trace."""
-    g = cr.compile(f)
-    for args in calls:
-        # eagerly on tensors, as the compiled function sees its arguments
-        got, want = _arrays(g(*args)), _arrays(f(*[T(a) for a in args]))
-        assert len(got) == len(want)
-        for a, b in zip(got, want):
-            assert a.shape == b.shape and a.dtype == b.dtype, (a, b)
-            np.testing.assert_array_equal(a, b)
-    assert g.traces == 1
 
 
 def _same_grad(f, *calls):
@@ -60,18 +42,19 @@ I0, I1 = np.array([0, 2]), np.array([3, -1])  # the second has a negative index
 # --- traced ----------------------------------------------------------------------------------
 def test_brief_reproductions_traced():
     # inside a compiled function the arguments are tensors (cr.tensor(x) would copy values)
-    _same(lambda x, i: cr.index_select(x, 1, i), (X, np.array([0])), (X, np.array([2])))
+    same_as_eager(lambda x, i: cr.index_select(x, 1, i), (X, np.array([0])), (X, np.array([2])))
     src = np.ones((3, 1))
-    _same(lambda x, i: x.scatter_add(1, i, src), (X, np.array([[0], [1], [2]])),
+    same_as_eager(lambda x, i: x.scatter_add(1, i, src), (X, np.array([[0], [1], [2]])),
           (X, np.array([[3], [1], [-1]])))
-    _same(lambda x, i: x.scatter(1, i, src, reduce="add"),
+    same_as_eager(lambda x, i: x.scatter(1, i, src, reduce="add"),
           (X, np.array([[0], [1], [2]])), (X, np.array([[3], [1], [0]])))
-    _same(lambda x, i: x.index_add(1, i, np.ones((3, 2)), alpha=2), (X, I0), (X, I1))
-    _same(lambda x: x.new_tensor(x), (X,), (Y,))
-    _same(lambda x: x.new_tensor(x, dtype=np.float32), (X,), (Y,))
+    same_as_eager(lambda x, i: x.index_add(1, i, np.ones((3, 2)), alpha=2), (X, I0), (X, I1))
+    same_as_eager(lambda x: x.new_tensor(x), (X,), (Y,))
+    same_as_eager(lambda x: x.new_tensor(x, dtype=np.float32), (X,), (Y,))
     # a constant operand with a traced index
-    _same(lambda i: cr.index_select(np.arange(5.0), 0, i), (np.array([0]),), (np.array([3]),))
-    _same(lambda i: cnp.take(np.arange(5.0), i), (np.array([0]),), (np.array([-2]),))
+    same_as_eager(lambda i: cr.index_select(np.arange(5.0), 0, i), (np.array([0]),),
+                  (np.array([3]),))
+    same_as_eager(lambda i: cnp.take(np.arange(5.0), i), (np.array([0]),), (np.array([-2]),))
 
 
 @pytest.mark.parametrize("name, f, calls", [
@@ -120,7 +103,7 @@ def test_brief_reproductions_traced():
                                                                 (X, np.array(-1.0))]),
 ])
 def test_traced(name, f, calls):
-    _same(f, *calls)
+    same_as_eager(f, *calls)
 
 
 def test_traced_gradients():

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.compiler._helpers import T, arrays, same_as_eager
 
 import chainrule as cr
 import chainrule.numpy as cnp
 import chainrule.scipy.stats as cst
 from chainrule import TracingError
-from chainrule._pytree import flatten
 
 F = cr.nn.functional
-T = cr.tensor
 X = np.array([[0.5, -1.0, 3.0, 0.0], [2.0, 2.0, -4.0, 1.5], [0.0, 7.0, 1.0, -0.5]])
 Y = np.array([[1.5, 0.0, -3.0, 2.0], [0.0, 0.0, 4.0, -1.5], [6.0, -7.0, 0.0, 0.5]])
 V1, V2 = np.array([1.0, -2.0, 3.0]), np.array([-1.0, 2.0, -30.0])
@@ -29,29 +28,9 @@ S1 = np.array([[2.0, 1.0], [1.0, -3.0]])
 S2 = np.array([[-1.0, 0.5], [0.5, 4.0]])
 
 
-def _arrays(out):
-    return [np.asarray(o.detach() if hasattr(o, "detach") else o) for o in flatten(out)[0]]
-
-
-def _same(f, *calls, exact=True):
-    """``compile(f)`` on each argument tuple equals ``f`` eagerly (on tensors, as the compiled
-    function sees its arguments), with a single trace."""
-    g = cr.compile(f)
-    for args in calls:
-        got, want = _arrays(g(*args)), _arrays(f(*[T(a) for a in args]))
-        assert len(got) == len(want)
-        for a, b in zip(got, want):
-            assert a.shape == b.shape and a.dtype == b.dtype, (a, b)
-            if exact:
-                np.testing.assert_array_equal(a, b)
-            else:
-                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
-    assert g.traces == 1
-
-
 def _differ(f, a, b):
     """The two calls of a test must differ eagerly, or the test could not catch a constant."""
-    ra, rb = _arrays(f(*[T(x) for x in a])), _arrays(f(*[T(x) for x in b]))
+    ra, rb = arrays(f(*[T(x) for x in a])), arrays(f(*[T(x) for x in b]))
     assert any(x.shape != y.shape or not np.array_equal(x, y) for x, y in zip(ra, rb))
 
 
@@ -156,7 +135,7 @@ TRACED = [
 def test_traced(name, f, calls):
     _differ(f, calls[0], calls[1])
     exact = name not in ("svd_hermitian", "svdvals_hermitian")
-    _same(f, *calls, exact=exact)
+    same_as_eager(f, *calls, exact=exact)
 
 
 def test_traced_gradients():
@@ -223,7 +202,7 @@ def test_batch_norm_running_stats_refused():
     with pytest.raises(TracingError, match="batch_norm"):
         cr.compile(lambda x: F.batch_norm(x, rm, rv, training=True))(X[:, :2])
     # in evaluation, nothing is updated
-    _same(lambda x: F.batch_norm(x, rm, rv, training=False), (X[:, :2],), (Y[:, :2],))
+    same_as_eager(lambda x: F.batch_norm(x, rm, rv, training=False), (X[:, :2],), (Y[:, :2],))
 
 
 def test_eager_unchanged():
