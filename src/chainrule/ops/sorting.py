@@ -10,7 +10,16 @@ import numpy as np
 
 from ..primitives import shape as S
 from ..primitives._conj import astype
-from ..primitives._core import apply, array_of, data_of, nondifferentiable, register, values_of
+from ..primitives._core import (
+    apply,
+    array_of,
+    data_of,
+    is_concrete,
+    nondifferentiable,
+    register,
+    tensor_types,
+    values_of,
+)
 from ..primitives.array_ops import argsort_index, topk_index
 from ..primitives.shape import INDEX_ADD, getitem, normalize_dim, take_along_axis
 from .shape import constant, shape_of
@@ -122,7 +131,38 @@ def _isin_impl(elements, test_elements, assume_unique=False, invert=False):
 # non-differentiable primitives, with the sequence (test elements) and the values as inputs, so
 # that a compiled trace records them rather than this call's answer
 SEARCHSORTED = nondifferentiable("searchsorted", _searchsorted_impl, nin=2)
-ISIN = nondifferentiable("isin", _isin_impl, nin=2)
+def _isin_batch(vals, bat, params, B, pbat):
+    """vmap: with the test elements unbatched, one ``isin`` of the whole batch; else the values
+    of both replaced by integer keys (a value's rank among all values, plus the example's
+    offset) so that one ``isin`` compares each example with its own test elements only."""
+    elements, test = vals
+    if not bat[1]:
+        return apply(ISIN, (elements, test), params)
+    if not (is_concrete(elements) and is_concrete(test)):  # traced: the keys need values
+        rows = [apply(ISIN, (getitem(elements, b) if bat[0] else elements, getitem(test, b)),
+                      params) for b in range(B)]
+        return S.concatenate([S.reshape(r, (1,) + np.shape(data_of(r))) for r in rows], 0)
+    invert = bool(params[1]) if len(params) > 1 else False
+    e, t = np.asarray(data_of(elements)), np.asarray(data_of(test))
+    if not bat[0]:
+        e = np.broadcast_to(e, (B,) + e.shape)
+    both = np.concatenate([e.reshape(B, -1), t.reshape(B, -1)], axis=1)
+    values, codes = np.unique(both, return_inverse=True)
+    keys = codes.reshape(both.shape) + len(values) * np.arange(B)[:, None]
+    if both.dtype.kind in "fc":  # NaN is in nothing (NumPy's isin compares with ==)
+        nan = np.isnan(both)
+        keys[:, : e[0].size][nan[:, : e[0].size]] = -1
+        keys[:, e[0].size:][nan[:, e[0].size:]] = -2
+    key_e, key_t = keys[:, : e[0].size].reshape(e.shape), keys[:, e[0].size:]
+    return apply(ISIN, (_like(key_e, elements), _like(key_t, test)), (False, invert))
+
+
+def _like(keys, x):
+    """``keys`` as a constant of ``x``'s kind (a tensor for a tensor)."""
+    return type(x)._constant(keys) if type(x) in tensor_types else keys
+
+
+ISIN = nondifferentiable("isin", _isin_impl, nin=2, batch=_isin_batch)
 register(SEARCHSORTED, ISIN)
 
 

@@ -232,6 +232,40 @@ MEDIAN_INDEX = nondifferentiable("median_index", _median_index_impl)
 MODE_INDEX = nondifferentiable("mode_index", _mode_index_impl)
 CUM_EXTREMUM_INDEX = nondifferentiable("cum_extremum_index", _cum_extremum_index_impl)
 
+
+
+def _axis_batch(prim, pos, defaults):
+    """vmap for a kernel over one axis (the parameter at ``pos``; ``defaults``: the kernel's
+    parameters): leading axes are a stack, so a non-negative axis moves one place; ``None``
+    (the flattened array) becomes the last axis of the batch flattened per example (argmax's
+    ``keepdims`` then gives one axis of length 1 per example axis)."""
+
+    def rule(vals, bat, params, B, pbat):
+        x = vals[0]
+        p = list(params) + list(defaults[len(params):])
+        axis, shape = p[pos], np.shape(data_of(x))
+        if axis is not None:
+            p[pos] = axis + 1 if axis >= 0 else axis
+            return apply(prim, (x,), tuple(p))
+        p[pos] = -1
+        out = apply(prim, (reshape(x, (B, int(np.prod(shape[1:], dtype=np.int64)))),),
+                    tuple(p))
+        if prim in (ARGMAX, ARGMIN) and p[1]:
+            out = reshape(out, (B,) + (1,) * (len(shape) - 1))
+        return out
+
+    return rule
+
+
+# (mode_index has none: its kernel loops over the rows in Python, batch or not)
+for _prim, _pos, _defaults in ((ARGSORT, 0, (-1, None, False)),
+                               (ARGPARTITION, 1, (0, -1, "introselect")),
+                               (ARGMAX, 0, (None, False)), (ARGMIN, 0, (None, False)),
+                               (TOPK_INDEX, 1, (1, -1, True, False)),
+                               (MEDIAN_INDEX, 0, (-1, False)),
+                               (CUM_EXTREMUM_INDEX, 0, (-1, False))):
+    _prim.batch = _axis_batch(_prim, _pos, _defaults)
+
 register(ARGSORT, ARGPARTITION, ARGMAX, ARGMIN, TOPK_INDEX, MEDIAN_INDEX, MODE_INDEX,
          CUM_EXTREMUM_INDEX)
 

@@ -54,6 +54,7 @@ ANGLE = Primitive(
     "angle", lambda z: np.angle(z), save=(0,),
     vjp=lambda g, z: g * (_angle_d(z) * 1j) if _is_complex(z) else g * 0.0,
     jvp=lambda t, z: imag(t * conj(_angle_d(z))) if _is_complex(z) else real(t) * 0.0,
+    batch=STACKED,  # np.angle is elementwise
 )
 
 register(REAL, IMAG, CONJ, ANGLE)

@@ -712,7 +712,8 @@ def _refuse_eig_vectors(degenerate, w):
         "sums are: use eigvals)")
 
 
-EIG = Primitive("eig", _eig_impl, save=(dtype_of(0), ANS), vjp=_eig_vjp, jvp=_eig_jvp)
+EIG = Primitive("eig", _eig_impl, save=(dtype_of(0), ANS), vjp=_eig_vjp, jvp=_eig_jvp,
+                batch=STACKED)
 
 
 # --- singular value decomposition ---------------------------------------------------------------

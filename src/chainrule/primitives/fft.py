@@ -1,6 +1,7 @@
 """Discrete Fourier transforms, with NumPy's ``numpy.fft`` signatures.
 
-Four transform primitives cover the whole family, each over a tuple of (negative) axes:
+Four transform primitives cover the whole family, each over a tuple of (negative) axes (so
+leading axes are a stack: their batching rule for vmap is STACKED):
 
 - ``fftn``: complex to complex, forward or inverse. It is complex-linear, so its reverse rule
   is its conjugate transpose: the transform in the other direction with the dual
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Primitive, apply, data_of, dtype_of, register, shape_of, tensor_types
+from ._core import STACKED, Primitive, apply, data_of, dtype_of, register, shape_of, tensor_types
 from .complex import real
 from .complex import real_for as _for
 from .shape import normalize_dim
@@ -60,6 +61,7 @@ RESIZE = Primitive(
     "fft_resize", _resize_impl, save=(shape_of(0),),
     vjp=lambda g, shape, axes, sizes: _resize(g, axes, tuple(shape[a] for a in axes)),
     jvp=lambda t, shape, axes, sizes: _resize(t, axes, sizes),
+    batch=STACKED,
 )
 
 
@@ -75,6 +77,7 @@ def _fftn_vjp(g, in_dtype, axes, norm, inverse):
 FFTN = Primitive(
     "fftn", _fftn_impl, save=(dtype_of(0),), vjp=_fftn_vjp,
     jvp=lambda t, in_dtype, axes, norm, inverse: apply(FFTN, (t,), (axes, norm, inverse)),
+    batch=STACKED,
 )
 
 
@@ -87,6 +90,7 @@ RFFTN = Primitive(
     "rfftn", lambda x, axes, norm: np.fft.rfftn(x, axes=axes, norm=norm), save=(shape_of(0),),
     vjp=_rfftn_vjp,
     jvp=lambda t, shape, axes, norm: apply(RFFTN, (t,), (axes, norm)),
+    batch=STACKED,
 )
 
 
@@ -106,12 +110,14 @@ def _irfftn_vjp(g, axes, n, norm):
 IRFFTN = Primitive(
     "irfftn", _irfftn_impl, vjp=_irfftn_vjp,
     jvp=lambda t, axes, n, norm: apply(IRFFTN, (t,), (axes, n, norm)),
+    batch=STACKED,
 )
 
 ROLL = Primitive(
     "fftshift", lambda x, shifts, axes: np.roll(x, shifts, axes),
     vjp=lambda g, shifts, axes: apply(ROLL, (g,), (tuple(-s for s in shifts), axes)),
     jvp=lambda t, shifts, axes: apply(ROLL, (t,), (shifts, axes)),
+    batch=STACKED,
 )
 
 register(RESIZE, FFTN, RFFTN, IRFFTN, ROLL)

@@ -15,7 +15,7 @@ import numpy as np
 from ._core import Primitive, apply, register, tensor_types
 from .complex import conj
 from .reduction import sum_to
-from .shape import flip, getitem, reshape
+from .shape import batch_align, flip, getitem, reshape
 
 
 def _full_impl(a, v, nd):
@@ -61,12 +61,27 @@ def _align(t, x_nd, other, nd):
     return reshape(t, lead + (1,) * k + t.shape[len(lead):])
 
 
+def _batch(vals, bat, params, B, pbat):
+    """vmap: the kernel broadcasts leading axes, so the batched operands get singleton axes after
+    the batch axis, up to the most leading axes of any example, to line the examples up."""
+    nd = params[0]
+    rank = max(np.ndim(_data(v)) - (1 if s else 0) for v, s in zip(vals, bat))
+    rank = max(rank, nd)
+    return apply(CONVOLVE_FULL, tuple(batch_align(v, rank) if s else v
+                                      for v, s in zip(vals, bat)), params)
+
+
+def _data(x):
+    return x._data if type(x) in tensor_types else x
+
+
 CONVOLVE_FULL = Primitive(
     "convolve_full", _full_impl, nin=2, save=(0, 1),
     vjp=(lambda g, a, v, nd: _vjp(g, a.shape, v, nd),
          lambda g, a, v, nd: _vjp(g, v.shape, a, nd)),
     jvp=(lambda t, a, v, nd: apply(CONVOLVE_FULL, (_align(t, a.ndim, v, nd), v), (nd,)),
          lambda t, a, v, nd: apply(CONVOLVE_FULL, (a, _align(t, v.ndim, a, nd)), (nd,))),
+    batch=_batch,
 )
 register(CONVOLVE_FULL)
 

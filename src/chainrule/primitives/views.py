@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Primitive, register, shape_of
+from ._core import Primitive, array_of, register, shape_of
 
 
 def _view_of(array, steps):
@@ -70,11 +70,32 @@ def _place_value(t, shape, steps):
     return where(_region(shape, steps), _place(t, steps), 0)
 
 
+def _batch(vals, bat, params, B, pbat):
+    """vmap: the value placed into the base's shape by the steps' reverse rules (which take
+    leading batch axes), and the base kept outside the view's region: whole-batch operations."""
+    from ._conj import astype
+    from .elementwise import where
+    from .shape import batch_align, batch_broadcast, broadcast_to
+
+    (steps,) = params
+    base, value = vals
+    shape = np.shape(array_of(base))[1:] if bat[0] else np.shape(array_of(base))
+    view_shape = np.shape(_view_of(np.empty(shape, dtype=bool), steps))
+    if bat[1]:  # NumPy's assignment broadcasts the value to the view's shape
+        value = broadcast_to(batch_align(value, len(view_shape)), (B,) + view_shape)
+    else:
+        value = batch_broadcast(broadcast_to(value, view_shape), B)
+    base = base if bat[0] else batch_broadcast(base, B)
+    dtype = array_of(base).dtype
+    return where(_region(shape, steps), astype(_place(astype(value, dtype), steps), dtype), base)
+
+
 COPY_SLICES = Primitive(
     "copy_slices", _copy_slices_impl, nin=2, save=(shape_of(0),),
     vjp=(lambda g, shape, steps: _outside(g, shape, steps),
          lambda g, shape, steps: _read_view(g, steps)),
     jvp=(lambda t, shape, steps: _outside(t, shape, steps),
          lambda t, shape, steps: _place_value(t, shape, steps)),
+    batch=_batch,
 )
 register(COPY_SLICES)
