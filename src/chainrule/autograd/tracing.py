@@ -156,38 +156,6 @@ class TracedArray(np.ndarray):
         if not _local.kernel:
             raise _error(what, self)
 
-    def __bool__(self):
-        self._check("Python control flow (if, while, and, or, bool())")
-        return _ndarray.__bool__(self)
-
-    def __float__(self):
-        self._check("float()")
-        return _ndarray.__float__(self)
-
-    def __int__(self):
-        self._check("int()")
-        return _ndarray.__int__(self)
-
-    def __complex__(self):
-        self._check("complex()")
-        return _ndarray.__complex__(self)
-
-    def __index__(self):
-        self._check("use as an index (__index__)")
-        return _ndarray.__index__(self)
-
-    def item(self, *args):
-        self._check(".item()")
-        return _ndarray.item(self, *args)
-
-    def tolist(self):
-        self._check(".tolist()")
-        return _ndarray.tolist(self)
-
-    def __iter__(self):
-        self._check("iteration over the NumPy array")
-        return _ndarray.__iter__(self)
-
     def __getitem__(self, index):
         self._check("indexing the NumPy array (not the tensor)")
         # a plain ndarray, as eagerly: kernels test `type(r) is np.ndarray` (getitem's 0-d
@@ -206,42 +174,34 @@ class TracedArray(np.ndarray):
         self._check(".astype()")
         return _ndarray.astype(self, dtype, *args, copy=copy, **kwargs)
 
-    def copy(self, *args, **kwargs):
-        self._check(".copy()")
-        return _ndarray.copy(self, *args, **kwargs)
-
-    def flatten(self, *args, **kwargs):
-        self._check(".flatten()")
-        return _ndarray.flatten(self, *args, **kwargs)
-
-    def argsort(self, *args, **kwargs):
-        self._check(".argsort()")
-        return _ndarray.argsort(self, *args, **kwargs)
-
-    def argmax(self, *args, **kwargs):
-        self._check(".argmax()")
-        return _ndarray.argmax(self, *args, **kwargs)
-
-    def argmin(self, *args, **kwargs):
-        self._check(".argmin()")
-        return _ndarray.argmin(self, *args, **kwargs)
-
-    def nonzero(self):
-        self._check(".nonzero()")
-        return _ndarray.nonzero(self)
-
-    def sort(self, *args, **kwargs):
-        self._check(".sort()")
-        return _ndarray.sort(self, *args, **kwargs)
-
-    def tobytes(self, *args, **kwargs):
-        self._check(".tobytes()")
-        return _ndarray.tobytes(self, *args, **kwargs)
-
     def __repr__(self):
         return f"TracedArray(shape={self.shape}, dtype={self.dtype.name})"
 
     __str__ = __repr__
+
+
+def _guarded(name: str, what: str):
+    """``ndarray.<name>``, refused outside a kernel: it reads values without NumPy's protocols
+    (a conversion, a C-level copy or ordering)."""
+    method = getattr(_ndarray, name)
+
+    def _method(self, *args, **kwargs):  # (a private name: error messages skip its frame)
+        self._check(what)
+        return method(self, *args, **kwargs)
+
+    _method.__name__ = name
+    return _method
+
+
+for _name, _what in [
+        ("__bool__", "Python control flow (if, while, and, or, bool())"),
+        ("__float__", "float()"), ("__int__", "int()"), ("__complex__", "complex()"),
+        ("__index__", "use as an index (__index__)"), ("item", ".item()"),
+        ("tolist", ".tolist()"), ("__iter__", "iteration over the NumPy array"),
+        ("copy", ".copy()"), ("flatten", ".flatten()"), ("argsort", ".argsort()"),
+        ("argmax", ".argmax()"), ("argmin", ".argmin()"), ("nonzero", ".nonzero()"),
+        ("sort", ".sort()"), ("tobytes", ".tobytes()")]:
+    setattr(TracedArray, _name, _guarded(_name, _what))
 
 
 def is_traced(x) -> bool:
@@ -475,19 +435,6 @@ def trace_call(fn, prim, args):
         _local.kernel -= 1
     tr.record(prim, inputs, params, out)
     return out
-
-
-def kernel():
-    """A context in which NumPy may run on traced arrays (a primitive's own kernel)."""
-    return _KernelScope()
-
-
-class _KernelScope:
-    def __enter__(self):
-        _local.kernel += 1
-
-    def __exit__(self, *exc):
-        _local.kernel -= 1
 
 
 def lift_saved(saved, n: int):

@@ -111,11 +111,10 @@ class _Entry:
 class _Backward:
     """The joint trace of a function and its backward pass, split into two programs."""
 
-    __slots__ = ("fwd", "bwd", "n_out", "ct_pos", "diff", "n_res", "joint", "higher")
+    __slots__ = ("fwd", "bwd", "n_out", "ct_pos", "joint", "higher")
 
-    def __init__(self, fwd, bwd, n_out, ct_pos, diff, n_res, joint):
-        self.fwd, self.bwd, self.n_out, self.ct_pos, self.diff = fwd, bwd, n_out, ct_pos, diff
-        self.n_res, self.joint = n_res, joint
+    def __init__(self, fwd, bwd, n_out, ct_pos, joint):
+        self.fwd, self.bwd, self.n_out, self.ct_pos, self.joint = fwd, bwd, n_out, ct_pos, joint
         self.higher = None
 
 
@@ -382,9 +381,9 @@ class Compiled:
                             "backward_codegen_s": time.perf_counter() - t1,
                             "backward_traced_ops": len(tr.eqns), "backward_ops": len(bwd),
                             "residuals": len(residuals)})
-        return _Backward(fwd_p, bwd_p, len(outs), ct_pos, needs, len(residuals),
+        return _Backward(fwd_p, bwd_p, len(outs), ct_pos,
                          (Program(inputs + ct_vars, joint.eqns, joint.outputs[len(outs):]),
-                          implicit, len(inputs)))
+                          implicit))
 
     def _reverse(self, entry, td, leaves, dyn, inputs, datas, needs, as_tensor):
         bw = entry.grads.get(needs)
@@ -401,17 +400,17 @@ class Compiled:
         def run(st, grads, tensor_mode):
             if not tensor_mode:
                 return list(bw.bwd.run(list(residuals) + [np.asarray(g) for g in grads]))
-            return compiled._higher(bw, inputs, entry, grads)
+            return compiled._higher(bw, inputs, grads)
 
         new, _ = connect(f"Compiled[{self.__name__}]Backward", diff_inputs, outs, run)
         for j, t in zip(bw.ct_pos, new):
             values[j] = t
         return self._outputs(entry, values, as_tensor, True)
 
-    def _higher(self, bw, inputs, entry, grads):
+    def _higher(self, bw, inputs, grads):
         """The backward pass as a compiled function of the inputs and cotangents, called on
         tensors, so that it records its own (compiled) derivative."""
-        prog, implicit, n_in = bw.joint
+        prog, implicit = bw.joint
         if bw.higher is None:
             def backward(*values):
                 return tuple(_interpret(prog, list(values)))

@@ -18,7 +18,7 @@ from .. import composite as C
 from ..primitives import elementwise as E
 from ..primitives import reduction as R
 from ..primitives import shape as S
-from ..primitives._core import apply, values_of
+from ..primitives._core import apply, is_concrete, values_of
 from ._shape import _along, _slice_along, broadcast_to
 from ._wrappers import (
     PY_SCALARS,
@@ -196,7 +196,7 @@ def select(condlist, choicelist, default=0):
 
 
 def _mode_index(idx, n, mode, op):
-    if S.is_traced_value(idx):  # recorded operations, so that a compiled program reads idx
+    if not is_concrete(idx):  # recorded operations, so that a compiled program reads idx
         if mode in ("wrap", "clip"):
             return E.remainder(idx, n) if mode == "wrap" and n else \
                 E.clip(idx, 0, builtins.max(n - 1, 0)) if mode == "clip" else idx
@@ -223,7 +223,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     """``numpy.take``; repeated indices add up in the gradient."""
     no_out(out, "take")
     a, axis, nd = _along(a, axis, "take")
-    traced = S.is_traced_value(indices)
+    traced = not is_concrete(indices)
     idx = indices if traced else np.asarray(data_of(indices))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"take: indices must be integers, got dtype {idx.dtype}")
@@ -237,7 +237,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 def take_along_axis(arr, indices, axis=-1):
     """``numpy.take_along_axis`` (``axis=None`` works on the flattened array)."""
     a = as_array(arr)
-    traced = S.is_traced_value(indices)  # then broadcast by a recorded operation
+    traced = not is_concrete(indices)  # then broadcast by a recorded operation
     idx = np.asarray(data_of(indices))
     if axis is None:
         if idx.ndim != 1:

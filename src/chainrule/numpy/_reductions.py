@@ -18,7 +18,7 @@ from ..ops.reductions import trapezoid as _ops_trapezoid
 from ..primitives import elementwise as E
 from ..primitives import reduction as R
 from ..primitives import shape as S
-from ..primitives._core import apply, values_of
+from ..primitives._core import apply, is_concrete, values_of
 from ..primitives.array_ops import argmax_index, argmin_index, argsort_index, index_cast
 from ..primitives.array_ops import cumprod as _cumprod
 from ..primitives.complex import abs2, conj, real
@@ -62,7 +62,7 @@ def _count(shape, axis) -> int:
 
 
 def _mask(where, shape):
-    if S.is_traced_value(where):  # with primitives, so that a compiled trace records it
+    if not is_concrete(where):  # with primitives, so that a compiled trace records it
         return S.broadcast_to(where if data_of(where).dtype == bool else E.ne(where, 0), shape)
     return np.broadcast_to(np.asarray(data_of(where), dtype=bool), shape)
 
@@ -366,7 +366,7 @@ def _nanextreme(a, axis, keepdims, initial, where, is_max, op):
     if initial is _NV:
         ax = _axes(a, axis, op)
         seen = E.gt(R.sum(_and_where(ok, where), ax, _kd(keepdims)), 0)
-        if S.is_traced_value(seen):  # traced: NaN where all are NaN, without the warning
+        if not is_concrete(seen):  # traced: NaN where all are NaN, without the warning
             return E.where(seen, r, np.nan)
         seen = data_of(seen)
         if not np.all(seen):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import composite as C
 from ..primitives import shape as S
-from ..primitives._core import apply, array_of, data_of, tensor_types, values_of
+from ..primitives._core import apply, array_of, data_of, is_concrete, tensor_types, values_of
 from ..primitives.elementwise import floor_divide as _floor_divide
 from ..primitives.elementwise import ne as _ne
 from ..primitives.elementwise import where as _where
@@ -24,7 +24,6 @@ from ..primitives.shape import (
     ALONG_AXIS_ADD,
     INDEX_ADD,
     getitem,
-    is_traced_value,
     normalize_dim,
     wrapped_index,
 )
@@ -62,7 +61,7 @@ def _checked(index, n, op, what="dim", ndim=None, flat=False):
     ``[0, n)``: a NumPy array, or, while ``chainrule.compile`` traces it, an integer tensor
     computed by recorded operations (pass ``data_of`` of it as a primitive's parameter), so
     that the compiled program reads each call's indices."""
-    if is_traced_value(index):
+    if not is_concrete(index):
         _index(index, op, ndim)  # the dtype and rank checks read metadata only
         index = _reshape(index, (-1,)) if flat else index
         return wrapped_index(index, n, f"{op}: index {{}} is out of range for a {what} of "
@@ -120,7 +119,7 @@ def take_along_dim(input, indices, dim: int | None = None):
     indices broadcast in the other dims."""
     idx = _index(indices, "take_along_dim")
     if dim is None:
-        return take(input, _reshape(indices, (-1,)) if is_traced_value(indices) else
+        return take(input, _reshape(indices, (-1,)) if not is_concrete(indices) else
                     idx.reshape(-1))
     s = shape_of(input)
     if len(s) != idx.ndim:

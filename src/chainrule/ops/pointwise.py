@@ -22,7 +22,7 @@ from ..primitives import elementwise as E
 from ..primitives import math as M
 from ..primitives import shape as S
 from ..primitives import special as SP
-from ..primitives._core import data_of, tensor_types, values_of
+from ..primitives._core import data_of, is_concrete, tensor_types, values_of
 
 __all__ = [
     # arithmetic
@@ -197,7 +197,7 @@ def lerp(input, end, weight):  # noqa: A002
     """``input + weight * (end - input)``, written as torch evaluates it (from the nearer
     end), so the rounding matches."""
     # recorded while compile traces, so that the compiled program picks the side per call
-    near_start = E.lt(E.abs(E.stop_gradient(weight)), 0.5) if S.is_traced_value(weight) \
+    near_start = E.lt(E.abs(E.stop_gradient(weight)), 0.5) if not is_concrete(weight) \
         else np.abs(np.asarray(data_of(weight))) < 0.5
     diff = E.sub(end, input)
     return E.where(near_start, E.add(input, E.mul(weight, diff)),

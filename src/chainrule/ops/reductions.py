@@ -24,7 +24,7 @@ from ..primitives import elementwise as E
 from ..primitives import math as M
 from ..primitives import reduction as R
 from ..primitives import shape as S
-from ..primitives._core import data_of, tensor_types, values_of
+from ..primitives._core import data_of, is_concrete, tensor_types, values_of
 from ..primitives.array_ops import cumprod as _cumprod
 from ._linalg import svd as _svd
 
@@ -267,7 +267,7 @@ def argmin(input, dim=None, keepdim=False, *, axis=_MISSING):  # noqa: A002
 def _bool_reduce(input, dim, keepdim, fn, op):
     d = _arr(input)
     ax = R.normalize_axis(None if isinstance(dim, (tuple, list)) and not dim else dim, d.ndim, op)
-    if S.is_traced_value(input):  # with primitives, so that a compiled trace records it
+    if not is_concrete(input):  # with primitives, so that a compiled trace records it
         nz = E.ne(input, 0)
         r = (E.eq(R.sum(E.logical_not(nz), ax, bool(keepdim)), 0) if fn is np.all
              else E.gt(R.sum(nz, ax, bool(keepdim)), 0))
@@ -290,7 +290,7 @@ def count_nonzero(input, dim=None):  # noqa: A002
     """The number of non-zero elements (along ``dim``, int or tuple); int64."""
     d = _arr(input)
     ax = R.normalize_axis(dim, d.ndim, "count_nonzero")
-    if S.is_traced_value(input):  # with primitives, so that a compiled trace records it
+    if not is_concrete(input):  # with primitives, so that a compiled trace records it
         return A.index_cast(R.sum(E.ne(input, 0), ax, False), np.int64)
     return _const(np.asarray(np.count_nonzero(d, axis=ax), np.int64), input)
 

@@ -13,7 +13,7 @@ import numpy as np
 from .. import composite as C
 from ..primitives import shape as S
 from ..primitives._conj import astype, conj
-from ..primitives._core import apply, array_of, data_of, tensor_types, values_of
+from ..primitives._core import apply, array_of, data_of, is_concrete, tensor_types, values_of
 from ..primitives.elementwise import stop_gradient, where
 from ..primitives.reduction import sum as _sum
 from ..primitives.shape import INDEX_ADD, broadcast_to, getitem, normalize_dim
@@ -684,7 +684,7 @@ def new_full(like, size, fill_value, dtype=None, requires_grad: bool = False):
 def new_tensor(like, data, dtype=None, requires_grad: bool = False):
     """A new leaf holding a copy of ``data``, of ``like``'s dtype unless ``dtype`` is given."""
     dt = dtype or array_of(like).dtype
-    if type(data) in tensor_types and S.is_traced_value(data):
+    if type(data) in tensor_types and not is_concrete(data):
         # the same value with no derivative, recorded, so that a compiled program reads it
         out = stop_gradient(astype(data, dt))
         return out.requires_grad_() if requires_grad else out

@@ -471,14 +471,6 @@ def check_index(idx, n: int, message: str):
     return apply(CHECK_INDEX, (idx,), (n, message))
 
 
-def is_traced_value(x) -> bool:
-    """Whether ``x`` (a tensor or an array) holds a value that ``chainrule.compile`` is tracing:
-    tracing gives traced values an ndarray subclass, and a tensor's array is otherwise a plain
-    ndarray. Code that reads index values in Python takes another path for those (below)."""
-    d = x._data if type(x) in tensor_types else x
-    return isinstance(d, np.ndarray) and type(d) is not np.ndarray
-
-
 def wrapped_index(index, n: int, message: str):
     """The integer tensor ``index`` with its negative entries counted from the end (``+ n``),
     each checked against ``[0, n)`` by a recorded kernel (``message.format(value)``, value

@@ -7,10 +7,9 @@ import warnings
 import numpy as np
 
 from ...autograd.dispatch import is_tensor, wrap  # noqa: F401 - is_tensor: for the nn modules
-from ...primitives._core import tensor_types
+from ...primitives._core import is_concrete, tensor_types
 from ...primitives.elementwise import exp, log, log1p, sqrt, where
 from ...primitives.reduction import sum as _sum
-from ...primitives.shape import is_traced_value
 
 
 def data(x) -> np.ndarray:
@@ -22,7 +21,7 @@ def vals(x):
     """An operand for a mask (``vals(x) > 0``): the array behind ``x`` (a raw mask, the cheap
     way), or, while ``chainrule.compile`` traces ``x``, the tensor itself, so that the
     comparison is recorded rather than read from this call's values."""
-    return x if is_traced_value(x) and type(x) in tensor_types else data(x)
+    return x if not is_concrete(x) and type(x) in tensor_types else data(x)
 
 
 def as_tensor(x):

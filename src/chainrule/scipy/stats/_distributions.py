@@ -25,11 +25,10 @@ from types import ModuleType
 
 import numpy as np
 
-from ...primitives._core import array_of, is_tensor, values_of
+from ...primitives._core import array_of, is_concrete, is_tensor, values_of
 from ...primitives.elementwise import abs, exp, expm1, floor, log, log1p, where
 from ...primitives.math import arctan
 from ...primitives.reduction import sum
-from ...primitives.shape import is_traced_value
 from ...primitives.special import (
     betainc,
     betaincc,
@@ -59,7 +58,7 @@ def _vals(x):
     """``x``'s values as a raw array, for the masks of valid parameters and of the support; or,
     while ``chainrule.compile`` traces ``x``, the tensor ``x`` itself, so that the masks are
     computed with tensor operations, which the trace records."""
-    if is_traced_value(x) and is_tensor(x):
+    if not is_concrete(x) and is_tensor(x):
         return x
     return values_of(x, "scipy.stats")
 
